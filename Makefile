@@ -1,0 +1,35 @@
+# Every target creates .venv on first use: a fresh clone needs only Python 3.11 and make.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint typecheck run serve worker bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/leadbot demo
+
+# The whole suite: lint, types, unit, integration on SQLite and PostgreSQL, bot and stress tests.
+test: $(STAMP)
+	$(BIN)/ruff check leadqual blocks bot tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not stress and not postgres" -x
+
+run: $(STAMP)
+	$(BIN)/leadbot db upgrade
+	$(BIN)/leadbot serve & $(BIN)/leadbot worker; kill %1
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Leadbot's domain: leads, rules and scoring, qualification, feedback, persistence, services."""

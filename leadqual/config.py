@@ -1,0 +1,187 @@
+"""The YAML configuration: routes, managers, reason codes, SLA ladder, digest schedule."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from leadqual.errors import ConfigError
+from leadqual.groups import Group
+from leadqual.yamlfile import dotted, line_for, line_index, yaml_error_line
+
+SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
+DATA = resources.files("leadqual") / "data"
+
+
+class _Cfg(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rep(_Cfg):
+    user: SlackId
+    weight: int = Field(1, ge=1, le=100)
+
+
+class Route(_Cfg):
+    channel: SlackId | None = None
+    rotation: bool = False
+    reps: list[Rep] = Field(default_factory=list)
+
+
+class SlaAction(StrEnum):
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    REASSIGN = "reassign"
+
+
+class SlaStep(_Cfg):
+    after_minutes: int = Field(ge=1, le=60 * 24 * 14)
+    action: SlaAction
+
+
+class Reason(_Cfg):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    label: Annotated[str, StringConstraints(min_length=1, max_length=75)]
+    criterion: str = "fit"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+class DigestSchedule(_Cfg):
+    weekday: Weekday = Weekday.MON
+    hour: int = Field(8, ge=0, le=23)
+    trailing_weeks: int = Field(12, ge=1, le=104)
+
+
+class ProposalSettings(_Cfg):
+    min_decided: int = Field(30, ge=5)
+    prior_strength: float = Field(10, gt=0)
+
+
+class AppConfig(_Cfg):
+    rules: str | None = None
+    timezone: str = "UTC"
+    default_channel: SlackId | None = None
+    routes: dict[Group, Route] = Field(default_factory=dict)
+    managers: list[SlackId] = Field(default_factory=list)
+    manager_usergroups: list[SlackId] = Field(default_factory=list)
+    sla: dict[Group, list[SlaStep]] = Field(default_factory=dict)
+    reasons: list[Reason] = Field(min_length=1)
+    digest: DigestSchedule = Field(default_factory=DigestSchedule)
+    proposals: ProposalSettings = Field(default_factory=ProposalSettings)
+
+    # Where the file was read from: relative paths inside it resolve against this.
+    base_dir: Path | None = Field(None, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/Berlin") from None
+        return v
+
+    @field_validator("sla")
+    @classmethod
+    def _ladder_ascends(cls, v: dict[Group, list[SlaStep]]) -> dict[Group, list[SlaStep]]:
+        for group, steps in v.items():
+            minutes = [s.after_minutes for s in steps]
+            if minutes != sorted(set(minutes)):
+                raise ValueError(f"{group.value}: steps must be in increasing after_minutes")
+        return v
+
+    @field_validator("reasons")
+    @classmethod
+    def _unique_reasons(cls, v: list[Reason]) -> list[Reason]:
+        codes = [r.code for r in v]
+        if len(codes) != len(set(codes)):
+            raise ValueError("reason codes must be unique")
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def channel_for(self, group: Group) -> str | None:
+        """The channel a group's cards go to, or None when it is not posted."""
+        if not group.routed:
+            return None
+        route = self.routes.get(group)
+        return (route.channel if route else None) or self.default_channel
+
+    def reason(self, code: str) -> Reason | None:
+        return next((r for r in self.reasons if r.code == code), None)
+
+    def with_overrides(self, *, channel: str | None, managers: list[str]) -> AppConfig:
+        """Apply LEADBOT_CHANNEL (default route) and LEADBOT_MANAGERS (added)."""
+        update: dict[str, object] = {}
+        if channel:
+            update["default_channel"] = channel
+        if managers:
+            update["managers"] = list(dict.fromkeys([*self.managers, *managers]))
+        return self.model_copy(update=update)
+
+    def rules_path(self) -> Path | None:
+        if not self.rules:
+            return None
+        path = Path(self.rules)
+        return path if path.is_absolute() or self.base_dir is None else self.base_dir / path
+
+
+def default_config_path() -> Path:
+    return Path(str(DATA / "default_config.yaml"))
+
+
+def default_rules_path() -> Path:
+    return Path(str(DATA / "default_rules.yaml"))
+
+
+def load_config(path: str | Path | None = None) -> AppConfig:
+    """Load the YAML config (the packaged one when path is None); errors name file and line."""
+    path = Path(path) if path else default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as exc:
+        line = yaml_error_line(exc)
+        raise ConfigError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config file must be a mapping")
+    data.setdefault("reasons", yaml.safe_load(default_config_path().read_text())["reasons"])
+    try:
+        config = AppConfig.model_validate({**data, "base_dir": path.parent})
+    except ValidationError as exc:
+        lines = line_index(node)
+        problems = [
+            f"{path}:{line_for(lines, tuple(e['loc']))}: {dotted(tuple(e['loc']))}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
+        raise ConfigError("\n".join(problems)) from None
+    return config

@@ -1,0 +1,82 @@
+"""Named domain errors. Every edge (Slack, HTTP, CLI) translates these once."""
+
+from __future__ import annotations
+
+
+class LeadbotError(Exception):
+    """Base class for errors a user can act on."""
+
+
+class ConfigError(LeadbotError):
+    """A setting, config file or rules file is invalid; the message names where and why."""
+
+
+class RulesError(ConfigError):
+    """A rules file is invalid: `file:line: what is wrong`."""
+
+    def __init__(self, problems: list[str], *, source: str) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(problems))
+
+
+class InvalidLead(LeadbotError):
+    """A lead record failed validation; `errors` holds field-level details."""
+
+    def __init__(self, errors: list[dict[str, object]], *, where: str = "") -> None:
+        self.errors = errors
+        self.where = where
+        first = errors[0] if errors else {}
+        loc = first.get("loc", ())
+        path = ".".join(str(p) for p in loc) if isinstance(loc, tuple | list) else str(loc)
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{path or 'lead'}: {first.get('msg', 'invalid lead')}")
+
+
+class ImportFailed(LeadbotError):
+    """A file could not be imported; nothing from it was stored."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(problems[0] if problems else "import failed")
+
+
+class LeadNotFound(LeadbotError):
+    def __init__(self, lead_id: object) -> None:
+        self.lead_id = lead_id
+        super().__init__(f"Lead {lead_id} was not found.")
+
+
+class AlreadyClaimed(LeadbotError):
+    def __init__(self, owner_id: str) -> None:
+        self.owner_id = owner_id
+        super().__init__(f"Already claimed by <@{owner_id}>.")
+
+
+class NotOwner(LeadbotError):
+    def __init__(self, owner_id: str | None) -> None:
+        self.owner_id = owner_id
+        super().__init__(
+            f"Only <@{owner_id}> or a manager can do that." if owner_id else "Claim it first."
+        )
+
+
+class NotManager(LeadbotError):
+    def __init__(self) -> None:
+        super().__init__("Only a manager can do that.")
+
+
+class AlreadyDecided(LeadbotError):
+    def __init__(self, outcome: str) -> None:
+        self.outcome = outcome
+        super().__init__(f"This lead is already decided ({outcome}). Reopen it first.")
+
+
+class ProposalNotFound(LeadbotError):
+    def __init__(self, proposal_id: str) -> None:
+        super().__init__(f"No open proposal {proposal_id!r}.")
+
+
+class NothingToRollBack(LeadbotError):
+    def __init__(self) -> None:
+        super().__init__("The active ruleset has no previous version to roll back to.")

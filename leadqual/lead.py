@@ -1,0 +1,215 @@
+"""The lead: intake format v1, validated and normalised.
+
+Strings are trimmed and kept as sent; emails and domains are lower-cased; the company
+domain is taken from a business email when missing. Escaping for Slack happens in
+`blocks/`, never here: the stored lead is what the sender said.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+# Personal mailbox providers: never taken as a company's domain.
+FREEMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "outlook.com", "hotmail.com", "live.com",
+        "aol.com", "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
+        "mail.com", "yandex.com", "zoho.com", "web.de", "qq.com", "163.com",
+    }
+)
+
+_EMAIL = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+_DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+
+class Outcome(StrEnum):
+    """The four outcomes of qualification (DOMAIN.md)."""
+
+    QUALIFIED = "qualified"
+    NOT_QUALIFIED = "not_qualified"
+    NURTURE = "nurture"
+    NEEDS_INFO = "needs_info"
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_LABELS[self]
+
+
+_OUTCOME_LABELS = {
+    Outcome.QUALIFIED: "Qualified to pursue",
+    Outcome.NOT_QUALIFIED: "Not qualified",
+    Outcome.NURTURE: "Nurture",
+    Outcome.NEEDS_INFO: "Needs more info",
+}
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Company(_Part):
+    name: Short | None = None
+    domain: Short | None = None
+    industry: Short | None = None
+    country: Short | None = None
+    region: Short | None = None
+    employees: int | None = Field(None, ge=0, le=10_000_000)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        v = v.lower().removeprefix("http://").removeprefix("https://").removeprefix("www.")
+        v = v.split("/", 1)[0]
+        if not _DOMAIN.match(v):
+            raise ValueError("must be a domain such as acmemetals.com")
+        return v
+
+    @field_validator("industry")
+    @classmethod
+    def _industry(cls, v: str | None) -> str | None:
+        return v.lower() if v else None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return v.upper() if v else None
+
+    @field_validator("name", "region")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+
+class Contact(_Part):
+    name: Short | None = None
+    email: Short | None = None
+    title: Short | None = None
+    phone: Short | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        v = v.lower()
+        if not _EMAIL.match(v):
+            raise ValueError("must be an email address such as dana@acmemetals.com")
+        return v
+
+    @field_validator("name", "title", "phone")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @property
+    def email_domain(self) -> str | None:
+        return self.email.rsplit("@", 1)[1] if self.email else None
+
+
+class Signal(_Part):
+    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    value: Short | None = None
+    at: datetime | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        return v.lower()
+
+
+class Need(_Part):
+    scope: Short | None = None
+    problem: Long | None = None
+    needed_by: date | None = None
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, v: str | None) -> str | None:
+        return v.lower() if v else None
+
+
+class HistoricalOutcome(_Part):
+    """A decision recorded elsewhere (CRM history), imported so the feedback loop can learn."""
+
+    status: Outcome
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    decided_at: datetime | None = None
+    decided_by: Short | None = None
+
+
+class Lead(BaseModel):
+    """One lead in the v1 intake format (DESIGN.md), validated and normalised."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    external_id: Short | None = None
+    source: Short | None = None
+    campaign: Short | None = None
+    offer: Short | None = None
+    received_at: datetime | None = None
+    company: Company = Field(default_factory=Company)
+    contact: Contact = Field(default_factory=Contact)
+    signals: list[Signal] = Field(default_factory=list, max_length=500)
+    need: Need = Field(default_factory=Need)
+    message: Long | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    outcome: HistoricalOutcome | None = None
+
+    @field_validator("source", "offer")
+    @classmethod
+    def _lower_code(cls, v: str | None) -> str | None:
+        return v.lower() if v else None
+
+    @field_validator("external_id", "campaign", "message")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        return as_utc(v) if v else None
+
+    @model_validator(mode="after")
+    def _identify_and_fill(self) -> Lead:
+        if not self.company.name and not self.contact.email:
+            raise ValueError("a lead needs at least company.name or contact.email")
+        domain = self.contact.email_domain
+        if not self.company.domain and domain and domain not in FREEMAIL_DOMAINS:
+            object.__setattr__(self, "company", self.company.model_copy(update={"domain": domain}))
+        return self
+
+    @cached_property
+    def signal_values(self) -> dict[str, tuple[str, ...]]:
+        """Map each signal type to the values it was seen with ('' for none)."""
+        index: dict[str, list[str]] = {}
+        for s in self.signals:
+            index.setdefault(s.type, []).append((s.value or "").lower())
+        return {k: tuple(v) for k, v in index.items()}
+
+    @property
+    def display_name(self) -> str:
+        return self.company.name or self.contact.name or self.contact.email or "Unknown lead"
+
+
+def as_utc(value: datetime) -> datetime:
+    """Treat a naive datetime as UTC and convert an aware one to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
