@@ -213,9 +213,7 @@ def _walk(raw: Any, obj: JsonObject, pointer: str, errors: list[str]) -> None:
             _walk(raw_value, value, child, errors)
         elif isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
-                raw_item = (
-                    raw_value[i] if isinstance(raw_value, list) and i < len(raw_value) else None
-                )
+                raw_item = raw_value[i] if isinstance(raw_value, list) and i < len(raw_value) else None
                 if isinstance(item, JsonObject):
                     _walk(raw_item, item, f"{child}/{i}", errors)
                 elif item is None and raw_item is not None:
@@ -262,9 +260,7 @@ def _check_buttons(raw: Any, obj: Any, pointer: str, errors: list[str]) -> None:
             _check_buttons(raw_value, value, f"{pointer}/{attr}", errors)
         elif isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
-                raw_item = (
-                    raw_value[i] if isinstance(raw_value, list) and i < len(raw_value) else None
-                )
+                raw_item = raw_value[i] if isinstance(raw_value, list) and i < len(raw_value) else None
                 _check_buttons(raw_item, item, f"{pointer}/{attr}/{i}", errors)
 
 
@@ -334,9 +330,7 @@ def validate_view(view: Any, *, pointer: str = "/view") -> list[str]:
     if raw_blocks is None:
         errors.append(_at("missing required field: blocks", pointer))
     else:
-        block_errors = validate_message_blocks(
-            raw_blocks, pointer=f"{pointer}/blocks", max_blocks=MAX_VIEW_BLOCKS
-        )
+        block_errors = validate_message_blocks(raw_blocks, pointer=f"{pointer}/blocks", max_blocks=MAX_VIEW_BLOCKS)
         if block_errors is None:
             errors.append(_at("must provide an array", f"{pointer}/blocks"))
         else:
@@ -370,13 +364,14 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            if not name:
+            if not isinstance(name, str) or not name:
                 continue
-            payload = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data_bytes = payload if isinstance(payload, bytes) else b""
             if part.get_filename() is None:
-                result[name] = payload.decode("utf-8", "replace")
+                result[name] = data_bytes.decode("utf-8", "replace")
             else:
-                result[name] = payload
+                result[name] = data_bytes
         return result
     return _flatten(parse_qs(body.decode("utf-8"), keep_blank_values=True))
 
@@ -394,6 +389,9 @@ def _channel_of(params: dict) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 makes bursts of concurrent clients wait for a
+    # SYN retransmit (about 1 s); Slack does not do that to us.
+    request_queue_size = 128
     standin: SlackStandIn
 
 
@@ -524,7 +522,7 @@ class SlackStandIn:
             self._port = server.server_address[1]
             thread = threading.Thread(
                 target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": 0.01},
                 name=f"slack-standin-{self._port}",
                 daemon=True,
             )
@@ -666,9 +664,7 @@ class SlackStandIn:
 
     # -- fault injection ----------------------------------------------------
 
-    def fail_next(
-        self, method: str, status: int = 500, times: int = 1, error: str | None = None
-    ) -> None:
+    def fail_next(self, method: str, status: int = 500, times: int = 1, error: str | None = None) -> None:
         """Answer the next ``times`` calls to ``method`` ("*" for any) with HTTP ``status``.
 
         The body is ``{"ok": false, "error": error}``; ``error`` defaults to
@@ -1019,11 +1015,7 @@ class SlackStandIn:
         view, _ = _decode_json_param(params["view"])
         if view.get("type") != "home":
             return _invalid_blocks([_at("must be home", "/view/type")])
-        existing = [
-            vid
-            for vid, v in self._views.items()
-            if v.get("type") == "home" and v.get("user_id") == user_id
-        ]
+        existing = [vid for vid, v in self._views.items() if v.get("type") == "home" and v.get("user_id") == user_id]
         answer = self._view_answer(params, view_id=existing[0] if existing else None)
         self._views[answer["view"]["id"]]["user_id"] = user_id
         return answer
@@ -1103,11 +1095,7 @@ class SlackStandIn:
 
     def _files_complete_upload_external(self, params: dict) -> dict:
         files = params.get("files")
-        if (
-            not isinstance(files, list)
-            or not files
-            or not all(isinstance(f, dict) and f.get("id") for f in files)
-        ):
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
             return {
                 "ok": False,
                 "error": "invalid_arguments",

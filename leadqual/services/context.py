@@ -1,0 +1,59 @@
+"""What every service needs: the session factory, the config, a clock and the active ruleset."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadqual.config import AppConfig
+from leadqual.db.models import RulesetVersion
+from leadqual.rules import parse_ruleset_text
+from leadqual.scoring import Ruleset
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    session_factory: sessionmaker[Session]
+    config: AppConfig
+    clock: Callable[[], datetime] = utcnow
+    _compiled: dict[int, Ruleset] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits together or not at all."""
+        with self.session_factory() as session, session.begin():
+            yield session
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def is_manager(self, user_id: str) -> bool:
+        return user_id in self.config.managers
+
+    def ruleset(self, session: Session, version: int | None = None) -> Ruleset:
+        """The compiled ruleset of `version` (default: the active one), compiled once per process."""
+        if version is None:
+            version = session.scalar(select(RulesetVersion.version).where(RulesetVersion.active))
+            if version is None:
+                raise LookupError("no active ruleset: run `leadbot rules check` or start the app once")
+        cached = self._compiled.get(version)
+        if cached is not None:
+            return cached
+        text = session.scalar(select(RulesetVersion.yaml_text).where(RulesetVersion.version == version))
+        if text is None:
+            raise LookupError(f"ruleset version {version} does not exist")
+        compiled = Ruleset.compile(parse_ruleset_text(text, source=f"ruleset v{version}"), version=version)
+        with self._lock:
+            self._compiled[version] = compiled
+        return compiled

@@ -1,0 +1,40 @@
+"""Queue Slack work in the same transaction as the change that caused it (transactional outbox).
+
+Rows hold what to send, not rendered Block Kit: the worker renders the lead's current
+state when it sends, so a card never shows stale data and `leadqual` stays Slack-free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from leadqual.db.models import OutboxMessage
+
+CARD = "card"                # post a lead's card to its channel
+CARD_UPDATE = "card_update"  # chat.update the card in place
+THREAD = "thread"            # a line in the card's thread
+DM = "dm"                    # a direct message (escalations, digest)
+EPHEMERAL = "ephemeral"      # an ephemeral note to one user in a channel
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    lead_id: int | None = None,
+    channel_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    """Queue one Slack call; `dedupe_key` makes queueing the same thing twice a no-op."""
+    session.add(OutboxMessage(kind=kind, lead_id=lead_id, channel_id=channel_id,
+                              payload=payload or {}, dedupe_key=dedupe_key))
+
+
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue many calls in one executemany (bulk intake)."""
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
