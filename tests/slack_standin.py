@@ -90,6 +90,8 @@ _PAYLOAD_ERRORS = frozenset(
         "invalid_json",
     }
 )
+# Answers given before a call counts against any rate limit.
+_NOT_ACCEPTED_ERRORS = frozenset({"not_authed", "invalid_auth", "invalid_json"})
 # Parameters Slack accepts as JSON, which form-encoded requests carry as strings.
 _JSON_PARAMS = ("blocks", "attachments", "view", "files", "metadata", "user_auth_blocks")
 
@@ -104,7 +106,8 @@ class Call:
     ``params`` is what the client sent (form or JSON, merged with the query
     string, without the token), with JSON-string parameters such as ``blocks``
     or ``view`` decoded when they are valid JSON. ``at`` is ``time.monotonic()``
-    when the request arrived; ``status`` is the HTTP status answered; ``error``
+    when the request was handled (read under the stand-in's lock, so calls are
+    in answer order); ``status`` is the HTTP status answered; ``error``
     is the Slack ``error`` code when the answer was ``"ok": false``.
     """
 
@@ -376,6 +379,11 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
     return _flatten(parse_qs(body.decode("utf-8"), keep_blank_values=True))
 
 
+def _accepted(call: Call) -> bool:
+    """Got past authentication, fault injection and rate limiting."""
+    return call.status == 200 and call.error not in _NOT_ACCEPTED_ERRORS
+
+
 def _channel_of(params: dict) -> str:
     channel = params.get("channel") or params.get("channel_id") or ""
     return channel if isinstance(channel, str) else str(channel)
@@ -409,7 +417,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
-        arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         url = urlsplit(self.path)
@@ -420,7 +427,6 @@ class _Handler(BaseHTTPRequestHandler):
                 query=url.query,
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
-                arrived=arrived,
             )
             self._send(
                 status,
@@ -429,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers,
             )
         elif url.path.startswith("/upload/"):
-            status, text = standin._answer_upload(url.path[len("/upload/") :], body, arrived)
+            status, text = standin._answer_upload(url.path[len("/upload/") :], body)
             self._send(status, text.encode("utf-8"), "text/plain; charset=utf-8", {})
         else:
             self._send(404, b"not found", "text/plain; charset=utf-8", {})
@@ -583,13 +589,16 @@ class SlackStandIn:
             return list(self._rejected)
 
     def accepted_times(self, channel: str, method: str | None = None) -> list[float]:
-        """``time.monotonic()`` arrival times of calls for ``channel`` that got past
-        fault injection and rate limiting (HTTP 200), optionally for one method."""
+        """``time.monotonic()`` times (``Call.at``) of calls for ``channel`` that got past
+        authentication, fault injection and rate limiting, optionally for one method.
+
+        These are the calls the rate limiter counts, whatever their answer
+        (an ``invalid_blocks`` answer still counts, as it does on Slack)."""
         with self._lock:
             return [
                 c.at
                 for c in self._calls
-                if c.status == 200
+                if _accepted(c)
                 and c.method != UPLOAD_METHOD
                 and _channel_of(c.params) == channel
                 and (method is None or c.method == method)
@@ -717,14 +726,15 @@ class SlackStandIn:
 
     def _record(self, method: str, params: dict, at: float, status: int, payload: dict) -> None:
         error = None if payload.get("ok", True) else payload.get("error")
-        self._calls.append(Call(method, params, at, status, error))
-        if status == 200:
+        call = Call(method, params, at, status, error)
+        self._calls.append(call)
+        if _accepted(call):
             self._last_accepted[(method, _channel_of(params))] = at
             if error in _PAYLOAD_ERRORS:
                 self._rejected.append((method, list(payload.get("errors") or [error])))
 
     def _answer_api(
-        self, *, method: str, query: str, headers: dict[str, str], body: bytes, arrived: float
+        self, *, method: str, query: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict, dict[str, str]]:
         params: dict[str, Any] = _flatten(parse_qs(query, keep_blank_values=True))
         malformed = False
@@ -747,8 +757,11 @@ class SlackStandIn:
                     params[key] = decoded
 
         with self._lock:
-            status, payload, extra = self._dispatch(method, params, token, malformed, arrived)
-            self._record(method, copy.deepcopy(params), arrived, status, payload)
+            # Take the time under the lock so that recorded times, and the rate
+            # limiter's view of them, are in the order the calls were answered.
+            now = time.monotonic()
+            status, payload, extra = self._dispatch(method, params, token, malformed, now)
+            self._record(method, copy.deepcopy(params), now, status, payload)
             return status, payload, extra
 
     def _dispatch(
@@ -794,8 +807,9 @@ class SlackStandIn:
             return 200, {"ok": False, "error": "unknown_method"}, {}
         return 200, handler(params), {}
 
-    def _answer_upload(self, file_id: str, body: bytes, arrived: float) -> tuple[int, str]:
+    def _answer_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
         with self._lock:
+            arrived = time.monotonic()
             known = file_id in self._files
             status = 200 if known else 404
             if known:

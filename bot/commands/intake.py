@@ -1,0 +1,89 @@
+"""`leadbot import FILE` and `leadbot score FILE`."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bot.progress import Progress
+from leadqual.bootstrap import bootstrap, load_app_config, load_rules
+from leadqual.errors import ImportFailed, InvalidLead
+from leadqual.groups import Group
+from leadqual.importing import read_records
+from leadqual.lead import Lead
+from leadqual.scoring import Ruleset, score
+from leadqual.services.intake import ingest, validate_leads
+from leadqual.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bot.cli import existing_file
+
+    imp = sub.add_parser("import", help="import leads from JSON Lines or CSV (all or nothing)")
+    imp.add_argument("file", type=existing_file)
+    imp.add_argument("--no-post", action="store_true", help="store and score, but do not queue Slack cards")
+    imp.set_defaults(run=import_file)
+
+    sc = sub.add_parser("score", help="score a file of leads offline and print a table")
+    sc.add_argument("file", type=existing_file)
+    sc.add_argument("--reasons", type=int, default=3, help="how many reasons to show per lead (default 3)")
+    sc.set_defaults(run=score_file)
+
+
+def read_leads(path: Path) -> list[Lead]:
+    """Read and validate a whole file; every problem is reported as `file:line: field: message`."""
+    numbered = read_records(path)
+    if not numbered:
+        raise ImportFailed([f"{path}: no leads in the file"])
+    lines = [n for n, _ in numbered]
+    try:
+        return validate_leads([r for _, r in numbered], where=lambda i: f"{path}:{lines[i]}")
+    except InvalidLead as exc:
+        raise ImportFailed([_describe(e) for e in exc.errors]) from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    return f"{error['where']}: {loc + ': ' if loc else ''}{error['msg']}"
+
+
+def import_file(args: argparse.Namespace, settings: Settings) -> int:
+    leads = read_leads(args.file)
+    ctx = bootstrap(settings)
+    progress = Progress(f"importing {args.file.name}", len(leads))
+    results = ingest(ctx, leads, post=not args.no_post, progress=progress.advance)
+    elapsed = progress.finish()
+    fresh = [r for r in results if not r.duplicate]
+    groups = Counter(r.group for r in fresh)
+    summary = ", ".join(f"{groups[g]} {g.label}" for g in Group if groups[g])
+    print(f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
+          + (f": {summary}" if summary else ""))
+    return 0
+
+
+def score_file(args: argparse.Namespace, settings: Settings) -> int:
+    leads = read_leads(args.file)
+    config = load_app_config(settings)
+    spec, path = load_rules(settings, config)
+    ruleset = Ruleset.compile(spec)
+    rows = []
+    for lead in leads:
+        s = score(lead, ruleset)
+        why = s.explain(args.reasons)
+        rows.append((lead.display_name[:28], str(s.fit), str(s.intent),
+                     s.group.label + (" (urgent)" if s.urgent else ""), why))
+    print(f"ruleset {spec.name} v{spec.version} from {path}")
+    print(_table(("lead", "fit", "intent", "group", "why"), rows))
+    counts = Counter(r[3].removesuffix(" (urgent)") for r in rows)
+    print("\n" + "  ".join(f"{g.label}: {counts[g.label]}" for g in Group))
+    return 0
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    widths[-1] = len(header[-1])  # the last column runs free
+    line = lambda cells: "  ".join(c.ljust(w) if i < len(cells) - 1 else c  # noqa: E731
+                                   for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
