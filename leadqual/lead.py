@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,8 +35,17 @@ FREEMAIL_DOMAINS = frozenset(
 _EMAIL = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text or JSONB: refuse it here as a 422, not a 500 later.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_no_nul)]
+Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), AfterValidator(_no_nul)]
 
 
 class Outcome(StrEnum):
@@ -125,7 +135,7 @@ class Contact(_Part):
 
 
 class Signal(_Part):
-    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)]
     value: Short | None = None
     at: datetime | None = None
 
@@ -172,6 +182,25 @@ class Lead(BaseModel):
     message: Long | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     outcome: HistoricalOutcome | None = None
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes_storable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        def walk(item: Any, depth: int) -> None:
+            if depth > 10:
+                raise ValueError("attributes nest too deeply (10 levels at most)")
+            if isinstance(item, str):
+                _no_nul(item)
+            elif isinstance(item, dict):
+                for key, value in item.items():
+                    _no_nul(str(key))
+                    walk(value, depth + 1)
+            elif isinstance(item, list):
+                for value in item:
+                    walk(value, depth + 1)
+
+        walk(v, 0)
+        return v
 
     @field_validator("source", "offer")
     @classmethod
