@@ -135,7 +135,9 @@ class Contact(_Part):
 
 
 class Signal(_Part):
-    type: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)]
+    type: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)
+    ]
     value: Short | None = None
     at: datetime | None = None
 

@@ -22,7 +22,7 @@ def test_company_domain_is_taken_from_a_business_email_but_not_from_freemail() -
 
 
 def test_a_lead_needs_a_company_name_or_an_email() -> None:
-    with pytest.raises(ValidationError, match="at least company.name or contact.email"):
+    with pytest.raises(ValidationError, match=r"at least company\.name or contact\.email"):
         Lead.model_validate({"contact": {"name": "Dana"}})
     with pytest.raises(ValidationError):
         Lead.model_validate({"company": {"name": "   "}})
