@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.rules.conditions import Predicate, compile_condition
-from leadqual.rules.spec import GroupThreshold, RuleKind, RulesetSpec, RuleSpec
+from leadqual.rules.spec import GroupThreshold, RuleKind, RulesetSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +51,10 @@ class Score:
 
 @dataclass(frozen=True, slots=True)
 class _CompiledRule:
-    spec: RuleSpec
     test: Predicate
-    target: RuleKind
-    points: int
+    hit: Hit  # the same for every lead it fires on, so built once
+    to_fit: bool
+    timing: bool
     segments: frozenset[str] | None
 
 
@@ -73,8 +73,8 @@ class Ruleset:
     spec: RulesetSpec
     version: int
     _segments: tuple[tuple[str, Predicate], ...]
-    _rules: tuple[_CompiledRule, ...]
-    _must: tuple[_CompiledMustHave, ...]
+    _rules: dict[str | None, tuple[_CompiledRule, ...]]  # rules that apply, by segment
+    _must: dict[str | None, tuple[_CompiledMustHave, ...]]
     _groups: tuple[tuple[Group, GroupThreshold], ...]
 
     @classmethod
@@ -82,10 +82,10 @@ class Ruleset:
         """Compile every condition once."""
         rules = tuple(
             _CompiledRule(
-                spec=r,
                 test=compile_condition(r.when),
-                target=r.target,
-                points=-r.points if r.kind is RuleKind.NEGATIVE else r.points,
+                hit=Hit(r.id, r.kind, r.label, -r.points if r.kind is RuleKind.NEGATIVE else r.points),
+                to_fit=r.target is RuleKind.FIT,
+                timing=r.kind is RuleKind.TIMING,
                 segments=frozenset(r.segments) if r.segments else None,
             )
             for r in spec.rules
@@ -97,12 +97,13 @@ class Ruleset:
             )
             for m in spec.must_have
         )
+        segment_ids: list[str | None] = [None, *(s.id for s in spec.segments)]
         return cls(
             spec=spec,
             version=version if version is not None else spec.version,
             _segments=tuple((s.id, compile_condition(s.when)) for s in spec.segments),
-            _rules=rules,
-            _must=must,
+            _rules={seg: tuple(r for r in rules if r.segments is None or seg in r.segments) for seg in segment_ids},
+            _must={seg: tuple(m for m in must if m.segments is None or seg in m.segments) for seg in segment_ids},
             _groups=tuple(spec.groups.items()),
         )
 
@@ -120,26 +121,22 @@ def score(lead: Lead, ruleset: Ruleset, *, today: date | None = None) -> Score:
     fit = intent = 0
     urgent = False
     hits: list[Hit] = []
-    for rule in ruleset._rules:
-        if rule.segments is not None and segment not in rule.segments:
-            continue
+    for rule in ruleset._rules[segment]:
         if not rule.test(lead, today):
             continue
-        hits.append(Hit(rule.spec.id, rule.spec.kind, rule.spec.label, rule.points))
-        if rule.spec.kind is RuleKind.TIMING:
-            urgent = True
-        if rule.target is RuleKind.FIT:
-            fit += rule.points
+        hit = rule.hit
+        hits.append(hit)
+        urgent = urgent or rule.timing
+        if rule.to_fit:
+            fit += hit.points
         else:
-            intent += rule.points
+            intent += hit.points
     fit = min(100, max(0, fit))
     intent = min(100, max(0, intent))
     uncapped = group_for(fit, intent, ruleset._groups)
     group = uncapped
     failed: list[str] = []
-    for must in ruleset._must:
-        if must.segments is not None and segment not in must.segments:
-            continue
+    for must in ruleset._must[segment]:
         if not must.test(lead, today):
             failed.append(must.id)
             group = group.capped_at(must.otherwise)

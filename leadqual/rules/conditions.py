@@ -53,9 +53,7 @@ def compile_condition(cond: Any, path: Path = ()) -> Predicate:
         if not isinstance(parts, list) or not parts:
             raise ConditionError((*path, combinator), f"{combinator} needs a non-empty list")
         preds = tuple(compile_condition(p, (*path, combinator, i)) for i, p in enumerate(parts))
-        if combinator == "all":
-            return lambda lead, today: all(p(lead, today) for p in preds)
-        return lambda lead, today: any(p(lead, today) for p in preds)
+        return _all_of(preds) if combinator == "all" else _any_of(preds)
     if "not" in keys:
         _only(cond, path, {"not"})
         inner = compile_condition(cond["not"], (*path, "not"))
@@ -67,6 +65,27 @@ def compile_condition(cond: Any, path: Path = ()) -> Predicate:
     raise ConditionError(
         path, f"unknown condition keys {sorted(keys)}; use field, signal, all, any or not"
     )
+
+
+def _all_of(preds: tuple[Predicate, ...]) -> Predicate:
+    # Plain loops: any()/all() over a generator cost a frame per lead, and this runs per rule.
+    def test(lead: Lead, today: date) -> bool:
+        for p in preds:  # noqa: SIM110
+            if not p(lead, today):
+                return False
+        return True
+
+    return test
+
+
+def _any_of(preds: tuple[Predicate, ...]) -> Predicate:
+    def test(lead: Lead, today: date) -> bool:
+        for p in preds:  # noqa: SIM110
+            if p(lead, today):
+                return True
+        return False
+
+    return test
 
 
 def _only(cond: dict[str, Any], path: Path, allowed: set[str]) -> list[str]:
@@ -158,7 +177,7 @@ def _op_eq(arg: Any, at: Path) -> Test:
 
 def _op_in(arg: Any, at: Path) -> Test:
     allowed = frozenset(_norm(a) for a in _scalar_list(arg, at, "in"))
-    return lambda v, today: _norm(v) in allowed
+    return lambda v, today: (v.lower() if v.__class__ is str else v) in allowed
 
 
 def _op_not_in(arg: Any, at: Path) -> Test:
@@ -235,11 +254,12 @@ def _op_exists(arg: Any, at: Path) -> Test:
 
 
 def _op_domain_in(arg: Any, at: Path) -> Test:
-    domains = tuple(str(d).lower().lstrip("@") for d in _scalar_list(arg, at, "domain_in"))
+    domains = frozenset(str(d).lower().lstrip("@") for d in _scalar_list(arg, at, "domain_in"))
 
     def test(v: Any, today: date) -> bool:
-        domain = str(v).lower().rsplit("@", 1)[-1]
-        return any(domain == d or domain.endswith("." + d) for d in domains)
+        # The domain or any parent of it: eu.acme.com matches acme.com; a set look-up per label.
+        labels = str(v).lower().rsplit("@", 1)[-1].split(".")
+        return any(".".join(labels[i:]) in domains for i in range(len(labels)))
 
     return test
 
