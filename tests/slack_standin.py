@@ -464,9 +464,12 @@ class SlackStandIn:
     port.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, wall_clock_ts: bool = False) -> None:
         self.host = host
         self._port = port
+        # Message ts from the wall clock (as Slack's are) instead of a fixed 1700000000 series,
+        # for code that relates ts to its own timestamps (conversations.history `oldest`).
+        self._wall_clock_ts = wall_clock_ts
         self._lock = threading.RLock()
         self._lifecycle = threading.Lock()
         self._server: _Server | None = None
@@ -503,6 +506,7 @@ class SlackStandIn:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -715,6 +719,8 @@ class SlackStandIn:
     # -- request handling ---------------------------------------------------
 
     def _new_ts(self) -> str:
+        if self._wall_clock_ts:
+            self._next_ts = max(self._next_ts, int(time.time() * 1_000_000))
         value = self._next_ts
         self._next_ts += _TS_STEP_MICROS
         return f"{value // 1_000_000}.{value % 1_000_000:06d}"
@@ -1046,6 +1052,49 @@ class SlackStandIn:
         channel_id = "D" + ids[0] if len(ids) == 1 else "G" + "".join(ids)
         return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": channel_id}}
 
+    def _conversations_history(self, params: dict) -> dict:
+        """Top-level messages of a channel, newest first, paged with a cursor like Slack's.
+
+        ``oldest``/``latest`` bound the ts (exclusive unless ``inclusive``); message
+        ``metadata`` is returned only with ``include_all_metadata``.
+        """
+        channel = _channel_of(params)
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self._im_channel(channel)
+        inclusive = _truthy(params.get("inclusive"))
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params["latest"]) if params.get("latest") else math.inf
+        with_metadata = _truthy(params.get("include_all_metadata"))
+        found = []
+        for (ch, ts), message in self._messages.items():
+            if ch != channel or message.get("thread_ts") not in (None, ts):
+                continue
+            t = float(ts)
+            if (t > oldest or (inclusive and t == oldest)) and (t < latest or (inclusive and t == latest)):
+                found.append(message)
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        try:
+            start = int(params.get("cursor") or 0)
+            limit = max(1, min(999, int(params.get("limit") or 100)))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = []
+        for message in page:
+            echo = {k: copy.deepcopy(v) for k, v in message.items() if k != "channel"}
+            if not with_metadata:
+                echo.pop("metadata", None)
+            messages.append(echo)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _users_info(self, params: dict) -> dict:
         user_id = params.get("user")
         if not user_id:
@@ -1149,6 +1198,10 @@ class SlackStandIn:
                 }
             )
         return {"ok": True, "files": answer}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def _invalid_blocks(errors: list[str]) -> dict:
