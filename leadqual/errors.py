@@ -80,3 +80,20 @@ class ProposalNotFound(LeadbotError):
 class NothingToRollBack(LeadbotError):
     def __init__(self) -> None:
         super().__init__("The active ruleset has no previous version to roll back to.")
+
+
+class InvalidDecision(LeadbotError):
+    """A decision's inputs break a qualification rule; `errors` maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        field, message = next(iter(self.errors.items()), ("decision", "invalid decision"))
+        super().__init__(f"{field}: {message}")
+
+
+class CardNotPosted(LeadbotError):
+    """The lead's card has no Slack message yet, so it cannot be updated or threaded: retry later."""
+
+    def __init__(self, lead_id: object) -> None:
+        self.lead_id = lead_id
+        super().__init__(f"The card of lead {lead_id} is not posted yet.")

@@ -1,0 +1,64 @@
+"""Every action_id, callback_id and block_id Leadbot uses, defined once.
+
+`blocks/` builds with these and the listeners in `bot/slack/listeners/` match on them, so a
+rename cannot leave a button without a handler. Other slices add their constants here.
+"""
+
+from __future__ import annotations
+
+# --- Lead card: one actions block; every button's value is the lead id ------------------
+CARD_ACTIONS = "lead_actions"
+CLAIM = "lead_claim"
+RELEASE = "lead_release"
+QUALIFY = "lead_qualify"
+DISQUALIFY = "lead_disqualify"
+NURTURE = "lead_nurture"
+NEEDS_INFO = "lead_needs_info"
+REOPEN = "lead_reopen"
+MORE = "lead_more"          # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
+MORE_REASSIGN = "reassign"
+
+# Buttons that open a decision modal, by outcome value (leadqual.lead.Outcome).
+DECISION_BUTTONS = {"qualified": QUALIFY, "not_qualified": DISQUALIFY, "nurture": NURTURE, "needs_info": NEEDS_INFO}
+
+# --- Decision modals (callback_id) and their input blocks (block_id == action_id) --------
+QUALIFY_VIEW = "qualify_view"
+DISQUALIFY_VIEW = "disqualify_view"
+NURTURE_VIEW = "nurture_view"
+NEEDS_INFO_VIEW = "needs_info_view"
+REASSIGN_VIEW = "reassign_view"
+ADD_LEAD_VIEW = "add_lead_view"
+
+DECISION_VIEWS = {"qualified": QUALIFY_VIEW, "not_qualified": DISQUALIFY_VIEW, "nurture": NURTURE_VIEW,
+                  "needs_info": NEEDS_INFO_VIEW}
+
+FIT = "fian_fit"
+INTENT = "fian_intent"
+AUTHORITY = "fian_authority"
+NEED = "fian_need"
+FIAN_BLOCKS = {"fit": FIT, "intent": INTENT, "authority": AUTHORITY, "need": NEED}
+MOTION = "motion"
+NEXT_STEP = "next_step"
+NEXT_STEP_ON = "next_step_on"
+REASON = "reason"
+FOLLOW_UP_ON = "follow_up_on"
+MISSING = "missing"
+NOTE = "note"
+REASSIGN_TO = "reassign_to"
+
+# --- /lead add-lead modal ---------------------------------------------------------------
+LEAD_COMMAND = "/lead"
+ADD_COMPANY = "add_company"
+ADD_CONTACT_NAME = "add_contact_name"
+ADD_EMAIL = "add_email"
+ADD_TITLE = "add_title"
+ADD_INDUSTRY = "add_industry"
+ADD_COUNTRY = "add_country"
+ADD_NEED = "add_need"
+ADD_MESSAGE = "add_message"
+
+# --- App Home -----------------------------------------------------------------------------
+HOME_REFRESH = "home_refresh"
+
+# --- Slack message metadata (chat.postMessage `metadata.event_type`) ----------------------
+CARD_EVENT_TYPE = "leadbot_card"

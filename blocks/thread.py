@@ -1,0 +1,80 @@
+"""Lines in a card's thread: who did what to the lead, when, and why (the decision log).
+
+A line is rendered from the outbox row's payload, written when the change was stored, so
+the thread keeps what happened then even after the lead moved on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from blocks.cards import OUTCOME_ICONS
+from blocks.text import fit_mrkdwn, mention, one_line, when
+from leadqual.lead import Outcome
+from leadqual.services.triage import MISSING_DETAILS
+
+NOTE = 1000
+PART = 300
+SECTION_LIMIT = 3000
+
+
+def thread_line(payload: dict[str, Any], *, tz: ZoneInfo | None = None) -> str:
+    """The mrkdwn text of one thread line for a triage event payload (see leadqual.services.triage)."""
+    event = str(payload.get("event") or "")
+    actor = mention(payload.get("actor"))
+    at = _at(payload.get("at"), tz)
+    match event:
+        case "claimed":
+            text = f"👤 {actor} claimed this lead"
+        case "released":
+            text = f"↩️ {actor} released this lead"
+            if payload.get("owner") and payload.get("owner") != payload.get("actor"):
+                text += f" (held by {mention(payload.get('owner'))})"
+        case "reassigned":
+            previous = f" from {mention(payload.get('from'))}" if payload.get("from") else ""
+            text = f"🔀 {actor} reassigned this lead{previous} to {mention(payload.get('to'))}"
+        case "reopened":
+            was = str(payload.get("previous") or "")
+            label = Outcome(was).label if was in Outcome._value2member_map_ else was
+            text = f"🔄 {actor} reopened this lead" + (f" (was {one_line(label, PART)})" if label else "")
+        case "decided":
+            text = _decision(payload, actor)
+        case _:
+            text = f"{actor}: {one_line(event or 'update', PART)}"
+    note = payload.get("note")
+    if note:
+        text += "\n> " + one_line(note, NOTE)
+    return fit_mrkdwn(f"{text} · {at}" if at else text, SECTION_LIMIT)
+
+
+def _decision(payload: dict[str, Any], actor: str) -> str:
+    outcome = Outcome(payload["outcome"])
+    text = f"{OUTCOME_ICONS[outcome]} *{outcome.label}* — decided by {actor}"
+    if outcome is Outcome.NOT_QUALIFIED:
+        text += f"\nReason: {one_line(payload.get('reason_label') or payload.get('reason') or '-', PART)}"
+    elif outcome is Outcome.QUALIFIED:
+        fian = payload.get("fian") or {}
+        ratings = " · ".join(f"{k.capitalize()} {one_line(v, 20)}" for k, v in fian.items() if v)
+        if ratings:
+            text += f"\n{ratings}"
+        if payload.get("next_step"):
+            due = f" (by {one_line(payload['next_step_on'], 20)})" if payload.get("next_step_on") else ""
+            text += f"\nNext step: {one_line(payload['next_step'], PART)}{due}"
+    elif outcome is Outcome.NURTURE and payload.get("follow_up_on"):
+        text += f"\nFollow up on {one_line(payload['follow_up_on'], 20)}"
+    elif outcome is Outcome.NEEDS_INFO:
+        missing = ", ".join(MISSING_DETAILS.get(str(m), str(m)).lower() for m in payload.get("missing") or ())
+        if missing:
+            text += f"\nMissing: {one_line(missing, PART)}"
+    return text
+
+
+def _at(value: object, tz: ZoneInfo | None) -> str:
+    if not isinstance(value, str):
+        return ""
+    try:
+        return when(datetime.fromisoformat(value), tz)
+    except ValueError:
+        return ""
