@@ -44,8 +44,11 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# Trimming and case-folding run inside pydantic-core (Rust); only the NUL check is Python.
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_no_nul)]
 Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), AfterValidator(_no_nul)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=300), AfterValidator(_no_nul)]
+Upper = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=300), AfterValidator(_no_nul)]
 
 
 class Outcome(StrEnum):
@@ -76,8 +79,8 @@ class _Part(BaseModel):
 class Company(_Part):
     name: Short | None = None
     domain: Short | None = None
-    industry: Short | None = None
-    country: Short | None = None
+    industry: Code | None = None
+    country: Upper | None = None
     region: Short | None = None
     employees: int | None = Field(None, ge=0, le=10_000_000)
 
@@ -92,20 +95,6 @@ class Company(_Part):
             raise ValueError("must be a domain such as acmemetals.com")
         return v
 
-    @field_validator("industry")
-    @classmethod
-    def _industry(cls, v: str | None) -> str | None:
-        return v.lower() if v else None
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, v: str | None) -> str | None:
-        return v.upper() if v else None
-
-    @field_validator("name", "region")
-    @classmethod
-    def _blank_is_none(cls, v: str | None) -> str | None:
-        return v or None
 
 
 class Contact(_Part):
@@ -124,10 +113,6 @@ class Contact(_Part):
             raise ValueError("must be an email address such as dana@acmemetals.com")
         return v
 
-    @field_validator("name", "title", "phone")
-    @classmethod
-    def _blank_is_none(cls, v: str | None) -> str | None:
-        return v or None
 
     @property
     def email_domain(self) -> str | None:
@@ -136,26 +121,20 @@ class Contact(_Part):
 
 class Signal(_Part):
     type: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)
+        str,
+        StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=100),
+        AfterValidator(_no_nul),
     ]
     value: Short | None = None
     at: datetime | None = None
 
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        return v.lower()
 
 
 class Need(_Part):
-    scope: Short | None = None
+    scope: Code | None = None
     problem: Long | None = None
     needed_by: date | None = None
 
-    @field_validator("scope")
-    @classmethod
-    def _scope(cls, v: str | None) -> str | None:
-        return v.lower() if v else None
 
 
 class HistoricalOutcome(_Part):
@@ -173,9 +152,9 @@ class Lead(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     external_id: Short | None = None
-    source: Short | None = None
+    source: Code | None = None
     campaign: Short | None = None
-    offer: Short | None = None
+    offer: Code | None = None
     received_at: datetime | None = None
     company: Company = Field(default_factory=Company)
     contact: Contact = Field(default_factory=Contact)
@@ -204,28 +183,35 @@ class Lead(BaseModel):
         walk(v, 0)
         return v
 
-    @field_validator("source", "offer")
+    @field_validator("external_id")
     @classmethod
-    def _lower_code(cls, v: str | None) -> str | None:
-        return v.lower() if v else None
-
-    @field_validator("external_id", "campaign", "message")
-    @classmethod
-    def _blank_is_none(cls, v: str | None) -> str | None:
-        return v or None
+    def _blank_id_is_none(cls, v: str | None) -> str | None:
+        return v or None  # "" must not collide with every other blank id
 
     @field_validator("received_at")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return as_utc(v) if v else None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_company_domain(cls, data: Any) -> Any:
+        # Before validation, so the domain is validated like a sent one and nothing is copied after.
+        if not isinstance(data, dict):
+            return data
+        contact, company = data.get("contact"), data.get("company")
+        email = contact.get("email") if isinstance(contact, dict) else None
+        if not isinstance(email, str) or "@" not in email or (isinstance(company, dict) and company.get("domain")):
+            return data
+        domain = email.strip().rsplit("@", 1)[1].lower()
+        if domain in FREEMAIL_DOMAINS or not _DOMAIN.match(domain):
+            return data
+        return {**data, "company": {**(company if isinstance(company, dict) else {}), "domain": domain}}
+
     @model_validator(mode="after")
-    def _identify_and_fill(self) -> Lead:
+    def _identified(self) -> Lead:
         if not self.company.name and not self.contact.email:
             raise ValueError("a lead needs at least company.name or contact.email")
-        domain = self.contact.email_domain
-        if not self.company.domain and domain and domain not in FREEMAIL_DOMAINS:
-            object.__setattr__(self, "company", self.company.model_copy(update={"domain": domain}))
         return self
 
     @cached_property

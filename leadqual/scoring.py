@@ -7,7 +7,8 @@ backtest as cheaply as on one new lead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from leadqual.groups import Group
@@ -21,9 +22,19 @@ class Hit:
     """A rule that fired, with the points it moved (negative rules carry negative points)."""
 
     rule_id: str
-    kind: RuleKind
+    kind: str  # a RuleKind value, kept as a plain str so storing 20k explanations is cheap
     label: str
     points: int
+
+    json: str = field(default="", compare=False, repr=False)  # the stored form, computed once per rule
+
+    def __post_init__(self) -> None:
+        if not self.json:
+            object.__setattr__(self, "json", json.dumps(self.as_record()))
+
+    def as_record(self) -> dict[str, object]:
+        """The stored form of this hit (LeadRow.hits)."""
+        return {"rule": self.rule_id, "kind": self.kind, "label": self.label, "points": self.points}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +94,7 @@ class Ruleset:
         rules = tuple(
             _CompiledRule(
                 test=compile_condition(r.when),
-                hit=Hit(r.id, r.kind, r.label, -r.points if r.kind is RuleKind.NEGATIVE else r.points),
+                hit=Hit(r.id, r.kind.value, r.label, -r.points if r.kind is RuleKind.NEGATIVE else r.points),
                 to_fit=r.target is RuleKind.FIT,
                 timing=r.kind is RuleKind.TIMING,
                 segments=frozenset(r.segments) if r.segments else None,

@@ -11,10 +11,10 @@ from bot.progress import Progress
 from leadqual.bootstrap import bootstrap, load_app_config, load_rules
 from leadqual.errors import ImportFailed, InvalidLead
 from leadqual.groups import Group
-from leadqual.importing import read_records
+from leadqual.importing import prepare_file, read_records
 from leadqual.lead import Lead
 from leadqual.scoring import Ruleset, score
-from leadqual.services.intake import ingest, validate_leads
+from leadqual.services.intake import store, validate_leads
 from leadqual.settings import Settings
 
 
@@ -50,10 +50,12 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
-    leads = read_leads(args.file)
     ctx = bootstrap(settings)
-    progress = Progress(f"importing {args.file.name}", len(leads))
-    results = ingest(ctx, leads, post=not args.no_post, progress=progress.advance)
+    progress = Progress(f"checking {args.file.name}", max(1, _count_lines(args.file)))
+    rows = prepare_file(args.file, ctx.active_ruleset(), ctx.now(), progress=progress.advance)
+    progress.finish()
+    progress = Progress(f"storing {args.file.name}", len(rows))
+    results = store(ctx, rows, post=not args.no_post, source=f"import {args.file.name}", progress=progress.advance)
     elapsed = progress.finish()
     fresh = [r for r in results if not r.duplicate]
     groups = Counter(r.group for r in fresh)
@@ -61,6 +63,11 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     print(f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
           + (f": {summary}" if summary else ""))
     return 0
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh)
 
 
 def score_file(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -17,9 +18,23 @@ from leadqual.settings import normalise_database_url
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+class RawJSON(str):
+    """JSON text already serialised (by pydantic, in Rust): stored in a JSON column as is."""
+
+    __slots__ = ()
+
+
+def _to_json(value: Any) -> str:
+    # JSON columns serialise in Rust (~5x json.dumps); RawJSON was serialised by its producer.
+    if isinstance(value, RawJSON):
+        return value
+    return pydantic_core.to_json(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write-intent transactions."""
     url = normalise_database_url(url)
+    kwargs.setdefault("json_serializer", _to_json)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _tune_sqlite(engine)

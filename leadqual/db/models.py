@@ -241,3 +241,8 @@ class RepStatus(Base):
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     credit: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The Core tables behind the hot bulk inserts (typed as Table, unlike `Model.__table__`).
+leads_table = Base.metadata.tables["leads"]
+outbox_table = Base.metadata.tables["outbox"]

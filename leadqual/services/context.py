@@ -41,6 +41,11 @@ class Context:
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.config.managers
 
+    def active_ruleset(self) -> Ruleset:
+        """The active ruleset, compiled (one short read)."""
+        with self.session_factory() as session:
+            return self.ruleset(session)
+
     def ruleset(self, session: Session, version: int | None = None) -> Ruleset:
         """The compiled ruleset of `version` (default: the active one), compiled once per process."""
         if version is None:

@@ -1,22 +1,34 @@
-"""Lead intake: validate, deduplicate, score, store, and queue the card, in one transaction."""
+"""Lead intake: validate, deduplicate, score, store, and queue the card, in one transaction.
+
+Intake runs in two steps so a large import can use every core:
+
+- `prepare` (pure, per lead): validate, fill `received_at`, score, and build the row to store;
+- `store` (one transaction): drop duplicates, reserve ids, insert leads, decisions and card
+  outbox rows with executemany, and write one audit event for the batch.
+
+`ingest` does both in-process (HTTP intake, Slack's /lead); `leadbot import` prepares in
+worker processes (leadqual.importing) and stores in the main one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from leadqual.db.models import Decision, Event, LeadRow
+from leadqual.db.engine import RawJSON
+from leadqual.db.models import Decision, Event, LeadRow, leads_table
 from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Lead
-from leadqual.scoring import Score, score
-from leadqual.services import outbox
+from leadqual.scoring import Ruleset, score
+from leadqual.services import outbox, rotation
 from leadqual.services.context import Context
 
 OPEN_STATUSES = ("new", "claimed")
@@ -47,89 +59,133 @@ def validate_leads(records: Sequence[Any], *, where: Callable[[int], str] | None
         try:
             leads.append(Lead.model_validate(record))
         except ValidationError as exc:
-            for err in exc.errors(include_url=False, include_context=False, include_input=False):
-                errors.append({"index": i, "where": where(i) if where else None,
-                               "loc": list(err["loc"]), "msg": err["msg"].removeprefix("Value error, "),
-                               "type": err["type"]})
+            errors.extend(field_errors(exc, index=i, where=where(i) if where else None))
     if errors:
         raise InvalidLead(errors, where=errors[0]["where"] or "")
     return leads
 
 
-def ingest(ctx: Context, leads: Sequence[Lead], *, post: bool = True,
-           progress: Callable[[int], None] | None = None) -> list[Ingested]:
-    """Store new leads with their scores and queue their cards; duplicates are answered, not stored.
+def field_errors(exc: ValidationError, *, index: int, where: str | None) -> list[dict[str, Any]]:
+    """Pydantic's errors as plain dicts: index, where (file:line), loc, msg, type."""
+    return [{"index": index, "where": where, "loc": list(err["loc"]),
+             "msg": err["msg"].removeprefix("Value error, "), "type": err["type"]}
+            for err in exc.errors(include_url=False, include_context=False, include_input=False)]
 
-    The whole batch is one transaction: either every lead is stored or none is. A unique
-    clash with a concurrent request for the same `external_id` retries, and then finds
-    the other request's lead as a duplicate.
+
+def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
+    """Score a lead and build its row (all columns, same keys for every lead, ready for executemany)."""
+    if lead.received_at is None:
+        lead = lead.model_copy(update={"received_at": now})
+    s = score(lead, ruleset)
+    outcome = lead.outcome
+    return {
+        "id": None,
+        "external_id": lead.external_id,
+        "email": lead.contact.email,
+        "company_name": lead.company.name,
+        "source": lead.source,
+        "offer": lead.offer,
+        "campaign": lead.campaign,
+        "received_at": lead.received_at,
+        "created_at": now,
+        "payload": RawJSON(lead.model_dump_json(exclude_none=True, exclude={"outcome"})),
+        "fit": s.fit,
+        "intent": s.intent,
+        "score_group": s.group.value,  # the column behind LeadRow.group (Core insert)
+        "urgent": s.urgent,
+        "segment": s.segment,
+        "hits": RawJSON("[" + ",".join(h.json for h in s.hits) + "]"),
+        "failed_must_haves": list(s.failed_must_haves),
+        "ruleset_version": s.ruleset_version,
+        "status": outcome.status.value if outcome else "new",
+        "outcome": outcome.status.value if outcome else None,
+        "reason": outcome.reason if outcome else None,
+        "decided_at": (outcome.decided_at or lead.received_at) if outcome else None,
+        "decided_by": outcome.decided_by if outcome else None,
+        "historical": outcome is not None,
+        "suggested_owner": None,
+        "sla_step": 0,
+        "version": 1,
+    }
+
+
+def ingest(ctx: Context, leads: Sequence[Lead], *, post: bool = True, source: str = "intake",
+           progress: Callable[[int], None] | None = None) -> list[Ingested]:
+    """Store new leads with their scores and queue their cards; duplicates are answered, not stored."""
+    ruleset, now = ctx.active_ruleset(), ctx.now()
+    return store(ctx, [prepare(lead, ruleset, now) for lead in leads], post=post, source=source, progress=progress)
+
+
+def store(ctx: Context, rows: list[dict[str, Any]], *, post: bool = True, source: str = "intake",
+          progress: Callable[[int], None] | None = None) -> list[Ingested]:
+    """Store prepared rows in one transaction: either every new lead is stored or none is.
+
+    A unique clash with a concurrent request for the same `external_id` retries, and then
+    finds the other request's lead as a duplicate.
     """
     for attempt in range(3):
         try:
             with ctx.transaction() as session:
-                return _ingest(ctx, session, leads, post=post, progress=progress)
+                # A retry overwrites each row's id and suggested owner, so rows need no copying.
+                return _store(ctx, session, rows, post=post, source=source, progress=progress)
         except IntegrityError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _ingest(ctx: Context, session: Session, leads: Sequence[Lead], *, post: bool,
-            progress: Callable[[int], None] | None) -> list[Ingested]:
+def _store(ctx: Context, session: Session, rows: list[dict[str, Any]], *, post: bool, source: str,
+           progress: Callable[[int], None] | None) -> list[Ingested]:
     now = ctx.now()
-    ruleset = ctx.ruleset(session)
-    by_external = _existing(session, LeadRow.external_id, {ld.external_id for ld in leads if ld.external_id})
-    emails = {ld.contact.email for ld in leads if ld.contact.email and not ld.outcome}
+    by_external = _existing(session, LeadRow.external_id, {r["external_id"] for r in rows if r["external_id"]})
+    emails = {r["email"] for r in rows if r["email"] and not r["historical"]}
     by_email = _existing(session, LeadRow.email, emails, open_only=True)
 
-    results: list[Ingested | None] = [None] * len(leads)
-    new: list[tuple[int, Lead, Score, dict[str, Any]]] = []
-    repeats: list[tuple[int, Lead, int]] = []  # (index, lead, index of its twin earlier in this batch)
+    results: list[Ingested | None] = [None] * len(rows)
+    new: list[tuple[int, dict[str, Any]]] = []
+    repeats: list[tuple[int, dict[str, Any], int]] = []  # (index, row, index of its twin earlier in this batch)
     batch_external: dict[str, int] = {}
     batch_email: dict[str, int] = {}
-    for i, lead in enumerate(leads):
-        twin = _twin(lead, by_external, by_email, batch_external, batch_email)
+    for i, row in enumerate(rows):
+        twin = _twin(row, by_external, by_email, batch_external, batch_email)
         if isinstance(twin, Ingested):
             results[i] = twin
-            continue
-        if twin is not None:
-            repeats.append((i, lead, twin))
-            continue
-        if lead.received_at is None:
-            lead = lead.model_copy(update={"received_at": now})
-        s = score(lead, ruleset)
-        new.append((i, lead, s, _row(lead, s, now)))
-        if lead.external_id:
-            batch_external[lead.external_id] = i
-        if lead.contact.email and not lead.outcome:
-            batch_email[lead.contact.email] = i
+        elif twin is not None:
+            repeats.append((i, row, twin))
+        else:
+            new.append((i, row))
+            if row["external_id"]:
+                batch_external[row["external_id"]] = i
+            if row["email"] and not row["historical"]:
+                batch_email[row["email"]] = i
 
-    ids = _insert_leads(session, [row for _, _, _, row in new], progress=progress)
-    index_to_id: dict[int, int] = {}
-    events: list[dict[str, Any]] = []
+    ids = _allocate_ids(session, len(new))
     cards: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
-    for (i, lead, s, row), lead_id in zip(new, ids, strict=True):
-        index_to_id[i] = lead_id
-        results[i] = Ingested(lead_id, lead.external_id, s.fit, s.intent, s.group, duplicate=False)
-        events.append({"lead_id": lead_id, "kind": "lead_received", "actor": lead.source, "at": now,
-                       "data": {"group": s.group.value, "ruleset_version": s.ruleset_version}})
-        if lead.outcome is not None:
-            decisions.append({"lead_id": lead_id, "outcome": lead.outcome.status.value,
-                              "reason": lead.outcome.reason, "details": {"imported": True}, "note": None,
-                              "decided_by": lead.outcome.decided_by, "decided_at": row["decided_at"]})
+    for (i, row), lead_id in zip(new, ids, strict=True):
+        row["id"] = lead_id
+        group = Group(row["score_group"])
+        results[i] = Ingested(lead_id, row["external_id"], row["fit"], row["intent"], group, duplicate=False)
+        if row["historical"]:
+            decisions.append({"lead_id": lead_id, "outcome": row["outcome"], "reason": row["reason"],
+                              "details": {"imported": True}, "note": None, "decided_by": row["decided_by"],
+                              "decided_at": row["decided_at"]})
             continue
-        channel = ctx.config.channel_for(s.group)
+        channel = ctx.config.channel_for(group)
         if post and channel:
+            row["suggested_owner"] = rotation.suggest_owner(session, ctx.config, group)
             cards.append({"kind": outbox.CARD, "lead_id": lead_id, "channel_id": channel, "payload": {},
                           "dedupe_key": f"card:{lead_id}", "next_attempt_at": now, "created_at": now,
                           "status": "pending", "attempts": 0})
-    for i, lead, twin_index in repeats:
+    for i, row, twin_index in repeats:
         first = results[twin_index]
         assert first is not None
-        results[i] = _as_duplicate(first, lead.external_id)
-    if events:
-        session.execute(insert(Event), events)
+        results[i] = _as_duplicate(first, row["external_id"])
+    _insert_leads(session, [row for _, row in new], progress=progress)
+    if new:  # the lead rows are the receipts; the audit log gets one line per batch
+        session.add(Event(kind="leads_received", actor=source, at=now,
+                          data={"count": len(new), "first_id": ids[0], "last_id": ids[-1],
+                                "ruleset_version": new[0][1]["ruleset_version"]}))
     if decisions:
         session.execute(insert(Decision), decisions)
     outbox.enqueue_many(session, cards)
@@ -149,18 +205,18 @@ def _existing(session: Session, column: Any, values: set[str], *, open_only: boo
     return found
 
 
-def _twin(lead: Lead, by_external: dict[str, Ingested], by_email: dict[str, Ingested],
+def _twin(row: dict[str, Any], by_external: dict[str, Ingested], by_email: dict[str, Ingested],
           batch_external: dict[str, int], batch_email: dict[str, int]) -> Ingested | int | None:
-    """The stored lead (or earlier index in this batch) that this lead repeats, if any."""
-    if lead.external_id:
-        if lead.external_id in by_external:
-            return by_external[lead.external_id]
-        if lead.external_id in batch_external:
-            return batch_external[lead.external_id]
-    email = lead.contact.email
-    if email and not lead.outcome:
+    """The stored lead (or earlier index in this batch) that this row repeats, if any."""
+    external_id, email = row["external_id"], row["email"]
+    if external_id:
+        if external_id in by_external:
+            return by_external[external_id]
+        if external_id in batch_external:
+            return batch_external[external_id]
+    if email and not row["historical"]:
         if email in by_email:
-            return _as_duplicate(by_email[email], lead.external_id)
+            return _as_duplicate(by_email[email], external_id)
         if email in batch_email:
             return batch_email[email]
     return None
@@ -170,49 +226,25 @@ def _as_duplicate(found: Ingested, external_id: str | None) -> Ingested:
     return Ingested(found.id, external_id or found.external_id, found.fit, found.intent, found.group, True)
 
 
-def _row(lead: Lead, s: Score, now: Any) -> dict[str, Any]:
-    outcome = lead.outcome
-    decided = outcome is not None
-    status = outcome.status.value if outcome else "new"
-    return {
-        "external_id": lead.external_id,
-        "email": lead.contact.email,
-        "company_name": lead.company.name,
-        "source": lead.source,
-        "offer": lead.offer,
-        "campaign": lead.campaign,
-        "received_at": lead.received_at,
-        "created_at": now,
-        "payload": lead.model_dump(mode="json", exclude_none=True, exclude={"outcome"}),
-        "fit": s.fit,
-        "intent": s.intent,
-        "group": s.group.value,
-        "urgent": s.urgent,
-        "segment": s.segment,
-        "hits": [{"rule": h.rule_id, "kind": h.kind.value, "label": h.label, "points": h.points} for h in s.hits],
-        "failed_must_haves": list(s.failed_must_haves),
-        "ruleset_version": s.ruleset_version,
-        "status": status,
-        "outcome": outcome.status.value if outcome else None,
-        "reason": outcome.reason if outcome else None,
-        "decided_at": (outcome.decided_at or lead.received_at) if outcome else None,
-        "decided_by": outcome.decided_by if outcome else None,
-        "historical": decided,
-        "sla_step": 0,
-        "version": 1,
-    }
+def _allocate_ids(session: Session, n: int) -> list[int]:
+    """Reserve `n` lead ids up front, so rows insert with plain executemany (no RETURNING)."""
+    if n == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, :n)"), {"n": n}))
+    # SQLite: this transaction began with BEGIN IMMEDIATE and holds the only write lock.
+    start = (session.scalar(select(func.max(LeadRow.id))) or 0) + 1
+    return list(range(start, start + n))
 
 
-def _insert_leads(session: Session, rows: list[dict[str, Any]],
-                  progress: Callable[[int], None] | None) -> list[int]:
-    ids: list[int] = []
-    stmt = insert(LeadRow).returning(LeadRow.id, sort_by_parameter_order=True)
+def _insert_leads(session: Session, rows: list[dict[str, Any]], progress: Callable[[int], None] | None) -> None:
+    stmt = insert(leads_table)  # Core, not the ORM bulk path: ~3x faster for thousands of rows
     for start in range(0, len(rows), 2000):
         chunk = rows[start:start + 2000]
-        ids.extend(session.scalars(stmt, chunk).all())
+        session.execute(stmt, chunk)
         if progress:
             progress(len(chunk))
-    return ids
 
 
 def lead_from_row(row: LeadRow) -> Lead:

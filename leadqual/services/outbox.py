@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from leadqual.db.models import OutboxMessage
+from leadqual.db.models import OutboxMessage, outbox_table
 
 CARD = "card"                # post a lead's card to its channel
 CARD_UPDATE = "card_update"  # chat.update the card in place
@@ -36,5 +36,5 @@ def enqueue(
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many calls in one executemany (bulk intake)."""
-    if rows:
-        session.execute(insert(OutboxMessage), rows)
+    if rows:  # Core insert: the ORM bulk path costs ~5x for thousands of rows
+        session.execute(insert(outbox_table), rows)
