@@ -1,0 +1,223 @@
+"""The delivery worker against the Slack stand-in, on SQLite and PostgreSQL.
+
+The worker is real (threads, HTTP, database); Slack is the stand-in, with its per-channel
+rate limiter, injected 500s and 429s, and connection refused while stopped. Rendering is the
+plain test renderer, so these tests are about delivery, not about how a card looks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
+from leadqual.services import delivery, outbox
+from leadqual.services.context import Context, utcnow
+from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
+from tests.slack_standin import SlackStandIn
+
+FAST = WorkerOptions(rate_per_channel=20, backoff_base=0.05, backoff_cap=0.2, poll_interval=0.05,
+                     concurrency=8, lease=timedelta(seconds=30))
+
+
+@pytest.fixture
+def live(ctx: Context) -> Context:
+    """The test context on the wall clock: leases, backoff and Slack's ts all move in real time."""
+    return dataclasses.replace(ctx, clock=utcnow)
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn(wall_clock_ts=True) as slack:
+        yield slack
+
+
+def client_for(slack: SlackStandIn) -> WebClient:
+    # No SDK retry handlers: the worker handles 429s and failures itself.
+    return WebClient(token="xoxb-test", base_url=slack.url, retry_handlers=[], timeout=5)
+
+
+def drain(ctx: Context, slack: SlackStandIn, options: WorkerOptions = FAST, *, worker_id: str = "w1") -> WorkerStats:
+    worker = Worker(ctx, client_for(slack), render=plain_render, options=options, worker_id=worker_id)
+    return worker.run(threading.Event(), once=True)
+
+
+def posts_per_outbox_row(slack: SlackStandIn) -> Counter[int]:
+    return Counter(c.params["metadata"]["event_payload"]["outbox_id"] for c in slack.calls_to("chat.postMessage")
+                   if c.params.get("metadata"))
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def test_thirty_cards_with_injected_500s_are_each_posted_exactly_once(live: Context, standin: SlackStandIn) -> None:
+    channels = [f"C{i:02d}" for i in range(10)]
+    leads_with_cards(live, channels, per_channel=3)
+    standin.rate_limit("chat.postMessage", per_second=20)
+    standin.fail_next("chat.postMessage", status=500, times=6)
+
+    stats = drain(live, standin)
+
+    cards = outbox_rows(live, kind="card")
+    assert {r.status for r in cards} == {"sent"}
+    assert posts_per_outbox_row(standin) == {r.id: 1 for r in cards}
+    assert stats.retried == 6 and stats.sent == 30
+    assert [c for c in standin.calls if c.status == 429] == []  # paced under the limit, never throttled
+    assert all(lead(live, r.lead_id).message_ts == r.result_ts for r in cards if r.lead_id)  # type: ignore[arg-type]
+
+
+def test_a_429_holds_back_only_its_own_channel(live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, ["CSLOW", "CFAST"], per_channel=4)
+    standin.rate_limit("chat.postMessage", per_second=4, retry_after=2)
+    client_for(standin).chat_postMessage(channel="CSLOW", text="someone else just posted here")
+
+    stats = drain(live, standin, dataclasses.replace(FAST, rate_per_channel=4))
+
+    fast = standin.accepted_times("CFAST", "chat.postMessage")
+    slow = [c for c in standin.calls if c.method == "chat.postMessage" and c.params.get("channel") == "CSLOW"]
+    throttled = [c for c in slow if c.status == 429]
+    delivered = [c.at for c in slow if c.ok and c.params.get("metadata")]
+    assert len(fast) == 4 and len(delivered) == 4
+    assert len(throttled) == 1 and stats.rate_limited == 1  # Retry-After honoured: no hammering
+    assert max(fast) < min(delivered)  # CFAST went on while CSLOW waited out its Retry-After
+    assert min(delivered) - throttled[0].at >= 2
+
+
+def test_a_card_posted_just_before_a_crash_is_found_not_posted_again(live: Context, standin: SlackStandIn) -> None:
+    [lead_id] = ingest_leads(live, 1)
+    # The first attempt: leased, sent to Slack with its outbox id... and the process died
+    # before marking it. A zero-length lease stands for that lease having run out.
+    [first] = delivery.lease_due(live, limit=1, worker_id="crashed", lease=timedelta(0))
+    posted = client_for(standin).chat_postMessage(
+        channel="C0LEADS", text="card", metadata={"event_type": "leadbot_card",
+                                                  "event_payload": {"outbox_id": first.id}})
+
+    stats = drain(live, standin)
+
+    assert stats.found == 1 and stats.sent == 0
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert len(standin.calls_to("conversations.history")) == 1
+    assert lead(live, lead_id).message_ts == posted["ts"]
+
+
+def test_a_retried_card_that_never_reached_slack_is_posted_after_the_lookup(
+        live: Context, standin: SlackStandIn) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=503)
+
+    stats = drain(live, standin)
+
+    assert stats.retried == 1 and stats.sent == 1
+    assert [c.method for c in standin.calls] == ["chat.postMessage", "conversations.history", "chat.postMessage"]
+
+
+def test_updates_and_thread_lines_follow_their_card(live: Context, standin: SlackStandIn) -> None:
+    [lead_id] = ingest_leads(live, 1)
+    queue(live, outbox.CARD_UPDATE, lead_id=lead_id)  # queued before the card was posted: no channel
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+
+    drain(live, standin)
+
+    ts = lead(live, lead_id).message_ts
+    assert [c.method for c in standin.calls] == ["chat.postMessage", "chat.update", "chat.postMessage"]
+    assert standin.calls[1].params["ts"] == ts
+    assert standin.calls[2].params["thread_ts"] == ts
+
+
+def test_a_direct_message_opens_the_conversation_first(live: Context, standin: SlackStandIn) -> None:
+    queue(live, outbox.DM, channel_id="UMANAGER", payload={"text": "A Priority lead is waiting."})
+
+    drain(live, standin)
+
+    assert [c.method for c in standin.calls] == ["conversations.open", "chat.postMessage"]
+    assert standin.calls[1].params["channel"] == "DUMANAGER"
+
+
+def test_a_refused_card_goes_dead_with_its_thread_and_the_rest_still_go(live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, ["CBAD", "CGOOD"], per_channel=1)
+    [bad] = outbox_rows(live, channel_id="CBAD")
+    queue(live, outbox.THREAD, lead_id=bad.lead_id, channel_id="CBAD", payload={"text": "later"})
+    standin.fail_next("chat.postMessage", status=200, error="not_in_channel")
+
+    stats = drain(live, standin, dataclasses.replace(FAST, concurrency=1))  # one at a time: CBAD's card first
+
+    assert stats.dead == 1 and stats.sent == 1
+    assert [(r.kind, r.status) for r in outbox_rows(live, channel_id="CBAD")] == [("card", "dead"), ("thread", "dead")]
+    assert [r.status for r in outbox_rows(live, channel_id="CGOOD")] == ["sent"]
+    assert delivery.dead_rows(live)[-1].last_error == "slack: not_in_channel"
+
+
+def test_a_slack_outage_is_waited_out_without_loss_or_duplicates(live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, ["C1", "C2"], per_channel=2)
+    standin.stop()
+    stop = threading.Event()
+    worker = Worker(live, client_for(standin), render=plain_render, options=FAST)
+    result: list[WorkerStats] = []
+    thread = threading.Thread(target=lambda: result.append(worker.run(stop, once=True)))
+    thread.start()
+
+    wait_until(lambda: any("refused" in (r.last_error or "") for r in outbox_rows(live)))
+    standin.start()
+    thread.join(timeout=30)
+
+    assert result and result[0].retried >= 1
+    cards = outbox_rows(live, kind="card")
+    assert posts_per_outbox_row(standin) == {r.id: 1 for r in cards}
+
+
+def test_two_workers_on_one_outbox_never_send_a_row_twice(live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, [f"C{i}" for i in range(6)], per_channel=5)
+    stats: list[WorkerStats] = []
+
+    def run(worker_id: str) -> None:
+        stats.append(drain(live, standin, worker_id=worker_id))
+
+    threads = [threading.Thread(target=run, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    cards = outbox_rows(live, kind="card")
+    assert {r.status for r in cards} == {"sent"}
+    assert posts_per_outbox_row(standin) == {r.id: 1 for r in cards}
+    assert sum(s.sent for s in stats) == 30
+
+
+def test_stopping_finishes_the_send_in_flight_and_hands_the_rest_back(live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, ["C1", "C2"], per_channel=6)
+    stop = threading.Event()
+    worker = Worker(live, client_for(standin), render=plain_render,
+                    options=dataclasses.replace(FAST, rate_per_channel=2, read_ahead=3))
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    wait_until(lambda: len(standin.calls_to("chat.postMessage")) >= 3)
+    stop.set()
+    thread.join(timeout=30)
+
+    rows = outbox_rows(live, kind="card")
+    sent = [r for r in rows if r.status == "sent"]
+    waiting = [r for r in rows if r.status == "pending"]
+    assert len(sent) == len(standin.calls_to("chat.postMessage"))  # every post reached the database
+    assert waiting and all(r.attempts == 0 for r in waiting)  # handed back, not left leased
+    assert delivery.lease_due(live, limit=20, worker_id="next")  # due again for the next worker
+
+
+def test_the_scheduler_ticks_the_sla_ladder(live: Context, standin: SlackStandIn) -> None:
+    scheduler = start_scheduler(live, client_for(standin))
+    try:
+        assert "sla_tick" in {job.id for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=True)
