@@ -164,3 +164,27 @@ def test_the_packaged_default_ruleset_routes_a_textbook_priority_lead() -> None:
     assert s.urgent
     assert s.segment == "equipment_replacement"
     assert {"rfq", "target-industry", "failed-asset", "outage-window"} <= {h.rule_id for h in s.hits}
+
+
+def _default() -> Ruleset:
+    return Ruleset.compile(load_ruleset_file(default_rules_path()))
+
+
+def test_a_competitor_or_a_student_stays_out_of_the_sales_queue_even_with_an_rfq() -> None:
+    rfq = {"signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
+           "need": {"scope": "replacement"}}
+    competitor = score(Lead.model_validate({"company": {"name": "Rival", "domain": "rivalpumps.com"}, **rfq}),
+                       _default())
+    student = score(Lead.model_validate({"company": {"name": "State U"}, "contact": {
+        "email": "kim@state.edu", "title": "PhD student"}, **rfq}), _default())
+    assert (competitor.group, student.group) == (Group.POOR_FIT, Group.POOR_FIT)
+    assert "not-a-competitor" in competitor.failed_must_haves
+    assert "not-student-or-research" in student.failed_must_haves
+
+
+def test_valve_flow_ratings_and_job_sites_are_not_mistaken_for_unrelated_requests() -> None:
+    lead = Lead.model_validate({"company": {"name": "Irrigation District"},
+                                "message": "Need control valves with a Cv around 850 delivered to the job site."})
+    assert "unrelated-request" not in {h.rule_id for h in score(lead, _default()).hits}
+    spam = Lead.model_validate({"company": {"name": "Growth Co"}, "message": "We offer SEO and link building."})
+    assert "unrelated-request" in {h.rule_id for h in score(spam, _default()).hits}
