@@ -1,0 +1,433 @@
+"""Feedback figures for a week and a trailing window, counted by the database.
+
+Every figure is a GROUP BY in SQL: nothing loops over leads in Python, so a digest over a
+million leads reads a few hundred rows. The queries are plain SQL that SQLite and
+PostgreSQL both run; the two places where they differ (unnesting a JSON array, and the
+minutes between two timestamps) go through one small helper each.
+
+Two cohorts, as a weekly review reads them:
+- leads *received* in the period: volume by group, acceptance (claimed at least once), time
+  to first claim, and alert fatigue (posted cards that got any action);
+- leads *decided* in the period: qualification rate, disqualification reasons, false
+  positives and negatives, quality by source and offer, and the evidence for proposals.
+
+Qualified counts as won and Not qualified as lost; Nurture and Needs info stay open. A
+reopened lead counts its final decision only (`LeadRow.outcome` holds it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from leadqual.db.models import LeadRow
+from leadqual.groups import Group
+from leadqual.lead import Outcome
+from leadqual.proposals import Evidence, ScoreCell, Tally
+
+WON, LOST = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
+LOW_GROUPS = (Group.NURTURE, Group.RESEARCH, Group.POOR_FIT)
+TOP_SLICES = 8  # sources and offers shown, by volume
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A half-open span of time [start, end) in UTC, with its name."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+def parse_iso_week(text: str) -> tuple[int, int]:
+    """Read `2026-W48` (or `2026W48`); raise ValueError naming the expected form."""
+    cleaned = text.strip().upper().replace("W", "-W").replace("--", "-")
+    try:
+        year_text, week_text = cleaned.split("-W")
+        year, week = int(year_text), int(week_text)
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO week such as 2026-W48") from None
+    return year, week
+
+
+def iso_week_label(year: int, week: int) -> str:
+    return f"{year}-W{week:02d}"
+
+
+def week_period(iso_week: str, tz: ZoneInfo) -> Period:
+    """The ISO week from Monday 00:00 to the next Monday 00:00 in `tz`."""
+    year, week = parse_iso_week(iso_week)
+    monday = date.fromisocalendar(year, week, 1)
+    return Period(iso_week_label(year, week), _local_midnight(monday, tz), _local_midnight(monday + timedelta(7), tz))
+
+
+def trailing_period(iso_week: str, weeks: int, tz: ZoneInfo) -> Period:
+    """The `weeks` ISO weeks ending with `iso_week` (inclusive)."""
+    last = week_period(iso_week, tz)
+    year, week = parse_iso_week(iso_week)
+    first_monday = date.fromisocalendar(year, week, 1) - timedelta(weeks=weeks - 1)
+    return Period(f"{weeks} weeks to {last.label}", _local_midnight(first_monday, tz), last.end)
+
+
+def week_of(moment: datetime, tz: ZoneInfo) -> str:
+    """The ISO week a moment falls in, in `tz`."""
+    year, week, _ = moment.astimezone(tz).isocalendar()
+    return iso_week_label(year, week)
+
+
+def previous_week(iso_week: str) -> str:
+    year, week = parse_iso_week(iso_week)
+    prev = date.fromisocalendar(year, week, 1) - timedelta(weeks=1)
+    y, w, _ = prev.isocalendar()
+    return iso_week_label(y, w)
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """One score group's figures for a period."""
+
+    group: Group
+    received: int = 0            # leads received
+    live: int = 0                # ... offered to sales (not imported history)
+    claimed: int = 0             # ... claimed at least once
+    qualified: int = 0           # leads decided in the period, by final outcome
+    not_qualified: int = 0
+    open_decisions: int = 0      # nurture or needs info
+    claim_median_minutes: float | None = None
+    claim_p90_minutes: float | None = None
+
+    @property
+    def acceptance(self) -> float | None:
+        """Share of live leads that a rep claimed."""
+        return self.claimed / self.live if self.live else None
+
+    @property
+    def decided(self) -> int:
+        return self.qualified + self.not_qualified
+
+    @property
+    def qualification_rate(self) -> float | None:
+        """Qualified among qualified + not qualified (open outcomes do not count)."""
+        return self.qualified / self.decided if self.decided else None
+
+
+@dataclass(frozen=True, slots=True)
+class SliceFigures:
+    """Quality of one source or one offer."""
+
+    name: str
+    received: int
+    qualified: int
+    not_qualified: int
+
+    @property
+    def qualification_rate(self) -> float | None:
+        decided = self.qualified + self.not_qualified
+        return self.qualified / decided if decided else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the digest reports for one period."""
+
+    period: Period
+    groups: list[GroupFigures]
+    reasons: dict[Group, list[tuple[str, int]]]
+    sources: list[SliceFigures]
+    offers: list[SliceFigures]
+    cards_posted: int = 0
+    cards_actioned: int = 0
+    claim_median_minutes: float | None = None
+    claim_p90_minutes: float | None = None
+    _by_group: dict[Group, GroupFigures] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_group.update({g.group: g for g in self.groups})
+
+    def group(self, group: Group) -> GroupFigures:
+        return self._by_group.get(group) or GroupFigures(group)
+
+    @property
+    def received(self) -> int:
+        return sum(g.received for g in self.groups)
+
+    @property
+    def routed(self) -> int:
+        return sum(g.received for g in self.groups if g.group.routed)
+
+    @property
+    def qualified(self) -> int:
+        return sum(g.qualified for g in self.groups)
+
+    @property
+    def decided(self) -> int:
+        return sum(g.decided for g in self.groups)
+
+    @property
+    def false_positives(self) -> int:
+        """Priority leads decided Not qualified."""
+        return self.group(Group.PRIORITY).not_qualified
+
+    @property
+    def false_negatives(self) -> dict[Group, int]:
+        """Leads the scores kept low (Nurture, Research, Poor fit) that sales qualified."""
+        return {g: self.group(g).qualified for g in LOW_GROUPS}
+
+    @property
+    def actioned_share(self) -> float | None:
+        """Posted cards that got any action (a claim or a button); the rest is alert fatigue."""
+        return self.cards_actioned / self.cards_posted if self.cards_posted else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": {"label": self.period.label, "start": self.period.start.isoformat(),
+                       "end": self.period.end.isoformat()},
+            "received": self.received,
+            "routed": self.routed,
+            "decided": self.decided,
+            "qualified": self.qualified,
+            "claim_median_minutes": _round(self.claim_median_minutes),
+            "claim_p90_minutes": _round(self.claim_p90_minutes),
+            "groups": [
+                {"group": g.group.value, "received": g.received, "live": g.live, "claimed": g.claimed,
+                 "acceptance": _round(g.acceptance), "qualified": g.qualified, "not_qualified": g.not_qualified,
+                 "open_decisions": g.open_decisions, "qualification_rate": _round(g.qualification_rate),
+                 "claim_median_minutes": _round(g.claim_median_minutes),
+                 "claim_p90_minutes": _round(g.claim_p90_minutes)}
+                for g in self.groups
+            ],
+            "disqualification_reasons": {g.value: dict(r) for g, r in self.reasons.items()},
+            "false_positives": {"priority_not_qualified": self.false_positives,
+                                "priority_decided": self.group(Group.PRIORITY).decided},
+            "false_negatives": {g.value: n for g, n in self.false_negatives.items()},
+            "sources": [_slice_json(s) for s in self.sources],
+            "offers": [_slice_json(s) for s in self.offers],
+            "cards": {"posted": self.cards_posted, "actioned": self.cards_actioned,
+                      "actioned_share": _round(self.actioned_share)},
+        }
+
+
+def _slice_json(s: SliceFigures) -> dict[str, Any]:
+    return {"name": s.name, "received": s.received, "qualified": s.qualified, "not_qualified": s.not_qualified,
+            "qualification_rate": _round(s.qualification_rate)}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+def _received_in(period: Period) -> ColumnElement[bool]:
+    return and_(LeadRow.received_at >= period.start, LeadRow.received_at < period.end)
+
+
+def _decided_in(period: Period) -> ColumnElement[bool]:
+    return and_(LeadRow.decided_at >= period.start, LeadRow.decided_at < period.end, LeadRow.outcome.is_not(None))
+
+
+def _won_or_lost() -> ColumnElement[bool]:
+    return LeadRow.outcome.in_((WON, LOST))
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _minutes_to_claim(dialect: str) -> ColumnElement[Any]:
+    """Minutes from the lead reaching Leadbot to its first claim."""
+    if dialect == "sqlite":
+        return (func.julianday(LeadRow.first_claimed_at) - func.julianday(LeadRow.created_at)) * 1440.0
+    return extract("epoch", LeadRow.first_claimed_at - LeadRow.created_at) / 60.0
+
+
+def figures(session: Session, period: Period) -> Figures:
+    """All digest figures for one period (a handful of GROUP BY queries)."""
+    dialect = session.get_bind().dialect.name
+    received = {
+        row.group: row
+        for row in session.execute(
+            select(
+                LeadRow.group.label("group"),
+                func.count().label("received"),
+                _count_if(LeadRow.historical.is_(False)).label("live"),
+                _count_if(and_(LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))).label("claimed"),
+                _count_if(LeadRow.message_ts.is_not(None)).label("posted"),
+                _count_if(and_(LeadRow.message_ts.is_not(None),
+                               or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None))))
+                .label("actioned"),
+            ).where(_received_in(period)).group_by(LeadRow.group)
+        )
+    }
+    decided: dict[str, dict[str | None, int]] = {}
+    for group, outcome, n in session.execute(
+        select(LeadRow.group, LeadRow.outcome, func.count()).where(_decided_in(period))
+        .group_by(LeadRow.group, LeadRow.outcome)
+    ):
+        decided.setdefault(group, {})[outcome] = n
+    claim_times = _claim_percentiles(session, period, dialect)
+    groups = []
+    for g in Group:
+        r = received.get(g.value)
+        d = decided.get(g.value, {})
+        median, p90 = claim_times.get(g.value, (None, None))
+        groups.append(GroupFigures(
+            group=g, received=r.received if r else 0, live=r.live if r else 0, claimed=r.claimed if r else 0,
+            qualified=d.get(WON, 0), not_qualified=d.get(LOST, 0),
+            open_decisions=sum(n for o, n in d.items() if o not in (WON, LOST)),
+            claim_median_minutes=median, claim_p90_minutes=p90,
+        ))
+    overall_median, overall_p90 = claim_times.get(None, (None, None))
+    return Figures(
+        period=period, groups=groups, reasons=_reasons(session, period),
+        sources=_slices(session, period, LeadRow.source), offers=_slices(session, period, LeadRow.offer),
+        cards_posted=sum(r.posted for r in received.values()),
+        cards_actioned=sum(r.actioned for r in received.values()),
+        claim_median_minutes=overall_median, claim_p90_minutes=overall_p90,
+    )
+
+
+def _claim_percentiles(session: Session, period: Period, dialect: str
+                       ) -> dict[str | None, tuple[float | None, float | None]]:
+    """Median and 90th percentile of minutes to first claim, per group and overall (None).
+
+    Nearest-rank percentiles with window functions: SQLite has no percentile_cont, and
+    ROW_NUMBER over one sort per partition stays fast at a million leads. Only the rows at
+    the two ranks come back.
+    """
+    minutes = _minutes_to_claim(dialect).label("minutes")
+    claimed = (select(LeadRow.group.label("grp"), minutes)
+               .where(_received_in(period), LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))
+               .subquery())
+    out: dict[str | None, tuple[float | None, float | None]] = {}
+    for partition, key in ((claimed.c.grp, "grp"), (None, None)):
+        over: dict[str, Any] = {"partition_by": partition} if partition is not None else {}
+        ranked = select(
+            (claimed.c.grp if partition is not None else literal(None)).label("grp"),
+            claimed.c.minutes,
+            func.row_number().over(order_by=claimed.c.minutes, **over).label("rn"),
+            func.count().over(**over).label("n"),
+        ).subquery()
+        # Nearest rank ceil(p * n), written with integer division so both databases agree.
+        rank50 = (ranked.c.n * 50 + 99) / 100
+        rank90 = (ranked.c.n * 90 + 99) / 100
+        rows = session.execute(
+            select(ranked.c.grp, ranked.c.minutes, ranked.c.rn == rank50, ranked.c.rn == rank90)
+            .where(or_(ranked.c.rn == rank50, ranked.c.rn == rank90))
+        )
+        for grp, value, is_median, is_p90 in rows:
+            name = grp if key else None
+            median, p90 = out.get(name, (None, None))
+            out[name] = (float(value) if is_median else median, float(value) if is_p90 else p90)
+    return out
+
+
+def _reasons(session: Session, period: Period) -> dict[Group, list[tuple[str, int]]]:
+    out: dict[Group, list[tuple[str, int]]] = {}
+    rows = session.execute(
+        select(LeadRow.group, LeadRow.reason, func.count())
+        .where(_decided_in(period), LeadRow.outcome == LOST)
+        .group_by(LeadRow.group, LeadRow.reason)
+    )
+    for group, reason, n in rows:
+        out.setdefault(Group(group), []).append((reason or "unspecified", n))
+    return {g: sorted(out[g], key=lambda r: (-r[1], r[0])) for g in Group if g in out}
+
+
+def _slices(session: Session, period: Period, column: Any) -> list[SliceFigures]:
+    received: dict[str, int] = {}
+    for value, n in session.execute(select(column, func.count()).where(_received_in(period)).group_by(column)):
+        received[value or "(none)"] = n
+    won: dict[str, int] = {}
+    lost: dict[str, int] = {}
+    for value, outcome, n in session.execute(
+        select(column, LeadRow.outcome, func.count()).where(_decided_in(period), _won_or_lost())
+        .group_by(column, LeadRow.outcome)
+    ):
+        (won if outcome == WON else lost)[value or "(none)"] = n
+    names = set(received) | set(won) | set(lost)
+    slices = [SliceFigures(n, received.get(n, 0), won.get(n, 0), lost.get(n, 0)) for n in names]
+    slices.sort(key=lambda s: (-(s.received + s.qualified + s.not_qualified), s.name))
+    return slices[:TOP_SLICES]
+
+
+# --- evidence for proposals --------------------------------------------------------------------
+
+def _fired_rules(dialect: str) -> tuple[Any, ColumnElement[Any]]:
+    """A table-valued unnest of `leads.hits` and the expression for each hit's rule id."""
+    if dialect == "postgresql":
+        hits = func.jsonb_array_elements(LeadRow.hits).table_valued("value").alias("hit")
+        return hits, hits.c.value.op("->>")(literal("rule"))
+    hits = func.json_each(LeadRow.hits).table_valued("value").alias("hit")
+    return hits, func.json_extract(hits.c.value, "$.rule")
+
+
+def _passes_must_haves(dialect: str) -> ColumnElement[bool]:
+    length = func.jsonb_array_length if dialect == "postgresql" else func.json_array_length
+    return length(LeadRow.failed_must_haves) == 0
+
+
+def evidence(session: Session, period: Period) -> Evidence:
+    """Counts of decided leads for rule proposals: by rule fired, by segment, by score cell."""
+    dialect = session.get_bind().dialect.name
+    window = and_(_decided_in(period), _won_or_lost())
+    uncapped = and_(window, _passes_must_haves(dialect))
+
+    overall = Tally()
+    cells: list[ScoreCell] = []
+    cell_counts: dict[tuple[str, int, int], list[int]] = {}
+    for group, fit, intent, outcome, n in session.execute(
+        select(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.outcome, func.count()).where(window)
+        .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.outcome)
+    ):
+        cell_counts.setdefault((group, fit, intent), [0, 0])[0 if outcome == WON else 1] += n
+    for (group, fit, intent), (won, lost) in cell_counts.items():
+        cells.append(ScoreCell(Group(group), fit, intent, Tally(won, lost)))
+        overall = overall + Tally(won, lost)
+
+    segments = _tallies(session.execute(
+        select(LeadRow.segment, LeadRow.outcome, func.count()).where(uncapped)
+        .group_by(LeadRow.segment, LeadRow.outcome)
+    ))
+    hits, rule = _fired_rules(dialect)
+    rules = _tallies(session.execute(
+        select(rule, LeadRow.outcome, func.count()).select_from(LeadRow).join(hits, literal(True))
+        .where(uncapped).group_by(rule, LeadRow.outcome)
+    ))
+    return Evidence(overall=overall, rules=rules, segments=segments, cells=cells)
+
+
+def _tallies(rows: Any) -> dict[Any, Tally]:
+    counts: dict[Any, list[int]] = {}
+    for key, outcome, n in rows:
+        counts.setdefault(key, [0, 0])[0 if outcome == WON else 1] += n
+    return {k: Tally(w, lost) for k, (w, lost) in counts.items()}
+
+
+def decided_leads(session: Session, period: Period, *, limit: int, chunk: int = 1000
+                  ) -> Iterator[tuple[dict[str, Any], bool]]:
+    """Stream (payload, qualified?) for the `limit` most recently decided leads of the period."""
+    query: Select[tuple[dict[str, Any], str | None]] = (
+        select(LeadRow.payload, LeadRow.outcome)
+        .where(_decided_in(period), _won_or_lost())
+        .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
+        .limit(limit)
+        .execution_options(yield_per=chunk)
+    )
+    for payload, outcome in session.execute(query):
+        yield payload, outcome == WON
