@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from hypothesis import given, settings
@@ -18,46 +17,13 @@ from blocks.text import escape, mrkdwn, plain
 from blocks.thread import thread_line
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.triage import CardReason, LeadCard
-from tests.bot_helpers import HOSTILE_NAME
+from leadqual.services.triage import CardReason
+from tests.bot_helpers import HOSTILE_NAME, RECEIVED, SPECIAL, make_card, mrkdwn_texts
 from tests.slack_standin import validate_message_blocks
-
-RECEIVED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-
-
-def make_card(**overrides: Any) -> LeadCard:
-    values: dict[str, Any] = {
-        "id": 42, "company": "Acme Metals", "contact_name": "Dana Ruiz", "contact_title": "Maintenance Manager",
-        "email": "dana@acmemetals.com", "industry": "metals", "country": "US", "region": "TX", "employees": 850,
-        "source": "web_form", "offer": "rfq", "campaign": "pump-retrofit-2026", "scope": "replacement",
-        "problem": "Pump failed on line 3", "needed_by": "2026-12-15", "message": "Need a quote.",
-        "fit": 80, "intent": 60, "group": Group.PRIORITY, "urgent": True, "segment": "equipment_replacement",
-        "segment_label": "Equipment replacement",
-        "reasons": (CardReason("RFQ or quote request", 40, "intent"), CardReason("Target industry", 25, "fit")),
-        "failed_must_haves": (), "ruleset_version": 3, "status": "new", "owner_id": None, "suggested_owner": None,
-        "claimed_at": None, "outcome": None, "reason": None, "reason_label": None, "decided_by": None,
-        "decided_at": None, "follow_up_on": None, "received_at": RECEIVED, "channel_id": "C0LEADS",
-        "message_ts": "1700000000.000100", "version": 1,
-    }
-    return LeadCard(**{**values, **overrides})
 
 
 def as_json(blocks: list[Block]) -> list[dict[str, Any]]:
     return json.loads(json.dumps([b.to_dict() for b in blocks], ensure_ascii=False))
-
-
-def mrkdwn_texts(node: Any) -> list[str]:
-    """Every mrkdwn text in a Block Kit tree."""
-    if isinstance(node, dict):
-        found = [node["text"]] if node.get("type") == "mrkdwn" else []
-        return found + [t for v in node.values() for t in mrkdwn_texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in mrkdwn_texts(v)]
-    return []
-
-
-# Anything in angle brackets that Slack would turn into a mention, a broadcast or a link.
-SPECIAL = re.compile(r"<(?!@U[A-Z0-9]+>)[^>]*>")
 
 
 def test_a_card_is_valid_block_kit_with_the_lead_its_score_and_why() -> None:
@@ -75,7 +41,7 @@ def test_hostile_lead_fields_are_escaped_so_nobody_is_pinged_and_no_link_is_forg
                      message="<!everyone> see <http://x|y>", problem="a & b < c", campaign="<#C0GENERAL>")
     blocks = as_json(lead_card(card))
     assert validate_message_blocks(blocks) == []
-    texts = mrkdwn_texts(blocks) + [fallback_text(card)]
+    texts = [*mrkdwn_texts(blocks), fallback_text(card)]
     assert not [t for t in texts if SPECIAL.search(t)]
     assert not any("<@U0CEO>" in t or "<@U0BOSS>" in t for t in texts)
     assert any("&lt;!channel&gt; &amp; &lt;https://evil.example|click here&gt;" in t for t in texts)
@@ -104,7 +70,7 @@ def test_an_unclaimed_card_offers_claim_the_four_decisions_and_reassign() -> Non
 def test_a_claimed_card_offers_release_and_names_the_owner() -> None:
     card = make_card(owner_id="UDANA", status="claimed", claimed_at=RECEIVED, suggested_owner="USAM")
     blocks = as_json(lead_card(card))
-    assert [b["action_id"] for b in blocks[-1]["elements"]][0] == ids.RELEASE
+    assert next(b["action_id"] for b in blocks[-1]["elements"]) == ids.RELEASE
     assert "Claimed by <@UDANA>" in json.dumps(blocks, ensure_ascii=False)
     assert "claimed by <@UDANA>" in fallback_text(card)
 

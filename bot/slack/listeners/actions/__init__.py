@@ -1,0 +1,19 @@
+"""Button and menu clicks: on lead cards and in the App Home."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from blocks import ids
+from bot.slack.errors import guarded
+from bot.slack.listeners.actions import card, decisions, home
+
+
+def register(app: App) -> None:
+    app.action(ids.CLAIM)(guarded(card.claim))
+    app.action(ids.RELEASE)(guarded(card.release))
+    app.action(ids.REOPEN)(guarded(card.reopen))
+    app.action(ids.MORE)(guarded(card.more))
+    for action_id in (ids.QUALIFY, ids.DISQUALIFY, ids.NURTURE, ids.NEEDS_INFO):
+        app.action(action_id)(guarded(decisions.open_decision))
+    app.action(ids.HOME_REFRESH)(guarded(home.refresh))

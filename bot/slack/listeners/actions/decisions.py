@@ -1,0 +1,39 @@
+"""Qualify, Disqualify, Nurture and Needs info: check the user may decide, then open the modal.
+
+The modal must open within the trigger's 3 seconds, so it opens here, right after the
+check (which claims an unclaimed lead for the user, atomically).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.models.views import View
+
+from blocks import ids
+from blocks.modals import disqualify_modal, encode_metadata, needs_info_modal, nurture_modal, qualify_modal
+from bot.slack.deps import leadbot
+from bot.slack.listeners import action_key, card_metadata, lead_id_of
+from leadqual.services import triage
+
+
+def open_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                  context: BoltContext) -> None:
+    ack()
+    lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
+    card = triage.begin_decision(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user),
+                                 manager=lb.is_manager(user))
+    metadata = encode_metadata(**card_metadata(body, lead_id))
+    view: View
+    match action["action_id"]:
+        case ids.QUALIFY:
+            view = qualify_modal(card, motions=triage.buying_motions(lb.ctx), metadata=metadata)
+        case ids.DISQUALIFY:
+            view = disqualify_modal(card, reasons=lb.ctx.config.reasons, metadata=metadata)
+        case ids.NURTURE:
+            view = nurture_modal(card, metadata=metadata)
+        case _:
+            view = needs_info_modal(card, metadata=metadata)
+    client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,0 +1,16 @@
+"""Modal submissions: the four decisions, Reassign, and Add a lead."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from blocks import ids
+from bot.slack.errors import guarded
+from bot.slack.listeners.views import add_lead, decisions
+
+
+def register(app: App) -> None:
+    for callback_id in ids.DECISION_VIEWS.values():
+        app.view(callback_id)(guarded(decisions.decision_submitted))
+    app.view(ids.REASSIGN_VIEW)(guarded(decisions.reassign_submitted))
+    app.view(ids.ADD_LEAD_VIEW)(guarded(add_lead.add_lead_submitted))
