@@ -38,7 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import OutboxMessage
-from leadqual.errors import LeadNotFound
+from leadqual.errors import CardNotPosted, LeadNotFound
 from leadqual.services import delivery, outbox
 from leadqual.services.context import Context
 from leadqual.services.delivery import Lease
@@ -60,6 +60,7 @@ METHODS = {
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout",
                               "team_added_to_org", "ratelimited"})
 NETWORK_ERRORS = (OSError, http.client.HTTPException, socket.timeout)
+CARD_WAIT = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,11 @@ class Worker:
             raise
         except LeadNotFound:
             return None
+        except CardNotPosted:
+            # Leasing already holds these back; if one slips through, wait for the card without using an attempt.
+            self._safely(lambda: delivery.retry_later(self.ctx, lease.id, CARD_WAIT, "waiting for the card",
+                                                      until=lease.until, counts=False), False)
+            raise _Outcome("retry") from None
         except SQLAlchemyError as exc:
             outcome = self._transient(lease, f"database: {exc.__class__.__name__}", time.monotonic()).outcome
             raise _Outcome(outcome) from None

@@ -8,18 +8,25 @@ plain test renderer, so these tests are about delivery, not about how a card loo
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 
 from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
+from leadqual.bootstrap import bootstrap
 from leadqual.services import delivery, outbox
 from leadqual.services.context import Context, utcnow
+from tests.conftest import make_settings
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
 from tests.slack_standin import SlackStandIn
 
@@ -221,3 +228,98 @@ def test_the_scheduler_ticks_the_sla_ladder(live: Context, standin: SlackStandIn
         assert "sla_tick" in {job.id for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=True)
+
+
+# -- at Slack's real pace, and as a real process -----------------------------------------------
+
+
+@pytest.mark.stress
+def test_thirty_cards_at_one_per_second_per_channel_with_500s_are_each_posted_once(
+        live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, [f"C{i}" for i in range(5)], per_channel=6)
+    standin.rate_limit("chat.postMessage", per_second=1)
+    standin.fail_next("chat.postMessage", status=500, times=4)
+
+    stats = drain(live, standin, dataclasses.replace(FAST, rate_per_channel=1))
+
+    cards = outbox_rows(live, kind="card")
+    assert {r.status for r in cards} == {"sent"} and stats.retried == 4
+    assert posts_per_outbox_row(standin) == {r.id: 1 for r in cards}
+    assert [c for c in standin.calls if c.status == 429] == []
+
+
+def worker_process(db_url: str, slack: SlackStandIn, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_API_URL": slack.url,
+           "SLACK_BOT_TOKEN": "xoxb-test-token", "LEADBOT_CHANNEL": "C0LEADS", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def file_db(tmp_path: Path) -> Iterator[tuple[str, Context]]:
+    url = f"sqlite:///{tmp_path / 'leadbot.db'}"
+    ctx = bootstrap(make_settings(url))
+    yield url, ctx
+    ctx.session_factory.kw["bind"].dispose()
+
+
+@pytest.mark.stress
+def test_a_worker_killed_mid_drain_and_restarted_posts_every_card_exactly_once(
+        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    url, ctx = file_db
+    leads_with_cards(ctx, ["C1", "C2", "C3"], per_channel=8)
+    standin.rate_limit("chat.postMessage", per_second=2)
+    standin.fail_next("chat.postMessage", status=500, times=2)
+
+    first = worker_process(url, standin, tmp_path, "--rate", "2", "--lease", "2")
+    try:
+        wait_until(lambda: len(standin.calls_to("chat.postMessage")) >= 6)
+    finally:
+        first.kill()  # SIGKILL: no shutdown code runs
+        first.wait(timeout=10)
+    assert outbox_rows(ctx, status="pending"), "the first worker should have been stopped mid-drain"
+
+    second = worker_process(url, standin, tmp_path, "--once", "--rate", "2", "--lease", "2")
+    output, _ = second.communicate(timeout=60)
+
+    assert second.returncode == 0, output.decode()
+    assert standin.rejected == []
+    cards = outbox_rows(ctx, kind="card")
+    assert {r.status for r in cards} == {"sent"}
+    assert posts_per_outbox_row(standin) == {r.id: 1 for r in cards}
+    assert all(lead(ctx, r.lead_id).message_ts == r.result_ts for r in cards if r.lead_id)  # type: ignore[arg-type]
+
+
+def test_sigterm_finishes_in_flight_work_and_hands_the_rest_back(
+        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    url, ctx = file_db
+    leads_with_cards(ctx, ["C1", "C2"], per_channel=6)
+    standin.rate_limit("chat.postMessage", per_second=2)
+
+    process = worker_process(url, standin, tmp_path, "--rate", "2")
+    wait_until(lambda: len(standin.calls_to("chat.postMessage")) >= 2)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+
+    assert process.returncode == 0, output.decode()
+    assert b"SIGTERM" in output and b"handed back" in output
+    rows = outbox_rows(ctx, kind="card")
+    assert len([r for r in rows if r.status == "sent"]) == len(standin.calls_to("chat.postMessage"))
+    assert all(r.attempts == 0 and r.next_attempt_at <= utcnow() for r in rows if r.status == "pending")
+
+
+def test_dead_rows_are_listed_and_requeued_from_the_command_line(
+        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    url, ctx = file_db
+    leads_with_cards(ctx, ["C1"], per_channel=1)
+    [row] = outbox_rows(ctx)
+    delivery.lease_due(ctx, limit=1, worker_id="w")
+    delivery.mark_dead(ctx, row.id, "slack: not_in_channel")
+
+    listed = worker_process(url, standin, tmp_path, "--list-dead").communicate(timeout=30)[0].decode()
+    requeued = worker_process(url, standin, tmp_path, "--requeue-dead", "--once").communicate(timeout=30)[0].decode()
+
+    assert f"#{row.id}" in listed and "not_in_channel" in listed
+    assert "re-queued 1 dead outbox rows" in requeued
+    assert [r.status for r in outbox_rows(ctx)] == ["sent"]
+    assert len(standin.calls_to("conversations.history")) == 1  # it was tried before: Slack is checked first

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands import db, intake, rules, serve
+from bot.commands import db, intake, rules, serve, worker
 
 
 def register_all(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    for module in (serve, intake, rules, db):
+    for module in (serve, worker, intake, rules, db):
         module.register(sub)

@@ -5,7 +5,8 @@ runs once: `LeadRow.sla_step` counts the steps done and is advanced with a compa
 so two workers ticking at the same moment (or a tick racing a claim) never both act. The
 queued messages also carry dedupe keys and the audit events unique keys, as a second guard.
 
-Queued rows hold plain, safe text (no lead-supplied strings); the renderer adds the lead.
+Queued rows hold `{"text": ...}` written here, never lead data; the renderer replaces the
+`{lead}` placeholder with the lead's escaped, linked name.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def _remind(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group:
 def _escalate(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
     minutes = item.step.after_minutes
     managers = list(dict.fromkeys(ctx.config.managers))
-    text = f"A {group.label} lead (#{lead.id}) has been unclaimed for {_minutes(minutes)}."
+    # `{lead}` is filled in (escaped, linked to the card) by the renderer: no lead data in our text.
+    text = f"{{lead}}, a {group.label} lead, has been unclaimed for {_minutes(minutes)}. Can you find it an owner?"
     for manager in managers:
         _queue(session, outbox.DM, lead, manager, now, key=_key(lead, item, f"dm:{manager}"),
                payload={"sla": "escalate", "step": item.index, "after_minutes": minutes, "text": text})
