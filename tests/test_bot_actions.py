@@ -12,11 +12,12 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, select
 
 from blocks import ids
+from bot.commands.serve import build_server
 from bot.http import create_http_app
 from bot.slack.endpoint import SlackEndpoint
 from bot.slack.messages import render_outbox
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage
-from leadqual.errors import CardNotPosted
+from leadqual.errors import CardNotPosted, ConfigError
 from leadqual.services import outbox, triage
 from leadqual.services.context import Context
 from leadqual.settings import Settings
@@ -32,6 +33,7 @@ from tests.bot_helpers import (
     mrkdwn_texts,
     signed_request,
 )
+from tests.conftest import make_settings
 from tests.slack_standin import SlackStandIn, validate_message_blocks
 
 MANAGER = "UMANAGER"
@@ -330,3 +332,37 @@ def test_dm_and_ephemeral_rows_render_their_text_with_the_lead_linked_and_escape
                   "text": f"Escalation: <{link}|&lt;!channel&gt; Acme> is unclaimed after 45 minutes."}
     assert note["user"] == "UDANA" and note["channel"] == CHANNEL and "&lt;!channel&gt;" in note["text"]
     assert slack.client().chat_postMessage(**dm)["ok"]
+
+
+def test_serve_mounts_the_slack_endpoint_only_when_slack_is_configured(
+        bot: Bot, db_url: str, slack: SlackStandIn) -> None:
+    lead_id = posted_lead(bot)
+    body = interactive_body(bot.action_payload(ids.CLAIM, lead_id, "UDANA"))
+    headers = {k: v[0] for k, v in signed_request(body).headers.items()}
+
+    intake_only = build_server(make_settings(db_url, SLACK_BOT_TOKEN=""), bot.ctx)
+    assert intake_only.slack is None
+    assert TestClient(intake_only.http).post("/slack/events", content=body, headers=headers).status_code == 404
+
+    server = build_server(make_settings(db_url, SLACK_API_URL=slack.url), bot.ctx)
+    try:
+        assert server.socket is None and server.endpoint is not None
+        assert slack.calls_to("auth.test")  # the token is checked once at start-up, through SLACK_API_URL
+        assert TestClient(server.http).post("/slack/events", content=body, headers=headers).status_code == 200
+    finally:
+        server.close()
+
+
+def test_serve_refuses_a_bot_token_with_no_way_for_slack_to_reach_the_app(bot: Bot, db_url: str) -> None:
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        build_server(make_settings(db_url, SLACK_SIGNING_SECRET=""), bot.ctx)
+
+
+def test_serve_prepares_socket_mode_beside_http_when_an_app_token_is_set(
+        bot: Bot, db_url: str, slack: SlackStandIn) -> None:
+    server = build_server(make_settings(db_url, SLACK_API_URL=slack.url, SLACK_APP_TOKEN="xapp-1-test"), bot.ctx)
+    try:
+        assert server.socket is not None and server.endpoint is not None
+        assert server.socket.client.web_client.base_url == slack.url  # apps.connections.open goes there too
+    finally:
+        server.close()

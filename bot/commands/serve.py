@@ -1,15 +1,32 @@
-"""`leadbot serve`: the HTTP server (intake, health, and Slack's endpoint)."""
+"""`leadbot serve`: the HTTP server (intake, health, and Slack's endpoint), and Socket Mode when configured.
+
+Slack traffic arrives one of two ways, both handled by the same Bolt app:
+- HTTP: with SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, POST /slack/events is mounted;
+- Socket Mode: with SLACK_APP_TOKEN too, a websocket to Slack runs in background threads
+  (no public URL needed) while uvicorn keeps serving intake.
+Without SLACK_BOT_TOKEN the server runs intake only.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass
 
 import uvicorn
+from fastapi import FastAPI
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.http import create_http_app
+from bot.slack.app import create_app
+from bot.slack.endpoint import SlackEndpoint
 from leadqual.bootstrap import bootstrap
+from leadqual.errors import ConfigError
+from leadqual.services.context import Context
 from leadqual.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,9 +35,50 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.set_defaults(run=run_server)
 
 
+@dataclass
+class Server:
+    """The HTTP app and the Slack parts that run beside it."""
+
+    http: FastAPI
+    slack: App | None = None
+    endpoint: SlackEndpoint | None = None
+    socket: SocketModeHandler | None = None
+
+    def start_socket_mode(self) -> None:
+        if self.socket is not None:
+            self.socket.connect()  # returns once connected; the session runs in its own threads
+            log.info("Slack Socket Mode connected")
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+        if self.endpoint is not None:
+            self.endpoint.close()
+
+
+def build_server(settings: Settings, ctx: Context) -> Server:
+    """Wire intake and, when Slack is configured, the Bolt app over HTTP and/or Socket Mode."""
+    if settings.slack_bot_token is None:
+        log.warning("SLACK_BOT_TOKEN is not set: serving lead intake only, no Slack app")
+        return Server(http=create_http_app(ctx, settings))
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) "
+                          "nor SLACK_APP_TOKEN (Socket Mode) is: Slack could not reach the app")
+    slack = create_app(settings, ctx=ctx)
+    endpoint = SlackEndpoint(slack) if settings.slack_signing_secret is not None else None
+    socket = (SocketModeHandler(slack, app_token=settings.slack_app_token.get_secret_value())
+              if settings.slack_app_token is not None else None)
+    http = create_http_app(ctx, settings, slack_endpoint=endpoint.handle if endpoint else None)
+    return Server(http=http, slack=slack, endpoint=endpoint, socket=socket)
+
+
 def run_server(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx = bootstrap(settings)
-    app = create_http_app(ctx, settings)
-    uvicorn.run(app, host=args.host, port=settings.port, log_level="info", proxy_headers=True)
+    server = build_server(settings, ctx)
+    server.start_socket_mode()
+    try:
+        uvicorn.run(server.http, host=args.host, port=settings.port, log_level="info", proxy_headers=True)
+    finally:
+        server.close()
     return 0
