@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 
 from blocks import ids
@@ -166,3 +168,22 @@ def test_adding_a_lead_that_is_already_open_says_so(bot: Bot) -> None:
     assert bot.ephemerals("UDANA") == [
         f"*{email}* is already lead #{lead_id}: Priority (fit {triage.read_card(bot.ctx, lead_id=lead_id).fit}, "
         f"intent {triage.read_card(bot.ctx, lead_id=lead_id).intent}). Nothing new was added."]
+
+
+# ---------------------------------------------------------------------------
+# The manifest matches what the app listens to
+# ---------------------------------------------------------------------------
+
+
+def test_the_manifest_declares_the_command_events_and_urls_the_app_serves() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == ids.LEAD_COMMAND
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["interactivity"]["is_enabled"] is True
+    urls = {command["url"], settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]}
+    assert urls == {"https://YOUR-HOST/slack/events"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert settings["socket_mode_enabled"] is False
+    assert {"chat:write", "commands", "im:write", "usergroups:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
