@@ -61,6 +61,7 @@ TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavaila
                               "team_added_to_org", "ratelimited"})
 NETWORK_ERRORS = (OSError, http.client.HTTPException, socket.timeout)
 CARD_WAIT = timedelta(seconds=5)
+PREPARE_AHEAD = 0.05  # seconds before a channel's next slot that its next row is rendered
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,9 @@ class Worker:
         for key, lane in self._lanes.items():
             if len(inflight) >= self.options.concurrency:
                 return
-            if lane.busy or not lane.queue or self._next_allowed.get(key, 0.0) > now:
+            not_before = self._next_allowed.get(key, 0.0)
+            # Hand the row over a little early: rendering happens before the paced moment, not after it.
+            if lane.busy or not lane.queue or not_before - now > PREPARE_AHEAD:
                 continue
             lease = lane.queue.popleft()
             if self._holding.get(lease.id, 0.0) < now:
@@ -202,7 +205,7 @@ class Worker:
                 self.stats.lost += 1
                 continue
             lane.busy = True
-            future = pool.submit(self._deliver, lease)
+            future = pool.submit(self._deliver, lease, not_before)
             future.add_done_callback(lambda _f: self._wake.set())
             inflight[key] = future
 
@@ -238,12 +241,12 @@ class Worker:
         wake = last_poll + self.options.poll_interval
         for key, lane in self._lanes.items():
             if lane.queue and not lane.busy:
-                wake = min(wake, self._next_allowed.get(key, 0.0))
+                wake = min(wake, self._next_allowed.get(key, 0.0) - PREPARE_AHEAD)
         return min(max(wake - now, 0.001), self.options.poll_interval)
 
     # -- one delivery (pool threads) -------------------------------------------
 
-    def _deliver(self, lease: Lease) -> _Done:
+    def _deliver(self, lease: Lease, not_before: float = 0.0) -> _Done:
         started = time.monotonic()
         try:
             kwargs = self._render(lease)
@@ -264,6 +267,9 @@ class Worker:
                         marked = self._mark(lease, ts, str(kwargs["channel"]))
                         self._log_send(lease, "found already posted", ts, started)
                         return _Done(lease, "found" if marked else "unmarked", time.monotonic(), called=False)
+            wait = not_before - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             response = getattr(self.client, METHODS[lease.kind])(**kwargs)
         except SlackApiError as exc:
             return self._failed(lease, exc, started)
