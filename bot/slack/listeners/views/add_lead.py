@@ -26,7 +26,7 @@ def add_lead_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cli
         return
     ack()
     lb = leadbot(context)
-    [result] = ingest(lb.ctx, leads)
+    [result] = ingest(lb.ctx, leads, source=user)
     tell(client, body, added_message(result, leads[0].display_name, lb.ctx.config.channel_for(result.group)))
 
 
