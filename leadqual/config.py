@@ -52,10 +52,19 @@ class SlaStep(_Cfg):
     action: SlaAction
 
 
+class Criterion(StrEnum):
+    """FIAN: what a disqualification reason says was missing."""
+
+    FIT = "fit"
+    INTENT = "intent"
+    AUTHORITY = "authority"
+    NEED = "need"
+
+
 class Reason(_Cfg):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-    label: Annotated[str, StringConstraints(min_length=1, max_length=75)]
-    criterion: str = "fit"
+    label: Annotated[str, StringConstraints(min_length=1, max_length=75)]  # a Slack option's text limit
+    criterion: Criterion = Criterion.FIT
 
 
 class Weekday(StrEnum):
