@@ -324,8 +324,8 @@ def _claim_percentiles(session: Session, period: Period, dialect: str
             func.count().over(**over).label("n"),
         ).subquery()
         # Nearest rank ceil(p * n), written with integer division so both databases agree.
-        rank50 = (ranked.c.n * 50 + 99) / 100
-        rank90 = (ranked.c.n * 90 + 99) / 100
+        rank50 = (ranked.c.n * 50 + 99) // 100
+        rank90 = (ranked.c.n * 90 + 99) // 100
         rows = session.execute(
             select(ranked.c.grp, ranked.c.minutes, ranked.c.rn == rank50, ranked.c.rn == rank90)
             .where(or_(ranked.c.rn == rank50, ranked.c.rn == rank90))

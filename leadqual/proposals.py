@@ -130,7 +130,7 @@ class Proposal:
     ruleset_version: int
     evidence: str
     figures: dict[str, float] = field(default_factory=dict)
-    strength: float = 0.0       # how far the interval clears the bar; orders the digest
+    strength: float = 0.0       # how far the interval clears the bar, in half-widths; orders the digest
 
     @property
     def title(self) -> str:
@@ -285,6 +285,11 @@ def _scale(evidence: Iterable[_RuleEvidence]) -> float | None:
     return median(ratios) if len(ratios) >= MIN_CALIBRATION_RULES else None
 
 
+def _clearance(margin: float, low: float, high: float) -> float:
+    """How far an interval clears its bar, in half-widths of the interval (orders the digest)."""
+    return margin / max((high - low) / 2, 1e-9)
+
+
 def _round_points(value: float) -> int:
     return int(min(100, max(0, MIN_STEP * round(value / MIN_STEP))))
 
@@ -327,20 +332,21 @@ def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) 
     proposed: int | None = None
     strength = 0.0
     if hi < 0:
-        kind, strength = ProposalKind.RETIRE_RULE, -hi
+        kind, strength = ProposalKind.RETIRE_RULE, _clearance(0.0 - hi, lo, hi)
         words += (" Leads where it fires qualify less often, not more." if e.sign > 0
                   else " Leads where it fires qualify more often, not less.")
     elif scale is not None:
         implied, low, high = scale * mid, scale * lo, scale * hi
         target = _round_points(implied)
         if low > points * TOLERANCE and target >= points + MIN_STEP:
-            kind, proposed, strength = ProposalKind.RAISE_POINTS, target, math.log(low / points)
+            kind, proposed = ProposalKind.RAISE_POINTS, target
+            strength = _clearance(low - points * TOLERANCE, low, high)
         # The prior pulls a small sample towards the overall rate, so every rule looks weaker on
         # smoothed counts: caution before raising, but no evidence for lowering. A lowering
         # must also hold on the counts as they are (one pseudo-lead against zeros).
         elif (high < points / TOLERANCE and scale * e.raw_effect[2] < points / TOLERANCE
               and target <= points - MIN_STEP):
-            strength = math.log(points / max(high, 1.0))
+            strength = _clearance(points / TOLERANCE - high, low, high)
             kind, proposed = (ProposalKind.LOWER_POINTS, target) if target > 0 else (ProposalKind.RETIRE_RULE, None)
         if kind is not None:
             words += (f" Weighed like the other rules, that is worth about {max(implied, 0):.0f} points "
@@ -394,7 +400,7 @@ def _judge_threshold(spec: RulesetSpec, pair: tuple[Group, Group, Tally, Tally],
                  "diff_low": round(c.diff_low, 4), "diff_high": round(c.diff_high, 4),
                  "kept_won": kept.won, "kept_lost": kept.lost, "moved_won": moved.won, "moved_lost": moved.lost,
                  "kept_rate": round(kc.rate_a, 4)},
-        strength=round(kc.diff_low, 4),
+        strength=round(_clearance(kc.diff_low, kc.diff_low, kc.diff_high), 4),
     )
 
 

@@ -35,7 +35,7 @@ from leadqual.rules import RuleKind, load_ruleset_file
 from leadqual.scoring import Ruleset, Score, score
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared (and hashed) by identity: a world is a named thing
 class World:
     """The hidden truth outcomes are drawn from."""
 
@@ -51,7 +51,8 @@ class World:
     capex_share: float = 0.004   # how often a message mentions approved capex (rare on purpose)
     # Log-odds lost by a lead failing a must-have (sales rarely pursue an unsupported region).
     must_have_penalty: Mapping[str, float] = field(
-        default_factory=lambda: {"supported-region": 3.0, "scope-clarity": 1.0})
+        default_factory=lambda: {"not-a-competitor": 4.0, "not-student-or-research": 3.0,
+                                 "supported-region": 3.0, "scope-clarity": 1.0})
 
     @cached_property
     def ruleset(self) -> Ruleset:
@@ -79,12 +80,11 @@ class World:
         return 1 / (1 + math.exp(-logit))
 
 
-PLANTED = World(
-    true_points={"bom-review": 70, "spec-sheet": 0, "webinar": -15, "capex-approved": 60},
-    weak_review_intent=40,
-)
-FAITHFUL = World()  # the packaged rules are exactly right
-REVIEW_BAND = World(weak_review_intent=40)  # only the Qualified review threshold is off
+_PLANTED_POINTS = {"bom-review": 70, "spec-sheet": 0, "webinar": -15, "capex-approved": 60}
+PLANTED = World(true_points=_PLANTED_POINTS, weak_review_intent=40)  # the demo's world
+RULES_OFF = World(true_points=_PLANTED_POINTS)  # only the rule plants
+REVIEW_BAND = World(weak_review_intent=40)      # only the Qualified review threshold is off
+FAITHFUL = World()                              # the packaged rules are exactly right
 
 _PREFIXES = ["Acme", "Northfield", "Blue River", "Ironwood", "Summit", "Granite", "Lakeshore", "Redline",
              "Harbor", "Pinnacle", "Cedar", "Atlas", "Keystone", "Silverline", "Prairie", "Coastal", "Delta",

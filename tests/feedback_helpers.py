@@ -1,0 +1,47 @@
+"""Helpers for the feedback-loop tests: a reference count in Python, and simulated history in a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from leadqual.groups import Group
+from leadqual.lead import Lead, Outcome
+from leadqual.proposals import Evidence, ScoreCell, Tally
+from leadqual.scoring import Ruleset, score
+from leadqual.services.context import Context
+from leadqual.services.intake import ingest, validate_leads
+from leadqual.simulate import PLANTED, World, simulate_leads
+
+
+def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> Evidence:
+    """What analytics.evidence should count, computed lead by lead in Python (decided leads only)."""
+    won = {Outcome.QUALIFIED.value: True, Outcome.NOT_QUALIFIED.value: False}
+    rules: dict[str, Tally] = {}
+    segments: dict[str | None, Tally] = {}
+    cells: dict[tuple[Group, int, int], Tally] = {}
+    for record in records:
+        status = record.get("outcome", {}).get("status")
+        if status not in won:
+            continue
+        one = Tally(1, 0) if won[status] else Tally(0, 1)
+        s = score(Lead.model_validate(record), ruleset)
+        key = (s.group, s.fit, s.intent)
+        cells[key] = cells.get(key, Tally()) + one
+        if s.failed_must_haves:
+            continue
+        segments[s.segment] = segments.get(s.segment, Tally()) + one
+        for hit in s.hits:
+            rules[hit.rule_id] = rules.get(hit.rule_id, Tally()) + one
+    overall = sum(cells.values(), Tally())
+    return Evidence(overall=overall, rules=rules, segments=segments,
+                    cells=[ScoreCell(g, f, i, t) for (g, f, i), t in cells.items()])
+
+
+def import_history(ctx: Context, *, n: int, seed: int = 7, world: World = PLANTED,
+                   end: datetime | None = None, weeks: int = 12) -> list[dict[str, Any]]:
+    """Store `n` simulated decided leads (as `leadbot import` would) and return their records."""
+    records = list(simulate_leads(n=n, seed=seed, world=world, end=end or ctx.now(), weeks=weeks))
+    ingest(ctx, validate_leads(records), post=False, source="test-history")
+    return records
