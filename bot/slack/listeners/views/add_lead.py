@@ -19,6 +19,10 @@ def add_lead_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cli
                        context: BoltContext) -> None:
     user = body["user"]["id"]
     record = read_add_lead(view["state"]["values"], user_id=user)
+    # The view id names this one submission. As the lead's external id it makes a retried or
+    # repeated delivery of the same form a duplicate of the first (intake is idempotent on
+    # external_id), even for a lead with no email to match on.
+    record.setdefault("external_id", f"slack-view:{view['id']}")
     try:
         leads = validate_leads([record])
     except InvalidLead as exc:
