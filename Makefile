@@ -24,9 +24,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not stress and not postgres" -x
 
+# Both processes of the Procfile; Ctrl-C stops both. Reads .env (see .env.example).
 run: $(STAMP)
 	$(BIN)/leadbot db upgrade
-	$(BIN)/leadbot serve & $(BIN)/leadbot worker; kill %1
+	@trap 'kill 0' INT TERM EXIT; $(BIN)/leadbot serve & $(BIN)/leadbot worker
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
