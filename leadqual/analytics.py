@@ -17,13 +17,12 @@ reopened lead counts its final decision only (`LeadRow.outcome` holds it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import LeadRow
@@ -419,15 +418,18 @@ def _tallies(rows: Any) -> dict[Any, Tally]:
     return {k: Tally(w, lost) for k, (w, lost) in counts.items()}
 
 
-def decided_leads(session: Session, period: Period, *, limit: int, chunk: int = 1000
-                  ) -> Iterator[tuple[dict[str, Any], bool]]:
-    """Stream (payload, qualified?) for the `limit` most recently decided leads of the period."""
-    query: Select[tuple[dict[str, Any], str | None]] = (
-        select(LeadRow.payload, LeadRow.outcome)
-        .where(_decided_in(period), _won_or_lost())
-        .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
-        .limit(limit)
-        .execution_options(yield_per=chunk)
-    )
-    for payload, outcome in session.execute(query):
-        yield payload, outcome == WON
+def decided_page(session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
+                 ) -> list[tuple[dict[str, Any], bool, datetime, int]]:
+    """One page of decided leads, most recent first: (payload, qualified?, decided_at, id).
+
+    Keyset pagination on (decided_at, id): each page is its own short query, so a caller can
+    read a window page by page without holding a transaction open in between.
+    """
+    query = (select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
+             .where(_decided_in(period), _won_or_lost())
+             .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
+             .limit(size))
+    if before is not None:
+        query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
+    return [(payload, outcome == WON, decided_at, lead_id)
+            for payload, outcome, decided_at, lead_id in session.execute(query)]

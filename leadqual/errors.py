@@ -97,3 +97,27 @@ class CardNotPosted(LeadbotError):
     def __init__(self, lead_id: object) -> None:
         self.lead_id = lead_id
         super().__init__(f"The card of lead {lead_id} is not posted yet.")
+
+
+class ProposalAlreadyApplied(LeadbotError):
+    def __init__(self, proposal_id: str, version: int | None) -> None:
+        self.proposal_id = proposal_id
+        self.version = version
+        super().__init__(f"Proposal {proposal_id} is already applied (ruleset v{version}).")
+
+
+class ProposalNoLongerApplies(LeadbotError):
+    """The active ruleset changed since the proposal was made, so it cannot be applied as is."""
+
+    def __init__(self, proposal_id: str, why: str) -> None:
+        self.proposal_id = proposal_id
+        super().__init__(f"Proposal {proposal_id} no longer applies: {why}.")
+
+
+class RulesetChanged(LeadbotError):
+    """The active ruleset is not the version the user saw (someone else changed it first)."""
+
+    def __init__(self, expected: int, active: int) -> None:
+        self.expected = expected
+        self.active = active
+        super().__init__(f"The active ruleset is now v{active}, not v{expected}: nothing was changed.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from leadqual.groups import Group
@@ -42,6 +43,13 @@ def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> E
 def import_history(ctx: Context, *, n: int, seed: int = 7, world: World = PLANTED,
                    end: datetime | None = None, weeks: int = 12) -> list[dict[str, Any]]:
     """Store `n` simulated decided leads (as `leadbot import` would) and return their records."""
-    records = list(simulate_leads(n=n, seed=seed, world=world, end=end or ctx.now(), weeks=weeks))
-    ingest(ctx, validate_leads(records), post=False, source="test-history")
+    records, leads = _history(n, seed, world, end or ctx.now(), weeks)
+    ingest(ctx, leads, post=False, source="test-history")
     return records
+
+
+@cache
+def _history(n: int, seed: int, world: World, end: datetime, weeks: int) -> tuple[list[dict[str, Any]], list[Lead]]:
+    """Simulate once per session: the world is deterministic, and tests only read the records."""
+    records = list(simulate_leads(n=n, seed=seed, world=world, end=end, weeks=weeks))
+    return records, validate_leads(records)

@@ -12,6 +12,7 @@ from leadqual.analytics import Figures, Period
 from leadqual.db.models import Decision, LeadRow
 from leadqual.groups import Group
 from leadqual.proposals import Tally
+from leadqual.services import digest
 from leadqual.services.context import Context
 from leadqual.simulate import PLANTED
 from tests.feedback_helpers import import_history, reference_evidence
@@ -157,15 +158,18 @@ def test_evidence_from_sql_matches_a_lead_by_lead_count(ctx: Context) -> None:
     assert sorted(found.cells, key=repr) == sorted(expected.cells, key=repr)
 
 
-def test_decided_leads_stream_the_most_recent_decisions_of_the_period(ctx: Context) -> None:
+def test_decided_leads_stream_page_by_page_most_recent_first(ctx: Context) -> None:
     import_history(ctx, n=300, seed=6, world=PLANTED)
     period = Period("all", datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    recent = list(digest.stream_decided(ctx, period, limit=50, page=7))
+    everything = list(digest.stream_decided(ctx, period, limit=10_000, page=64))
     with ctx.transaction() as session:
-        recent = list(analytics.decided_leads(session, period, limit=50, chunk=7))
-        everything = list(analytics.decided_leads(session, period, limit=10_000))
         decided = analytics.evidence(session, period).overall
+        first = analytics.decided_page(session, period, before=None, size=3)
     assert len(recent) == 50 and recent == everything[:50]
     assert len(everything) == decided.decided and sum(won for _, won in everything) == decided.won
+    assert [p for p, _, _, _ in first] == [p for p, _ in everything[:3]]
+    assert first[0][2] >= first[1][2] >= first[2][2]  # most recent decision first
     assert all("received_at" in payload for payload, _ in recent)
 
 

@@ -6,8 +6,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from leadqual.db.models import Event, RulesetVersion
-from leadqual.errors import NothingToRollBack
+from leadqual.db.models import Event, ProposalRow, RulesetVersion
+from leadqual.errors import NothingToRollBack, RulesetChanged
 from leadqual.rules import RulesetSpec, content_hash, dump_ruleset
 from leadqual.services.context import Context
 
@@ -79,10 +79,17 @@ def active_version(ctx: Context) -> RulesetVersion:
         return row
 
 
-def rollback(ctx: Context, *, actor: str | None = None) -> tuple[int, int]:
-    """Reactivate the version the active one was made from; return (from, to)."""
+def rollback(ctx: Context, *, actor: str | None = None, expected: int | None = None) -> tuple[int, int]:
+    """Reactivate the version the active one was made from; return (from, to).
+
+    With `expected`, roll back only if that version is still the active one (a double click
+    on a Roll back button must not walk back two versions). A proposal that made the
+    rolled-back version is marked rolled back.
+    """
     with ctx.transaction() as session:
         current = _active(session)
+        if current is not None and expected is not None and current.version != expected:
+            raise RulesetChanged(expected, current.version)
         if current is None or current.parent_version is None:
             raise NothingToRollBack()
         target = session.scalar(select(RulesetVersion).where(RulesetVersion.version == current.parent_version))
@@ -93,6 +100,8 @@ def rollback(ctx: Context, *, actor: str | None = None) -> tuple[int, int]:
         target.active = True
         session.add(Event(kind="ruleset_rollback", actor=actor,
                           data={"from": current.version, "to": target.version}))
+        session.execute(update(ProposalRow).where(ProposalRow.applied_version == current.version,
+                                                  ProposalRow.status == "applied").values(status="rolled_back"))
         return current.version, target.version
 
 
