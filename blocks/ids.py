@@ -62,3 +62,9 @@ HOME_REFRESH = "home_refresh"
 
 # --- Slack message metadata (chat.postMessage `metadata.event_type`) ----------------------
 CARD_EVENT_TYPE = "leadbot_card"
+
+# --- Weekly digest (DM to managers): Apply carries the proposal id, Roll back the version it undoes
+APPLY_PROPOSAL = "proposal_apply"
+ROLLBACK_RULESET = "ruleset_rollback"
+DIGEST_PROPOSAL_BLOCK = "digest_proposal"  # block_id prefix: f"{DIGEST_PROPOSAL_BLOCK}:{proposal_id}"
+DIGEST_ROLLBACK_BLOCK = "digest_rollback"

@@ -298,6 +298,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _plural(value: float, noun: str) -> str:
+    shown = f"{value:.0f}"
+    return f"{shown} {noun}" if shown == "1" else f"{shown} {noun}s"
+
+
 def _points(x: float) -> str:
     return f"{100 * x:+.0f}"
 
@@ -349,7 +354,7 @@ def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) 
             strength = _clearance(points / TOLERANCE - high, low, high)
             kind, proposed = (ProposalKind.LOWER_POINTS, target) if target > 0 else (ProposalKind.RETIRE_RULE, None)
         if kind is not None:
-            words += (f" Weighed like the other rules, that is worth about {max(implied, 0):.0f} points "
+            words += (f" Weighed like the other rules, that is worth about {_plural(max(implied, 0), 'point')} "
                       f"({max(low, 0):.0f} to {max(high, 0):.0f}), not {points}.")
     if kind is None:
         return None

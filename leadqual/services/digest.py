@@ -160,7 +160,7 @@ def backtest_proposals(ctx: Context, ruleset: Ruleset, proposals: list[Proposal]
     if not proposals:
         return {}
     changed = {p.id: Ruleset.compile(apply_to_spec(ruleset.spec, p), version=ruleset.version + 1) for p in proposals}
-    scope = f"the {limit:,} most recently decided of {period.label}"
+    scope = f"the most recently decided of {period.label}, at most {limit:,}"
     return backtest(stream_decided(ctx, period, limit=limit), current=ruleset, proposed=changed, scope=scope)
 
 

@@ -1,0 +1,240 @@
+"""The weekly digest DM: the week's figures, proposed rule changes with Apply buttons, and Roll back.
+
+Pure Block Kit from a `Digest`. Slack's limits hold whatever the week looked like: at most
+50 blocks (proposals beyond `MAX_PROPOSALS` are summarised), sections cut to 3000
+characters, buttons to 75; every name that came from a lead (sources, offers) is escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from blocks import ids
+from blocks.text import (
+    CONTEXT_TEXT,
+    FALLBACK_TEXT,
+    HEADER,
+    MESSAGE_BLOCKS,
+    SECTION,
+    SECTION_FIELD,
+    fit_mrkdwn,
+    mention,
+    mrkdwn,
+    one_line,
+    plain,
+)
+from leadqual.analytics import Figures, GroupFigures, SliceFigures
+from leadqual.groups import Group
+from leadqual.proposals import ProposalKind
+from leadqual.services.digest import Digest, ProposedChange
+
+MAX_PROPOSALS = 8      # 3 blocks each; the figures take about 14 more
+REASONS_PER_GROUP = 3
+SLICES = 5
+_KIND_ICONS = {ProposalKind.RAISE_POINTS: "⬆️", ProposalKind.LOWER_POINTS: "⬇️",
+               ProposalKind.RETIRE_RULE: "🗑️", ProposalKind.MOVE_THRESHOLD: "↕️"}
+
+
+def digest_blocks(digest: Digest) -> list[Block]:
+    """The digest message: figures, proposals with Apply, and Roll back when the last change was applied."""
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(f"Weekly lead digest · {digest.iso_week}", HEADER)),
+        ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(_period_line(digest), CONTEXT_TEXT))]),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_summary(digest.week, digest.trailing)))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_group_table(digest)))),
+        SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_misses(digest.week, digest.trailing)))),
+    ]
+    reasons = _reasons(digest.week)
+    if reasons:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(reasons))))
+    blocks.append(SectionBlock(fields=[
+        MarkdownTextObject(text=fit_mrkdwn(_slices("Quality by source", digest.trailing.sources), SECTION_FIELD)),
+        MarkdownTextObject(text=fit_mrkdwn(_slices("Quality by offer", digest.trailing.offers), SECTION_FIELD)),
+    ]))
+    blocks.append(DividerBlock())
+    blocks += _proposal_blocks(digest)
+    if digest.ruleset.from_proposal:
+        blocks += _rollback_blocks(digest)
+    return blocks[:MESSAGE_BLOCKS]
+
+
+def digest_text(digest: Digest) -> str:
+    """The notification text (and what screen readers get)."""
+    week = digest.week
+    rate = _rate(week.qualified, week.decided)
+    n = len(digest.proposals)
+    return plain(f"Weekly lead digest {digest.iso_week}: {week.received} leads, {week.qualified} qualified "
+                 f"of {week.decided} decided ({rate}); {n} proposed rule change{'s' if n != 1 else ''}.",
+                 FALLBACK_TEXT)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def _period_line(digest: Digest) -> str:
+    start = digest.week.period.start.astimezone(_tz(digest)).date()
+    end = (digest.week.period.end.astimezone(_tz(digest)) - timedelta(days=1)).date()  # the end is exclusive
+    return (f"{start:%b %d} to {end:%b %d} ({mrkdwn(digest.timezone)}) · compared with the "
+            f"{mrkdwn(digest.trailing.period.label)} · ruleset {mrkdwn(digest.ruleset.name)} "
+            f"v{digest.ruleset.version}")
+
+
+def _tz(digest: Digest) -> ZoneInfo:
+    return ZoneInfo(digest.timezone)
+
+
+def _summary(week: Figures, trailing: Figures) -> str:
+    claim = (f"first claim in *{_minutes(week.claim_median_minutes)}* (median), "
+             f"{_minutes(week.claim_p90_minutes)} for the slowest 10%"
+             if week.claim_median_minutes is not None else "no claims this week")
+    actioned = (f"*{_pct(week.actioned_share)}* of the {week.cards_posted} posted cards got any action"
+                if week.cards_posted else "no cards posted")
+    return "\n".join([
+        f"*{week.received}* leads received, {week.routed} routed to sales "
+        f"({trailing.received} in the window).",
+        f"*{week.qualified}* qualified of {week.decided} decided: *{_rate(week.qualified, week.decided)}* "
+        f"(window {_rate(trailing.qualified, trailing.decided)}).",
+        f"Speed to lead: {claim}.",
+        f"Alert fatigue: {actioned}.",
+    ])
+
+
+def _group_table(digest: Digest) -> str:
+    week, trailing = digest.week, digest.trailing
+    rows = [("Group", "Leads", "Accepted", "Qualified", "Window", "Claim p50")]
+    for group in Group:
+        w, t = week.group(group), trailing.group(group)
+        rows.append((group.label, str(w.received), _pct(w.acceptance), _rate_of(w), _rate_of(t),
+                     _minutes(w.claim_median_minutes)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+             for row in rows]
+    return "*By group* (qualified = qualified ÷ decided; nurture and needs info stay open)\n```" + \
+        "\n".join(lines) + "```"
+
+
+def _misses(week: Figures, trailing: Figures) -> str:
+    priority = week.group(Group.PRIORITY)
+    negatives = ", ".join(f"{n} {g.label}" for g, n in week.false_negatives.items())
+    window_fp = trailing.false_positives
+    return (f"*False positives:* {week.false_positives} Priority lead{'s' if week.false_positives != 1 else ''} "
+            f"not qualified of {priority.decided} decided (window {window_fp}).\n"
+            f"*False negatives:* qualified from low groups: {negatives}.")
+
+
+def _reasons(week: Figures) -> str:
+    lines = []
+    for group, reasons in week.reasons.items():
+        top = ", ".join(f"{mrkdwn(code.replace('_', ' '), 60)} {n}" for code, n in reasons[:REASONS_PER_GROUP])
+        more = len(reasons) - REASONS_PER_GROUP
+        lines.append(f"{group.label}: {top}{f', +{more} more' if more > 0 else ''}")
+    return "*Why leads were disqualified*\n" + "\n".join(lines) if lines else ""
+
+
+def _slices(title: str, slices: list[SliceFigures]) -> str:
+    lines = [f"*{title}* (window)"]
+    for s in slices[:SLICES]:
+        decided = s.qualified + s.not_qualified
+        lines.append(f"{one_line(s.name, 40)}: {_rate(s.qualified, decided)} of {decided} · {s.received} leads")
+    if len(lines) == 1:
+        lines.append("no leads")
+    return "\n".join(lines)
+
+
+# --- proposals and roll back ------------------------------------------------------------------
+
+def _proposal_blocks(digest: Digest) -> list[Block]:
+    if not digest.proposals:
+        return [SectionBlock(text=MarkdownTextObject(text=(
+            f"*No rule changes proposed.* The {digest.evidence_leads} decided leads of the window do not call "
+            "for any: a change needs enough decided leads on both sides and a clear effect.")))]
+    head = (f"*Proposed rule changes* · learned from {digest.evidence_leads} decided leads of the "
+            f"{mrkdwn(digest.trailing.period.label)}; applying one makes ruleset "
+            f"v{digest.ruleset.version + 1}, and rollback is one click.")
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(head)))]
+    for change in digest.proposals[:MAX_PROPOSALS]:
+        blocks += _proposal(change)
+    hidden = len(digest.proposals) - MAX_PROPOSALS
+    if hidden > 0:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"…and {hidden} more: run `leadbot digest --week {digest.iso_week} --json` to see them all.")]))
+    return blocks
+
+
+def _proposal(change: ProposedChange) -> list[Block]:
+    p = change.proposal
+    icon = _KIND_ICONS[p.kind]
+    text = f"{icon} *{mrkdwn(p.title, 300)}* `{p.id}`\n{mrkdwn(p.evidence, SECTION - 400)}"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))]
+    if change.backtest is not None:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=fit_mrkdwn("Backtest: " + mrkdwn(change.backtest.summary()), CONTEXT_TEXT))]))
+    blocks.append(ActionsBlock(block_id=f"{ids.DIGEST_PROPOSAL_BLOCK}:{p.id}", elements=[
+        ButtonElement(
+            text=plain(f"Apply {p.id}", 75), action_id=ids.APPLY_PROPOSAL, value=p.id, style="primary",
+            confirm=ConfirmObject(
+                title=plain("Apply this change?", 100),
+                text=MarkdownTextObject(text=fit_mrkdwn(
+                    f"{mrkdwn(p.title, 250)}. This makes a new ruleset version for leads that arrive from now "
+                    "on; leads already scored keep theirs.", 300)),
+                confirm=plain("Apply", 30), deny=plain("Cancel", 30)),
+        ),
+    ]))
+    return blocks
+
+
+def _rollback_blocks(digest: Digest) -> list[Block]:
+    change = digest.ruleset
+    made = f"from proposal `{change.proposal_id}` ({mrkdwn(change.proposal_title or '', 300)})" \
+        if change.proposal_id else "from a proposal"
+    who = f" by {mention(change.created_by)}" if change.created_by else ""
+    text = (f"*Last change:* ruleset v{change.version} was applied {made}{who} on "
+            f"{change.created_at.astimezone(_tz(digest)):%b %d}. Roll back to v{change.parent_version}?")
+    return [
+        DividerBlock(),
+        SectionBlock(block_id=ids.DIGEST_ROLLBACK_BLOCK, text=MarkdownTextObject(text=fit_mrkdwn(text)),
+                     accessory=ButtonElement(
+                         text=plain(f"Roll back to v{change.parent_version}", 75), action_id=ids.ROLLBACK_RULESET,
+                         value=str(change.version), style="danger",
+                         confirm=ConfirmObject(title=plain("Roll back the rules?", 100),
+                                               text=MarkdownTextObject(text=(
+                                                   f"Ruleset v{change.parent_version} scores new leads again; "
+                                                   f"v{change.version} stays on record.")),
+                                               confirm=plain("Roll back", 30), deny=plain("Cancel", 30)))),
+    ]
+
+
+# --- small formatting ---------------------------------------------------------------------------
+
+def _pct(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.0f}%"
+
+
+def _rate(won: int, decided: int) -> str:
+    return f"{100 * won / decided:.0f}%" if decided else "-"
+
+
+def _rate_of(g: GroupFigures) -> str:
+    return f"{_rate(g.qualified, g.decided)} ({g.decided})" if g.decided else "-"
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 90:
+        return f"{value:.0f} min"
+    if value < 48 * 60:
+        return f"{value / 60:.1f} h"
+    return f"{value / 1440:.1f} d"

@@ -1,0 +1,147 @@
+"""Send the weekly digest to every manager by DM, exactly once per week, on schedule or to catch up.
+
+For each manager the send guard (a unique DigestSend row) is taken first; then the chart is
+uploaded to the manager's DM (files_upload_v2: files.getUploadURLExternal, the upload, then
+files.completeUploadExternal) and the digest is posted. If posting fails the guard is given
+back, so the next run (a retry in `RETRY_MINUTES`, or the catch-up at the next start) sends
+it: exactly once must not become never. A chart that fails to upload does not hold the
+digest back.
+
+Known gap: a process killed between taking the guard and posting leaves the guard taken, and
+that manager misses that week's digest (the log says which). Closing it needs a status on
+DigestSend ("sending" with a lease) that a later run may take over.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from blocks.chart import digest_chart
+from blocks.digest import digest_blocks, digest_text
+from leadqual.services import digest as service
+from leadqual.services.context import Context
+from leadqual.services.digest import Digest
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "weekly_digest"
+CATCH_UP_ID = "weekly_digest_catch_up"
+RETRY_ID = "weekly_digest_retry"
+RETRY_MINUTES = 15
+# A run delayed this long (a busy or suspended process) still goes out; coalesce makes several one.
+MISFIRE_GRACE = int(timedelta(days=6).total_seconds())
+
+
+@dataclass
+class SendReport:
+    """What one send did, manager by manager."""
+
+    iso_week: str
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)     # already had it (another run or process sent it)
+    failed: dict[str, str] = field(default_factory=dict)  # manager -> error; the guard was given back
+
+
+def resolve_managers(ctx: Context, client: WebClient) -> list[str]:
+    """The config's managers (with LEADBOT_MANAGERS) and the members of `manager_usergroups`."""
+    found = list(ctx.config.managers)
+    for group in ctx.config.manager_usergroups:
+        try:
+            found += client.usergroups_users_list(usergroup=group).get("users") or []
+        except SlackApiError as exc:
+            log.warning("digest: cannot read usergroup %s (%s); its members get no digest this run",
+                        group, exc.response.get("error"))
+    return list(dict.fromkeys(found))
+
+
+def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
+                managers: list[str] | None = None, built: Digest | None = None) -> SendReport:
+    """Send `iso_week`'s digest (default: the week the latest slot reports) to every manager who lacks it."""
+    week = iso_week or service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
+    report = SendReport(week)
+    recipients = managers if managers is not None else resolve_managers(ctx, client)
+    already = service.sent_to(ctx, week)
+    report.skipped = [m for m in recipients if m in already]
+    pending = [m for m in recipients if m not in already]
+    if not pending:
+        return report
+    digest = built or service.build_digest(ctx, iso_week=week)
+    chart = digest_chart(digest.week, digest.trailing, title=f"Leadbot weekly digest · {week}")
+    blocks = [b.to_dict() for b in digest_blocks(digest)]
+    text = digest_text(digest)
+    for manager in pending:
+        if not service.claim_digest_send(ctx, manager, week, digest.ruleset_version):
+            report.skipped.append(manager)
+            continue
+        try:
+            _deliver(client, manager, week, chart, blocks, text)
+        except (SlackClientError, OSError) as exc:
+            service.release_digest_send(ctx, manager, week)
+            report.failed[manager] = _describe(exc)
+            log.warning("digest %s to %s failed (%s); it will be retried", week, manager, report.failed[manager])
+        else:
+            report.sent.append(manager)
+    log.info("digest %s: sent to %d, already had it %d, failed %d", week, len(report.sent), len(report.skipped),
+             len(report.failed))
+    return report
+
+
+def _deliver(client: WebClient, manager: str, week: str, chart: bytes, blocks: list[dict[str, object]],
+             text: str) -> None:
+    channel = client.conversations_open(users=manager)["channel"]["id"]
+    try:
+        client.files_upload_v2(channel=channel, content=chart, filename=f"leadbot-digest-{week}.png",
+                               title=f"Leads by group, {week}", alt_txt="Leads and qualification rate by group")
+    except (SlackClientError, OSError) as exc:  # the figures are in the message too
+        log.warning("digest %s: chart upload to %s failed (%s); sending without it", week, manager, _describe(exc))
+    client.chat_postMessage(channel=channel, blocks=blocks, text=text, unfurl_links=False)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc)
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+# --- schedule ---------------------------------------------------------------------------------
+
+def digest_trigger(ctx: Context) -> CronTrigger:
+    """The configured weekday and hour, in the configured time zone (DST handled by the zone)."""
+    schedule = ctx.config.digest
+    return CronTrigger(day_of_week=schedule.weekday.value, hour=schedule.hour, minute=0, second=0,
+                       timezone=ctx.config.tz)
+
+
+def schedule_digest(scheduler: BaseScheduler, ctx: Context, client: WebClient) -> None:
+    """Add the weekly digest job, and a run now if this week's slot has passed without every digest sent."""
+    scheduler.add_job(run_digest_job, digest_trigger(ctx), id=JOB_ID, name="weekly digest",
+                      args=[scheduler, ctx, client], replace_existing=True, coalesce=True, max_instances=1,
+                      misfire_grace_time=MISFIRE_GRACE)
+    missed = service.missed_week(ctx, list(ctx.config.managers))
+    if missed is not None:
+        log.info("digest %s is due and not sent to everyone: catching up now", missed)
+        scheduler.add_job(run_digest_job, DateTrigger(run_date=ctx.now()), id=CATCH_UP_ID, name="digest catch-up",
+                          args=[scheduler, ctx, client], kwargs={"iso_week": missed}, replace_existing=True,
+                          misfire_grace_time=MISFIRE_GRACE)
+
+
+def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
+                   iso_week: str | None = None) -> SendReport:
+    """One scheduled (or catch-up, or retry) run; failures schedule a retry while the week is current."""
+    slot = service.latest_slot(ctx.config, ctx.now())
+    week = iso_week or service.week_reported_at(ctx.config, slot)
+    report = send_digest(ctx, client, iso_week=week)
+    if report.failed and week == service.week_reported_at(ctx.config, slot):
+        retry_at: datetime = ctx.now() + timedelta(minutes=RETRY_MINUTES)
+        scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",
+                          args=[scheduler, ctx, client], kwargs={"iso_week": week}, replace_existing=True,
+                          misfire_grace_time=MISFIRE_GRACE)
+    return report

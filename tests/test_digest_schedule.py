@@ -1,0 +1,135 @@
+"""The digest schedule: local weekday and hour across daylight saving, catch-up of a missed week, retries."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from freezegun import freeze_time
+
+from bot.digest import CATCH_UP_ID, JOB_ID, RETRY_ID, RETRY_MINUTES, digest_trigger, run_digest_job, schedule_digest
+from leadqual.services import digest as service
+from leadqual.services.context import Context
+from tests.conftest import Clock
+from tests.slack_standin import SlackStandIn
+
+MANAGER = "UMANAGER"
+CHICAGO_MONDAY_8AM = {  # Monday 08:00 in America/Chicago, in UTC, on both sides of 2026-11-01 (DST ends)
+    "2026-10-26": datetime(2026, 10, 26, 13, 0, tzinfo=UTC),   # CDT, UTC-5
+    "2026-11-02": datetime(2026, 11, 2, 14, 0, tzinfo=UTC),    # CST, UTC-6
+}
+
+
+def paused_scheduler() -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    return scheduler
+
+
+def test_the_trigger_fires_at_8am_chicago_before_and_after_daylight_saving_ends(ctx: Context) -> None:
+    trigger = digest_trigger(ctx)
+    before = trigger.get_next_fire_time(None, datetime(2026, 10, 20, 12, tzinfo=UTC))
+    after = trigger.get_next_fire_time(None, datetime(2026, 10, 27, 12, tzinfo=UTC))
+    assert before == CHICAGO_MONDAY_8AM["2026-10-26"]
+    assert after == CHICAGO_MONDAY_8AM["2026-11-02"]
+    assert after.astimezone(UTC) - before.astimezone(UTC) == timedelta(days=7, hours=1)  # clocks went back
+
+
+@freeze_time("2026-10-27 12:00:00")
+def test_the_scheduled_job_waits_for_the_next_local_monday_morning(ctx: Context, clock: Clock,
+                                                                   slack: SlackStandIn) -> None:
+    clock.now = datetime(2026, 10, 27, 12, tzinfo=UTC)
+    service.claim_digest_send(ctx, MANAGER, "2026-W43", 1)  # last Monday's digest went out
+    scheduler = paused_scheduler()
+    try:
+        schedule_digest(scheduler, ctx, slack.client())
+        job = scheduler.get_job(JOB_ID)
+        assert job is not None and job.next_run_time == CHICAGO_MONDAY_8AM["2026-11-02"]
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 24 * 3600)
+        assert scheduler.get_job(CATCH_UP_ID) is None
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_missed_week_is_caught_up_at_start(ctx: Context, clock: Clock, slack: SlackStandIn) -> None:
+    # Monday 2026-11-23 15:00 UTC is 09:00 in Chicago: the 08:00 slot passed with nothing sent.
+    scheduler = paused_scheduler()
+    try:
+        schedule_digest(scheduler, ctx, slack.client())
+        catch_up = scheduler.get_job(CATCH_UP_ID)
+        assert catch_up is not None and catch_up.kwargs == {"iso_week": "2026-W47"}
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_no_catch_up_before_the_slot_or_once_everyone_has_it(ctx: Context, clock: Clock,
+                                                             slack: SlackStandIn) -> None:
+    clock.now = datetime(2026, 11, 23, 13, 59, tzinfo=UTC)  # 07:59 in Chicago; last week's digest was sent
+    service.claim_digest_send(ctx, MANAGER, "2026-W46", 1)
+    for moment, sent in ((clock.now, False), (datetime(2026, 11, 23, 15, tzinfo=UTC), True)):
+        clock.now = moment
+        if sent:
+            service.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
+        scheduler = paused_scheduler()
+        try:
+            schedule_digest(scheduler, ctx, slack.client())
+            assert scheduler.get_job(CATCH_UP_ID) is None
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+def test_two_workers_starting_after_a_missed_slot_send_one_digest(ctx: Context, slack: SlackStandIn) -> None:
+    done = threading.Semaphore(0)
+    errors: list[BaseException] = []
+
+    def finished(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            errors.append(event.exception)
+        done.release()
+
+    schedulers = [BackgroundScheduler(timezone=UTC) for _ in range(2)]
+    try:
+        for scheduler in schedulers:
+            scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+            schedule_digest(scheduler, ctx, slack.client())
+        for scheduler in schedulers:
+            scheduler.start()
+        for _ in schedulers:
+            assert done.acquire(timeout=60), "a catch-up run did not finish"
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=True)
+    assert errors == []
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["DUMANAGER"]
+    assert service.sent_to(ctx, "2026-W47") == {MANAGER}
+
+
+def test_a_failed_run_schedules_a_retry_while_the_week_is_current(ctx: Context, clock: Clock,
+                                                                  slack: SlackStandIn) -> None:
+    slack.fail_next("chat.postMessage", status=200, error="account_inactive")
+    scheduler = paused_scheduler()
+    try:
+        report = run_digest_job(scheduler, ctx, slack.client())
+        assert report.iso_week == "2026-W47" and list(report.failed) == [MANAGER]
+        retry = scheduler.get_job(RETRY_ID)
+        assert retry is not None and retry.kwargs == {"iso_week": "2026-W47"}
+        assert retry.trigger.run_date == clock.now + timedelta(minutes=RETRY_MINUTES)
+        clock.advance(minutes=RETRY_MINUTES)
+        assert run_digest_job(scheduler, ctx, slack.client(), iso_week="2026-W47").sent == [MANAGER]
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@pytest.mark.parametrize(("now", "week"), [
+    (datetime(2026, 11, 23, 14, 0, tzinfo=UTC), "2026-W47"),   # Monday 08:00 Chicago: this slot
+    (datetime(2026, 11, 23, 13, 59, tzinfo=UTC), "2026-W46"),  # a minute before: last week's slot
+    (datetime(2026, 11, 29, 23, 0, tzinfo=UTC), "2026-W47"),   # Sunday evening
+])
+def test_the_latest_slot_names_the_week_it_reports(ctx: Context, now: datetime, week: str) -> None:
+    slot = service.latest_slot(ctx.config, now)
+    assert slot <= now < slot + timedelta(days=7)
+    assert slot.astimezone(ctx.config.tz).hour == 8 and slot.astimezone(ctx.config.tz).weekday() == 0
+    assert service.week_reported_at(ctx.config, slot) == week
