@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.http import create_http_app
-from bot.slack.app import create_app
+from bot.slack.app import LISTENER_WORKERS, create_app
 from bot.slack.endpoint import SlackEndpoint
 from leadqual.bootstrap import bootstrap
 from leadqual.errors import ConfigError
@@ -43,6 +48,8 @@ class Server:
     slack: App | None = None
     endpoint: SlackEndpoint | None = None
     socket: SocketModeHandler | None = None
+    listeners: ThreadPoolExecutor | None = None  # where Bolt runs listeners after their ack
+    _closed: bool = field(default=False, init=False, repr=False)
 
     def start_socket_mode(self) -> None:
         if self.socket is not None:
@@ -50,10 +57,20 @@ class Server:
             log.info("Slack Socket Mode connected")
 
     def close(self) -> None:
+        """Stop taking Slack requests, then finish the listener work already acknowledged to Slack."""
+        if self._closed:  # from the HTTP app's shutdown, and again from run_server's `finally` on Ctrl-C
+            return
+        self._closed = True
         if self.socket is not None:
             self.socket.close()
         if self.endpoint is not None:
             self.endpoint.close()
+        if self.listeners is not None:
+            # Slack got its ack before the work ran: a claim or decision dropped now would be a
+            # click that "worked" but never happened. (A platform's SIGKILL after its grace
+            # period still bounds this.)
+            log.info("stopping: finishing the Slack work in progress")
+            self.listeners.shutdown(wait=True)
 
 
 def build_server(settings: Settings, ctx: Context) -> Server:
@@ -64,12 +81,32 @@ def build_server(settings: Settings, ctx: Context) -> Server:
     if settings.slack_signing_secret is None and settings.slack_app_token is None:
         raise ConfigError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) "
                           "nor SLACK_APP_TOKEN (Socket Mode) is: Slack could not reach the app")
-    slack = create_app(settings, ctx=ctx)
+    listeners = ThreadPoolExecutor(LISTENER_WORKERS, "leadbot-listener")
+    slack = create_app(settings, ctx=ctx, listener_executor=listeners)
     endpoint = SlackEndpoint(slack) if settings.slack_signing_secret is not None else None
     socket = (SocketModeHandler(slack, app_token=settings.slack_app_token.get_secret_value())
               if settings.slack_app_token is not None else None)
     http = create_http_app(ctx, settings, slack_endpoint=endpoint.handle if endpoint else None)
-    return Server(http=http, slack=slack, endpoint=endpoint, socket=socket)
+    server = Server(http=http, slack=slack, endpoint=endpoint, socket=socket, listeners=listeners)
+    _close_on_shutdown(server)
+    return server
+
+
+def _close_on_shutdown(server: Server) -> None:
+    """Close the Slack side in the HTTP app's shutdown, after in-flight requests and before the process exits.
+
+    Not in a `finally` around uvicorn.run: after a graceful stop uvicorn re-raises the SIGTERM
+    it caught, and the default handler ends the process before any `finally` runs.
+    """
+    inner = server.http.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            yield state
+        await run_in_threadpool(server.close)
+
+    server.http.router.lifespan_context = lifespan
 
 
 def run_server(args: argparse.Namespace, settings: Settings) -> int:
