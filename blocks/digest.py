@@ -216,6 +216,20 @@ def _rollback_blocks(digest: Digest) -> list[Block]:
     ]
 
 
+def applied_blocks(proposal_id: str, *, old: int, new: int) -> list[Block]:
+    """The ephemeral confirmation of an applied proposal, with its one-click Roll back."""
+    text = (f"*Applied `{mrkdwn(proposal_id, 20)}`:* ruleset v{new} scores new leads from now on (was v{old}). "
+            "Leads already scored keep their version.")
+    return [SectionBlock(block_id=ids.DIGEST_ROLLBACK_BLOCK, text=MarkdownTextObject(text=text),
+                         accessory=ButtonElement(text=plain(f"Roll back to v{old}", 75),
+                                                 action_id=ids.ROLLBACK_RULESET, value=str(new), style="danger"))]
+
+
+def rolled_back_text(*, old: int, new: int) -> str:
+    """The ephemeral answer to Roll back."""
+    return f"Rolled back: ruleset v{new} scores new leads again; v{old} stays on record."
+
+
 # --- small formatting ---------------------------------------------------------------------------
 
 def _pct(share: float | None) -> str:

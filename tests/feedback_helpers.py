@@ -7,9 +7,10 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from leadqual.db.models import ProposalRow
 from leadqual.groups import Group
 from leadqual.lead import Lead, Outcome
-from leadqual.proposals import Evidence, ScoreCell, Tally
+from leadqual.proposals import Evidence, Proposal, ProposalKind, ScoreCell, Tally, proposal_id
 from leadqual.scoring import Ruleset, score
 from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
@@ -53,3 +54,16 @@ def _history(n: int, seed: int, world: World, end: datetime, weeks: int) -> tupl
     """Simulate once per session: the world is deterministic, and tests only read the records."""
     records = list(simulate_leads(n=n, seed=seed, world=world, end=end, weeks=weeks))
     return records, validate_leads(records)
+
+
+def store_proposal(ctx: Context, *, kind: ProposalKind = ProposalKind.RAISE_POINTS, target: str = "bom-review",
+                   setting: str = "points", current: int = 30, proposed: int | None = 60) -> str:
+    """Store a proposal against the active ruleset (as a digest would) and return its id."""
+    version = ctx.active_ruleset().version
+    pid = proposal_id(version, kind, target, setting, proposed)
+    proposal = Proposal(id=pid, kind=kind, target=target, label=target, setting=setting, current=current,
+                        proposed=proposed, ruleset_version=version, evidence="Fired on 84 decided leads: ...")
+    with ctx.transaction() as session:
+        session.add(ProposalRow(id=pid, ruleset_version=version, iso_week="2026-W47", kind=kind.value,
+                                data={"proposal": proposal.as_json(), "backtest": None}))
+    return pid

@@ -18,10 +18,11 @@ from leadqual.errors import (
     RulesetChanged,
 )
 from leadqual.groups import Group
-from leadqual.proposals import Proposal, ProposalKind, proposal_id
+from leadqual.proposals import ProposalKind
 from leadqual.services import proposals
 from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
+from tests.feedback_helpers import store_proposal
 
 MANAGER = "UMANAGER"  # LEADBOT_MANAGERS in the test settings
 BOM_LEAD: dict[str, Any] = {
@@ -29,18 +30,6 @@ BOM_LEAD: dict[str, Any] = {
     "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
     "signals": [{"type": "bom_review"}], "need": {"scope": "replacement"},
 }
-
-
-def store_proposal(ctx: Context, *, kind: ProposalKind = ProposalKind.RAISE_POINTS, target: str = "bom-review",
-                   setting: str = "points", current: int = 30, proposed: int | None = 60) -> str:
-    version = ctx.active_ruleset().version
-    pid = proposal_id(version, kind, target, setting, proposed)
-    proposal = Proposal(id=pid, kind=kind, target=target, label=target, setting=setting, current=current,
-                        proposed=proposed, ruleset_version=version, evidence="Fired on 84 decided leads: ...")
-    with ctx.transaction() as session:
-        session.add(ProposalRow(id=pid, ruleset_version=version, iso_week="2026-W47", kind=kind.value,
-                                data={"proposal": proposal.as_json(), "backtest": None}))
-    return pid
 
 
 def active(ctx: Context) -> RulesetVersion:

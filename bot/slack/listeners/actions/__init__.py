@@ -1,4 +1,4 @@
-"""Button and menu clicks: on lead cards and in the App Home."""
+"""Button and menu clicks: on lead cards, in the App Home, and on the weekly digest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from blocks import ids
 from bot.slack.errors import guarded
-from bot.slack.listeners.actions import card, decisions, home
+from bot.slack.listeners.actions import card, decisions, home, proposals
 
 
 def register(app: App) -> None:
@@ -17,3 +17,5 @@ def register(app: App) -> None:
     for action_id in (ids.QUALIFY, ids.DISQUALIFY, ids.NURTURE, ids.NEEDS_INFO):
         app.action(action_id)(guarded(decisions.open_decision))
     app.action(ids.HOME_REFRESH)(guarded(home.refresh))
+    app.action(ids.APPLY_PROPOSAL)(guarded(proposals.apply))
+    app.action(ids.ROLLBACK_RULESET)(guarded(proposals.rollback))
