@@ -145,6 +145,12 @@ class HistoricalOutcome(_Part):
     decided_at: datetime | None = None
     decided_by: Short | None = None
 
+    @field_validator("decided_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        # Checked here like received_at: converting it only when stored overflowed into a 500.
+        return moment_in_utc(v) if v else None
+
 
 class Lead(BaseModel):
     """One lead in the v1 intake format (DESIGN.md), validated and normalised."""
@@ -191,7 +197,7 @@ class Lead(BaseModel):
     @field_validator("received_at")
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
-        return as_utc(v) if v else None
+        return moment_in_utc(v) if v else None
 
     @model_validator(mode="before")
     @classmethod
@@ -230,3 +236,21 @@ class Lead(BaseModel):
 def as_utc(value: datetime) -> datetime:
     """Treat a naive datetime as UTC and convert an aware one to UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Moments are stored in UTC and shown in local time (at most a day away), so keep a day clear of
+# datetime's limits: "0001-01-01T00:00+01:00" cannot even be converted to UTC (OverflowError, a 500
+# at intake), and "0001-01-01T00:00Z" could be stored but not shown in America/Chicago.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def moment_in_utc(value: datetime) -> datetime:
+    """`as_utc`, refusing (ValueError, so a 422) moments too close to datetime's limits."""
+    try:
+        utc = as_utc(value)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.date().isoformat()} and {LATEST.date().isoformat()} (UTC)")
+    return utc
