@@ -44,11 +44,24 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _storable(value: str) -> str:
+    # Attributes are kept as sent (Any), so pydantic-core's str checks never see them: a lone
+    # surrogate ("\ud800", a valid JSON escape) passed validation and then failed to serialise (a 500).
+    _no_nul(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
 # Trimming and case-folding run inside pydantic-core (Rust); only the NUL check is Python.
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_no_nul)]
 Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), AfterValidator(_no_nul)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=300), AfterValidator(_no_nul)]
 Upper = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=300), AfterValidator(_no_nul)]
+# A historical outcome's reason had no NUL check: PostgreSQL refused it when stored (a 500).
+ReasonCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_no_nul)]
 
 
 class Outcome(StrEnum):
@@ -141,7 +154,7 @@ class HistoricalOutcome(_Part):
     """A decision recorded elsewhere (CRM history), imported so the feedback loop can learn."""
 
     status: Outcome
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    reason: ReasonCode | None = None
     decided_at: datetime | None = None
     decided_by: Short | None = None
 
@@ -177,10 +190,10 @@ class Lead(BaseModel):
             if depth > 10:
                 raise ValueError("attributes nest too deeply (10 levels at most)")
             if isinstance(item, str):
-                _no_nul(item)
+                _storable(item)
             elif isinstance(item, dict):
                 for key, value in item.items():
-                    _no_nul(str(key))
+                    _storable(str(key))
                     walk(value, depth + 1)
             elif isinstance(item, list):
                 for value in item:
