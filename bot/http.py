@@ -63,7 +63,9 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
             return _error(413, "too_large", f"The body is over {MAX_BODY} bytes; send fewer leads per request.")
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        # RecursionError: a body nested thousands of levels deep ("[[[[...") exhausts the parser's
+        # stack; it is a bad body (422), not a server error.
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             return JSONResponse(status_code=422, content={"error": "invalid_json", "detail": [
                 {"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}]})
         records = data if isinstance(data, list) else [data]
