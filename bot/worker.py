@@ -79,6 +79,7 @@ class WorkerOptions:
     backoff_cap: float = 300.0
     http_timeout: float = 30.0           # the client's; no send starts that could outlive its lease
     history_margin: timedelta = timedelta(minutes=2)  # clock skew allowance for the history lookup
+    once_horizon: timedelta = timedelta(minutes=5)  # `once` waits for retries due this soon, leaves later ones
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential backoff with jitter (half fixed, half random) for the `attempts`-th failure."""
@@ -144,7 +145,7 @@ class Worker:
     # -- the scheduling loop -------------------------------------------------
 
     def run(self, stop: threading.Event, *, once: bool = False) -> WorkerStats:
-        """Deliver until `stop` is set; with `once`, stop as soon as nothing is pending."""
+        """Deliver until `stop` is set; with `once`, stop when nothing is pending within `once_horizon`."""
         opts = self.options
         inflight: dict[str, Future[_Done]] = {}
         last_poll = float("-inf")
@@ -162,7 +163,8 @@ class Worker:
                     self._poll()
                     last_poll, changed = now, False
                 self._dispatch(pool, inflight)
-                if once and not inflight and not self._held() and not delivery.has_pending(self.ctx):
+                if once and not inflight and not self._held() and not delivery.has_pending(
+                        self.ctx, due_by=self.ctx.now() + opts.once_horizon):
                     break
                 self._wake.wait(self._until_next(last_poll))
                 self._wake.clear()

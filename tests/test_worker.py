@@ -26,6 +26,7 @@ from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
 from leadqual.bootstrap import bootstrap
 from leadqual.services import delivery, outbox
 from leadqual.services.context import Context, utcnow
+from leadqual.services.sla import sla_tick
 from tests.conftest import make_settings
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
 from tests.slack_standin import SlackStandIn
@@ -222,12 +223,42 @@ def test_stopping_finishes_the_send_in_flight_and_hands_the_rest_back(live: Cont
     assert delivery.lease_due(live, limit=20, worker_id="next")  # due again for the next worker
 
 
+def test_once_leaves_rows_due_much_later_for_the_next_run(live: Context, standin: SlackStandIn) -> None:
+    leads_with_cards(live, ["C1", "C2"], per_channel=1)
+    [first, _] = outbox_rows(live)
+    delivery.retry_later(live, first.id, timedelta(hours=1), "slack: service_unavailable")
+
+    stats = drain(live, standin)
+
+    assert stats.sent == 1
+    assert [r.status for r in outbox_rows(live)] == ["pending", "sent"]
+
 def test_the_scheduler_ticks_the_sla_ladder(live: Context, standin: SlackStandIn) -> None:
     scheduler = start_scheduler(live, client_for(standin))
     try:
         assert "sla_tick" in {job.id for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_the_sla_ladder_reaches_slack_through_the_real_renderer(live: Context, standin: SlackStandIn) -> None:
+    managed = dataclasses.replace(live, config=live.config.model_copy(update={"managers": ["UMANAGER", "UBOSS"]}))
+    [lead_id] = ingest_leads(managed, 1)
+    worker = Worker(managed, client_for(standin), options=FAST)  # the app's render_outbox
+    worker.run(threading.Event(), once=True)
+    card_ts = lead(managed, lead_id).message_ts
+
+    later = dataclasses.replace(managed, clock=lambda: utcnow() + timedelta(minutes=46))
+    assert len(sla_tick(later)) == 2
+    Worker(later, client_for(standin), options=FAST).run(threading.Event(), once=True)
+
+    posts = standin.calls_to("chat.postMessage")
+    reminder = [c for c in posts if c.params.get("thread_ts") == card_ts]
+    dms = {c.params["channel"]: c.params["text"] for c in posts if c.params["channel"].startswith("D")}
+    assert len(reminder) == 1 and "claimed" in reminder[0].params["text"]
+    assert set(dms) == {"DUMANAGER", "DUBOSS"}
+    assert all("Acme Metals" in text and "{lead}" not in text for text in dms.values())
+    assert standin.rejected == []
 
 
 # -- at Slack's real pace, and as a real process -----------------------------------------------

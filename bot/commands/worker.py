@@ -20,7 +20,8 @@ log = logging.getLogger("leadbot.worker")
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = sub.add_parser("worker", help="deliver queued Slack messages and run the SLA ladder and digest")
     worker.add_argument("--once", action="store_true",
-                        help="run the SLA ladder once, deliver everything pending (waiting out retries), then exit")
+                        help="run the SLA ladder once, deliver everything pending (waiting out retries due "
+                             "within 5 minutes), then exit")
     worker.add_argument("--requeue-dead", action="store_true",
                         help="make every dead outbox row pending again, then exit (with --once: then deliver)")
     worker.add_argument("--list-dead", action="store_true", help="show the dead outbox rows and why, then exit")

@@ -291,6 +291,10 @@ def counts(ctx: Context) -> dict[str, int]:
     return {status: int(found.get(status, 0)) for status in (PENDING, SENT, DEAD)}
 
 
-def has_pending(ctx: Context) -> bool:
+def has_pending(ctx: Context, *, due_by: datetime | None = None) -> bool:
+    """Whether any row is pending (and due by `due_by`, when given)."""
+    query = select(OutboxMessage.id).where(OutboxMessage.status == PENDING)
+    if due_by is not None:
+        query = query.where(OutboxMessage.next_attempt_at <= due_by)
     with ctx.session_factory() as session:
-        return session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == PENDING).limit(1)) is not None
+        return session.scalar(query.limit(1)) is not None
