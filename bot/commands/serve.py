@@ -10,7 +10,9 @@ Without SLACK_BOT_TOKEN the server runs intake only.
 from __future__ import annotations
 
 import argparse
+import http.client
 import logging
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.http import create_http_app
 from bot.slack.app import LISTENER_WORKERS, create_app
@@ -32,6 +35,10 @@ from leadqual.services.context import Context
 from leadqual.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SOCKET_RETRY_CAP = 60.0  # seconds between Socket Mode connection attempts while Slack cannot be reached
+REFUSED_APP_TOKEN = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked",
+                               "account_inactive"})
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,17 +57,44 @@ class Server:
     socket: SocketModeHandler | None = None
     listeners: ThreadPoolExecutor | None = None  # where Bolt runs listeners after their ack
     _closed: bool = field(default=False, init=False, repr=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def start_socket_mode(self) -> None:
-        if self.socket is not None:
-            self.socket.connect()  # returns once connected; the session runs in its own threads
-            log.info("Slack Socket Mode connected")
+        """Connect to Slack over Socket Mode; while Slack cannot be reached, keep trying in the background.
+
+        The process also serves intake, which must not wait for Slack: a web process restarting
+        during a Slack outage still comes up. Once connected, slack_sdk reconnects by itself.
+        """
+        if self.socket is not None and not self._connect_socket(first=True):
+            threading.Thread(target=self._keep_connecting, name="socket-mode-connect", daemon=True).start()
+
+    def _connect_socket(self, *, first: bool = False) -> bool:
+        assert self.socket is not None
+        try:
+            # A fresh URL each time (apps.connections.open); returns once connected, the session runs in its threads.
+            self.socket.client.connect_to_new_endpoint(force=True)
+        except (SlackClientError, OSError, http.client.HTTPException) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else f"{exc.__class__.__name__}: {exc}"
+            if first and error in REFUSED_APP_TOKEN:
+                raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack (apps.connections.open: {error})") from None
+            log.warning("Slack Socket Mode could not connect (%s); intake is up, retrying in the background", error)
+            return False
+        log.info("Slack Socket Mode connected")
+        return True
+
+    def _keep_connecting(self) -> None:
+        delay = 1.0
+        while not self._stopping.wait(delay):
+            if self._connect_socket():
+                return
+            delay = min(delay * 2, SOCKET_RETRY_CAP)
 
     def close(self) -> None:
         """Stop taking Slack requests, then finish the listener work already acknowledged to Slack."""
         if self._closed:  # from the HTTP app's shutdown, and again from run_server's `finally` on Ctrl-C
             return
         self._closed = True
+        self._stopping.set()
         if self.socket is not None:
             self.socket.close()
         if self.endpoint is not None:
