@@ -74,10 +74,10 @@ def digest_blocks(digest: Digest) -> list[Block]:
 def digest_text(digest: Digest) -> str:
     """The notification text (and what screen readers get)."""
     week = digest.week
-    rate = _rate(week.qualified, week.decided)
     n = len(digest.proposals)
     return plain(f"Weekly lead digest {digest.iso_week}: {week.received} leads, {week.qualified} qualified "
-                 f"of {week.decided} decided ({rate}); {n} proposed rule change{'s' if n != 1 else ''}.",
+                 f"of {week.decided} decided ({rate(week.qualified, week.decided)}); "
+                 f"{n} proposed rule change{'s' if n != 1 else ''}.",
                  FALLBACK_TEXT)
 
 
@@ -96,16 +96,16 @@ def _tz(digest: Digest) -> ZoneInfo:
 
 
 def _summary(week: Figures, trailing: Figures) -> str:
-    claim = (f"first claim in *{_minutes(week.claim_median_minutes)}* (median), "
-             f"{_minutes(week.claim_p90_minutes)} for the slowest 10%"
+    claim = (f"first claim in *{minutes(week.claim_median_minutes)}* (median), "
+             f"{minutes(week.claim_p90_minutes)} for the slowest 10%"
              if week.claim_median_minutes is not None else "no claims this week")
-    actioned = (f"*{_pct(week.actioned_share)}* of the {week.cards_posted} posted cards got any action"
+    actioned = (f"*{pct(week.actioned_share)}* of the {week.cards_posted} posted cards got any action"
                 if week.cards_posted else "no cards posted")
     return "\n".join([
         f"*{week.received}* leads received, {week.routed} routed to sales "
         f"({trailing.received} in the window).",
-        f"*{week.qualified}* qualified of {week.decided} decided: *{_rate(week.qualified, week.decided)}* "
-        f"(window {_rate(trailing.qualified, trailing.decided)}).",
+        f"*{week.qualified}* qualified of {week.decided} decided: *{rate(week.qualified, week.decided)}* "
+        f"(window {rate(trailing.qualified, trailing.decided)}).",
         f"Speed to lead: {claim}.",
         f"Alert fatigue: {actioned}.",
     ])
@@ -116,8 +116,8 @@ def _group_table(digest: Digest) -> str:
     rows = [("Group", "Leads", "Accepted", "Qualified", "Window", "Claim p50")]
     for group in Group:
         w, t = week.group(group), trailing.group(group)
-        rows.append((group.label, str(w.received), _pct(w.acceptance), _rate_of(w), _rate_of(t),
-                     _minutes(w.claim_median_minutes)))
+        rows.append((group.label, str(w.received), pct(w.acceptance), _rate_of(w), _rate_of(t),
+                     minutes(w.claim_median_minutes)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
              for row in rows]
@@ -147,7 +147,7 @@ def _slices(title: str, slices: list[SliceFigures]) -> str:
     lines = [f"*{title}* (window)"]
     for s in slices[:SLICES]:
         decided = s.qualified + s.not_qualified
-        lines.append(f"{one_line(s.name, 40)}: {_rate(s.qualified, decided)} of {decided} · {s.received} leads")
+        lines.append(f"{one_line(s.name, 40)}: {rate(s.qualified, decided)} of {decided} · {s.received} leads")
     if len(lines) == 1:
         lines.append("no leads")
     return "\n".join(lines)
@@ -232,19 +232,22 @@ def rolled_back_text(*, old: int, new: int) -> str:
 
 # --- small formatting ---------------------------------------------------------------------------
 
-def _pct(share: float | None) -> str:
+def pct(share: float | None) -> str:
+    """A share as a whole percentage; '-' when there is nothing to divide."""
     return "-" if share is None else f"{100 * share:.0f}%"
 
 
-def _rate(won: int, decided: int) -> str:
+def rate(won: int, decided: int) -> str:
+    """Qualified ÷ decided as a whole percentage; '-' when nothing was decided."""
     return f"{100 * won / decided:.0f}%" if decided else "-"
 
 
 def _rate_of(g: GroupFigures) -> str:
-    return f"{_rate(g.qualified, g.decided)} ({g.decided})" if g.decided else "-"
+    return f"{rate(g.qualified, g.decided)} ({g.decided})" if g.decided else "-"
 
 
-def _minutes(value: float | None) -> str:
+def minutes(value: float | None) -> str:
+    """A duration in minutes, as minutes, hours or days, whichever reads best."""
     if value is None:
         return "-"
     if value < 90:

@@ -244,16 +244,21 @@ def simulate_leads(*, n: int, seed: int = 7, end: datetime | None = None, weeks:
 
 
 def _outcome(rng: random.Random, world: World, record: dict[str, Any], received: datetime) -> dict[str, Any]:
-    lead = Lead.model_validate(record)
-    s = score(lead, world.ruleset)
     decided_at = received + timedelta(hours=rng.uniform(0.5, 96))
     rep = f"UREP{rng.randint(1, 6)}"
-    base = {"decided_at": decided_at.isoformat().replace("+00:00", "Z"), "decided_by": rep}
+    outcome, reason = draw_outcome(rng, Lead.model_validate(record), world)
+    found = {"status": outcome.value, "decided_at": decided_at.isoformat().replace("+00:00", "Z"), "decided_by": rep}
+    return {**found, "reason": reason} if reason else found
+
+
+def draw_outcome(rng: random.Random, lead: Lead, world: World = PLANTED) -> tuple[Outcome, str | None]:
+    """What sales decides about `lead` in this world: an outcome, and a reason code when not qualified."""
+    s = score(lead, world.ruleset)
     if rng.random() < world.open_share:
-        return {"status": rng.choice([Outcome.NURTURE.value, Outcome.NEEDS_INFO.value]), **base}
+        return rng.choice([Outcome.NURTURE, Outcome.NEEDS_INFO]), None
     if rng.random() < world.qualify_odds(lead, s):
-        return {"status": Outcome.QUALIFIED.value, **base}
-    return {"status": Outcome.NOT_QUALIFIED.value, "reason": _reason(rng, lead, s), **base}
+        return Outcome.QUALIFIED, None
+    return Outcome.NOT_QUALIFIED, _reason(rng, lead, s)
 
 
 def _reason(rng: random.Random, lead: Lead, s: Score) -> str:
