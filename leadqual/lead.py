@@ -62,6 +62,9 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, ma
 Upper = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=300), AfterValidator(_no_nul)]
 # A historical outcome's reason had no NUL check: PostgreSQL refused it when stored (a 500).
 ReasonCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_no_nul)]
+# Who decided (a Slack user id, or a CRM user name): as long as the leads.decided_by and
+# decisions.decided_by columns (64). It was 300, and PostgreSQL refused anything over 64 (a 500).
+UserRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_no_nul)]
 
 
 class Outcome(StrEnum):
@@ -156,7 +159,7 @@ class HistoricalOutcome(_Part):
     status: Outcome
     reason: ReasonCode | None = None
     decided_at: datetime | None = None
-    decided_by: Short | None = None
+    decided_by: UserRef | None = None
 
     @field_validator("decided_at")
     @classmethod
