@@ -163,8 +163,7 @@ class Worker:
                     self._poll()
                     last_poll, changed = now, False
                 self._dispatch(pool, inflight)
-                if once and not inflight and not self._held() and not delivery.has_pending(
-                        self.ctx, due_by=self.ctx.now() + opts.once_horizon):
+                if once and not inflight and not self._held() and not self._pending_soon():
                     break
                 self._wake.wait(self._until_next(last_poll))
                 self._wake.clear()
@@ -234,6 +233,10 @@ class Worker:
         for lease in leases:
             self._holding.pop(lease.id, None)
         self._safely(lambda: delivery.release(self.ctx, leases), 0)
+
+    def _pending_soon(self) -> bool:
+        due_by = self.ctx.now() + self.options.once_horizon
+        return bool(self._safely(lambda: delivery.has_pending(self.ctx, due_by=due_by), True))
 
     def _held(self) -> set[int]:
         return set(self._holding)

@@ -13,7 +13,7 @@ from leadqual.config import Rep, Route
 from leadqual.db.models import Event
 from leadqual.groups import Group
 from leadqual.services.context import Context
-from leadqual.services.rotation import away_reps, next_pick, set_away, suggest_owner
+from leadqual.services.rotation import away_reps, next_pick, set_away, suggest_owner, suggest_owners
 from tests.outbox_helpers import ingest_leads, lead
 
 REPS = [Rep(user="UANA", weight=2), Rep(user="UBEN", weight=1)]
@@ -68,6 +68,14 @@ def test_the_rotation_carries_on_across_transactions(rotating: Context) -> None:
 
 def test_a_route_without_rotation_suggests_nobody(ctx: Context) -> None:
     assert suggest(ctx) is None
+
+
+def test_a_batch_of_suggestions_continues_the_same_rotation(rotating: Context) -> None:
+    assert suggest(rotating) == "UANA"
+    with rotating.transaction() as session:
+        batch = suggest_owners(session, rotating.config, Group.PRIORITY, count=5)
+    assert batch == ["UBEN", "UANA", "UANA", "UBEN", "UANA"]
+    assert suggest(rotating) == "UANA"  # 6 picks so far (4 UANA, 2 UBEN): the cycle starts over
 
 
 def test_reps_marked_away_are_skipped_until_they_are_back(rotating: Context) -> None:

@@ -53,20 +53,31 @@ def suggest_owner(session: Session, config: AppConfig, group: Group, *,
     Runs inside the caller's transaction. The reps' status rows are locked (in a fixed
     order) so concurrent intakes on PostgreSQL take turns instead of picking the same rep.
     """
+    return suggest_owners(session, config, group, count=1, exclude=exclude)[0]
+
+
+def suggest_owners(session: Session, config: AppConfig, group: Group, *, count: int,
+                   exclude: frozenset[str] = frozenset()) -> list[str | None]:
+    """The next `count` suggestions for `group` in one round trip (bulk intake); None where nobody is available."""
     route = config.routes.get(group)
-    if route is None or not route.rotation or not route.reps:
-        return None
+    if route is None or not route.rotation or not route.reps or count <= 0:
+        return [None] * max(count, 0)
     users = sorted({r.user for r in route.reps})
     _ensure_status_rows(session, users)
     rows = {s.user_id: s for s in session.scalars(
         select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update())}
-    pick = next_pick(route.reps, {u: rows[u].credit for u in users},
-                     away=frozenset(u for u in users if rows[u].away), exclude=exclude)
-    if pick is None:
-        return None
+    away = frozenset(u for u in users if rows[u].away)
+    credit = {u: rows[u].credit for u in users}
+    picked: list[str | None] = []
+    for _ in range(count):
+        pick = next_pick(route.reps, credit, away=away, exclude=exclude)
+        if pick is None:
+            return picked + [None] * (count - len(picked))
+        picked.append(pick.user)
+        credit = pick.credit
     for user in users:
-        rows[user].credit = pick.credit[user]
-    return pick.user
+        rows[user].credit = credit[user]
+    return picked
 
 
 def set_away(ctx: Context, user_id: str, away: bool) -> bool:
