@@ -152,6 +152,8 @@ class Worker:
         changed = True
         with ThreadPoolExecutor(max_workers=opts.concurrency, thread_name_prefix="leadbot-send") as pool:
             while not stop.is_set():
+                # Cleared before looking, so a send finishing from here on wakes the wait below.
+                self._wake.clear()
                 for key, future in list(inflight.items()):
                     if future.done():
                         del inflight[key]
@@ -166,7 +168,6 @@ class Worker:
                 if once and not inflight and not self._held() and not self._pending_soon():
                     break
                 self._wake.wait(self._until_next(last_poll))
-                self._wake.clear()
             for key, future in inflight.items():  # finish what is on the wire, then hand back the rest
                 self._settle(key, future.result())
         leftover = [lease for lane in self._lanes.values() for lease in lane.queue]
@@ -252,6 +253,13 @@ class Worker:
     # -- one delivery (pool threads) -------------------------------------------
 
     def _deliver(self, lease: Lease, not_before: float = 0.0) -> _Done:
+        try:
+            return self._deliver_one(lease, not_before)
+        except Exception as exc:  # a bug must not stop the worker: the row is retried, then goes dead
+            log.exception("delivering %s #%d failed unexpectedly", lease.kind, lease.id)
+            return self._transient(lease, f"{exc.__class__.__name__}: {exc}", time.monotonic())
+
+    def _deliver_one(self, lease: Lease, not_before: float) -> _Done:
         started = time.monotonic()
         try:
             kwargs = self._render(lease)
