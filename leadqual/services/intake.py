@@ -150,6 +150,11 @@ def _store(ctx: Context, session: Session, rows: list[dict[str, Any]], *, post: 
         twin = _twin(row, by_external, by_email, batch_external, batch_email)
         if isinstance(twin, Ingested):
             results[i] = twin
+            # Found by email, this row's external id now means that stored lead for the rest of the
+            # batch; otherwise a later row with the same id was stored as new, and a resend of the
+            # same request answered the first row with that new lead (not idempotent).
+            if row["external_id"]:
+                batch_external.setdefault(row["external_id"], i)
         elif twin is not None:
             repeats.append((i, row, twin))
         else:
