@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
+from bot.digest import JOB_ID as DIGEST_JOB
 from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
 from leadqual.bootstrap import bootstrap
 from leadqual.services import delivery, outbox
@@ -233,12 +234,13 @@ def test_once_leaves_rows_due_much_later_for_the_next_run(live: Context, standin
     assert stats.sent == 1
     assert [r.status for r in outbox_rows(live)] == ["pending", "sent"]
 
-def test_the_scheduler_ticks_the_sla_ladder(live: Context, standin: SlackStandIn) -> None:
+def test_the_scheduler_ticks_the_sla_ladder_and_sends_the_weekly_digest(live: Context, standin: SlackStandIn) -> None:
     scheduler = start_scheduler(live, client_for(standin))
     try:
-        assert "sla_tick" in {job.id for job in scheduler.get_jobs()}
+        jobs = {job.id for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=True)
+    assert {"sla_tick", DIGEST_JOB} <= jobs
 
 
 def test_the_sla_ladder_reaches_slack_through_the_real_renderer(live: Context, standin: SlackStandIn) -> None:
