@@ -6,6 +6,7 @@ state when it sends, so a card never shows stale data and `leadqual` stays Slack
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,10 +29,11 @@ def enqueue(
     channel_id: str | None = None,
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
+    now: datetime,
 ) -> None:
-    """Queue one Slack call; `dedupe_key` makes queueing the same thing twice a no-op."""
-    session.add(OutboxMessage(kind=kind, lead_id=lead_id, channel_id=channel_id,
-                              payload=payload or {}, dedupe_key=dedupe_key))
+    """Queue one Slack call, due at `now` (the service's clock); `dedupe_key` names it uniquely."""
+    session.add(OutboxMessage(kind=kind, lead_id=lead_id, channel_id=channel_id, payload=payload or {},
+                              dedupe_key=dedupe_key, created_at=now, next_attempt_at=now))
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -569,9 +569,9 @@ def _log(ctx: Context, session: Session, row: LeadRow, kind: str, actor: str, ke
     line = {"event": kind, "actor": actor, "at": now.isoformat(), **data, **(thread or {})}
     # Same channel as the card: the outbox sends each channel in order, so these follow the card.
     outbox.enqueue(session, outbox.CARD_UPDATE, lead_id=row.id, channel_id=channel,
-                   payload={"version": row.version}, dedupe_key=f"card_update:{row.id}:v{row.version}")
+                   payload={"version": row.version}, dedupe_key=f"card_update:{row.id}:v{row.version}", now=now)
     outbox.enqueue(session, outbox.THREAD, lead_id=row.id, channel_id=channel,
-                   payload=line, dedupe_key=f"thread:{row.id}:v{row.version}")
+                   payload=line, dedupe_key=f"thread:{row.id}:v{row.version}", now=now)
 
 
 def _card_channel(session: Session, row: LeadRow) -> str | None:
