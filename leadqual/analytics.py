@@ -256,47 +256,54 @@ def _minutes_to_claim(dialect: str) -> ColumnElement[Any]:
 
 
 def figures(session: Session, period: Period) -> Figures:
-    """All digest figures for one period (a handful of GROUP BY queries)."""
+    """All digest figures for one period: three queries, each one pass over the period's leads."""
     dialect = session.get_bind().dialect.name
-    received = {
-        row.group: row
-        for row in session.execute(
-            select(
-                LeadRow.group.label("group"),
-                func.count().label("received"),
-                _count_if(LeadRow.historical.is_(False)).label("live"),
-                _count_if(and_(LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))).label("claimed"),
-                _count_if(LeadRow.message_ts.is_not(None)).label("posted"),
-                _count_if(and_(LeadRow.message_ts.is_not(None),
-                               or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None))))
-                .label("actioned"),
-            ).where(_received_in(period)).group_by(LeadRow.group)
-        )
-    }
-    decided: dict[str, dict[str | None, int]] = {}
-    for group, outcome, n in session.execute(
-        select(LeadRow.group, LeadRow.outcome, func.count()).where(_decided_in(period))
-        .group_by(LeadRow.group, LeadRow.outcome)
-    ):
-        decided.setdefault(group, {})[outcome] = n
+    received = session.execute(
+        select(
+            LeadRow.group, LeadRow.source, LeadRow.offer,
+            func.count(),
+            _count_if(LeadRow.historical.is_(False)),
+            _count_if(and_(LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))),
+            _count_if(LeadRow.message_ts.is_not(None)),
+            _count_if(and_(LeadRow.message_ts.is_not(None),
+                           or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None)))),
+        ).where(_received_in(period)).group_by(LeadRow.group, LeadRow.source, LeadRow.offer)
+    ).all()
+    # Decisions by group, outcome, reason, source and offer: every decision figure is a sum of these rows.
+    decided = session.execute(
+        select(LeadRow.group, LeadRow.outcome, LeadRow.reason, LeadRow.source, LeadRow.offer, func.count())
+        .where(_decided_in(period))
+        .group_by(LeadRow.group, LeadRow.outcome, LeadRow.reason, LeadRow.source, LeadRow.offer)
+    ).all()
+    volume: dict[str, list[int]] = {}
+    for group, _source, _offer, *counts in received:
+        sums = volume.setdefault(group, [0] * len(counts))
+        for k, n in enumerate(counts):
+            sums[k] += n
+    outcomes: dict[tuple[str, str | None], int] = {}
+    reasons: dict[Group, dict[str, int]] = {}
+    for group, outcome, reason, _source, _offer, n in decided:
+        outcomes[(group, outcome)] = outcomes.get((group, outcome), 0) + n
+        if outcome == LOST:
+            codes = reasons.setdefault(Group(group), {})
+            codes[reason or "unspecified"] = codes.get(reason or "unspecified", 0) + n
     claim_times = _claim_percentiles(session, period, dialect)
     groups = []
     for g in Group:
-        r = received.get(g.value)
-        d = decided.get(g.value, {})
+        received_n, live, claimed, _, _ = volume.get(g.value, [0] * 5)
         median, p90 = claim_times.get(g.value, (None, None))
         groups.append(GroupFigures(
-            group=g, received=r.received if r else 0, live=r.live if r else 0, claimed=r.claimed if r else 0,
-            qualified=d.get(WON, 0), not_qualified=d.get(LOST, 0),
-            open_decisions=sum(n for o, n in d.items() if o not in (WON, LOST)),
+            group=g, received=received_n, live=live, claimed=claimed,
+            qualified=outcomes.get((g.value, WON), 0), not_qualified=outcomes.get((g.value, LOST), 0),
+            open_decisions=sum(n for (grp, o), n in outcomes.items() if grp == g.value and o not in (WON, LOST)),
             claim_median_minutes=median, claim_p90_minutes=p90,
         ))
     overall_median, overall_p90 = claim_times.get(None, (None, None))
     return Figures(
-        period=period, groups=groups, reasons=_reasons(session, period),
-        sources=_slices(session, period, LeadRow.source), offers=_slices(session, period, LeadRow.offer),
-        cards_posted=sum(r.posted for r in received.values()),
-        cards_actioned=sum(r.actioned for r in received.values()),
+        period=period, groups=groups,
+        reasons={g: sorted(reasons[g].items(), key=lambda r: (-r[1], r[0])) for g in Group if g in reasons},
+        sources=_slices(received, decided, 1), offers=_slices(received, decided, 2),
+        cards_posted=sum(v[3] for v in volume.values()), cards_actioned=sum(v[4] for v in volume.values()),
         claim_median_minutes=overall_median, claim_p90_minutes=overall_p90,
     )
 
@@ -305,75 +312,67 @@ def _claim_percentiles(session: Session, period: Period, dialect: str
                        ) -> dict[str | None, tuple[float | None, float | None]]:
     """Median and 90th percentile of minutes to first claim, per group and overall (None).
 
-    Nearest-rank percentiles with window functions: SQLite has no percentile_cont, and
-    ROW_NUMBER over one sort per partition stays fast at a million leads. Only the rows at
-    the two ranks come back.
+    Nearest-rank percentiles with window functions: SQLite has no percentile_cont, and a
+    ROW_NUMBER per group and one over all, in one pass, stays fast at a million leads. Only
+    the rows at the ranks come back.
     """
     minutes = _minutes_to_claim(dialect).label("minutes")
     claimed = (select(LeadRow.group.label("grp"), minutes)
                .where(_received_in(period), LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))
                .subquery())
+    ranked = select(
+        claimed.c.grp, claimed.c.minutes,
+        func.row_number().over(partition_by=claimed.c.grp, order_by=claimed.c.minutes).label("rn"),
+        func.count().over(partition_by=claimed.c.grp).label("n"),
+        func.row_number().over(order_by=claimed.c.minutes).label("all_rn"),
+        func.count().over().label("all_n"),
+    ).subquery()
+    # Nearest rank ceil(p * n), written with integer division so both databases agree.
+    ranks = {
+        "median": (ranked.c.rn == (ranked.c.n * 50 + 99) // 100, ranked.c.all_rn == (ranked.c.all_n * 50 + 99) // 100),
+        "p90": (ranked.c.rn == (ranked.c.n * 90 + 99) // 100, ranked.c.all_rn == (ranked.c.all_n * 90 + 99) // 100),
+    }
+    flags = [flag for pair in ranks.values() for flag in pair]
     out: dict[str | None, tuple[float | None, float | None]] = {}
-    for partition, key in ((claimed.c.grp, "grp"), (None, None)):
-        over: dict[str, Any] = {"partition_by": partition} if partition is not None else {}
-        ranked = select(
-            (claimed.c.grp if partition is not None else literal(None)).label("grp"),
-            claimed.c.minutes,
-            func.row_number().over(order_by=claimed.c.minutes, **over).label("rn"),
-            func.count().over(**over).label("n"),
-        ).subquery()
-        # Nearest rank ceil(p * n), written with integer division so both databases agree.
-        rank50 = (ranked.c.n * 50 + 99) // 100
-        rank90 = (ranked.c.n * 90 + 99) // 100
-        rows = session.execute(
-            select(ranked.c.grp, ranked.c.minutes, ranked.c.rn == rank50, ranked.c.rn == rank90)
-            .where(or_(ranked.c.rn == rank50, ranked.c.rn == rank90))
-        )
-        for grp, value, is_median, is_p90 in rows:
-            name = grp if key else None
-            median, p90 = out.get(name, (None, None))
-            out[name] = (float(value) if is_median else median, float(value) if is_p90 else p90)
+    for grp, value, group_median, all_median, group_p90, all_p90 in session.execute(
+        select(ranked.c.grp, ranked.c.minutes, *flags).where(or_(*flags))
+    ):
+        for key, is_median, is_p90 in ((grp, group_median, group_p90), (None, all_median, all_p90)):
+            median, p90 = out.get(key, (None, None))
+            out[key] = (float(value) if is_median else median, float(value) if is_p90 else p90)
     return out
 
 
-def _reasons(session: Session, period: Period) -> dict[Group, list[tuple[str, int]]]:
-    out: dict[Group, list[tuple[str, int]]] = {}
-    rows = session.execute(
-        select(LeadRow.group, LeadRow.reason, func.count())
-        .where(_decided_in(period), LeadRow.outcome == LOST)
-        .group_by(LeadRow.group, LeadRow.reason)
-    )
-    for group, reason, n in rows:
-        out.setdefault(Group(group), []).append((reason or "unspecified", n))
-    return {g: sorted(out[g], key=lambda r: (-r[1], r[0])) for g in Group if g in out}
-
-
-def _slices(session: Session, period: Period, column: Any) -> list[SliceFigures]:
-    received: dict[str, int] = {}
-    for value, n in session.execute(select(column, func.count()).where(_received_in(period)).group_by(column)):
-        received[value or "(none)"] = n
+def _slices(received: Any, decided: Any, column: int) -> list[SliceFigures]:
+    """Quality by source (column 1) or offer (2), summed from the received and decided rows."""
+    volume: dict[str, int] = {}
+    for row in received:
+        name = row[column] or "(none)"
+        volume[name] = volume.get(name, 0) + row[3]
     won: dict[str, int] = {}
     lost: dict[str, int] = {}
-    for value, outcome, n in session.execute(
-        select(column, LeadRow.outcome, func.count()).where(_decided_in(period), _won_or_lost())
-        .group_by(column, LeadRow.outcome)
-    ):
-        (won if outcome == WON else lost)[value or "(none)"] = n
-    names = set(received) | set(won) | set(lost)
-    slices = [SliceFigures(n, received.get(n, 0), won.get(n, 0), lost.get(n, 0)) for n in names]
+    for row in decided:
+        if row[1] in (WON, LOST):
+            name = row[column + 2] or "(none)"
+            target = won if row[1] == WON else lost
+            target[name] = target.get(name, 0) + row[5]
+    names = set(volume) | set(won) | set(lost)
+    slices = [SliceFigures(n, volume.get(n, 0), won.get(n, 0), lost.get(n, 0)) for n in names]
     slices.sort(key=lambda s: (-(s.received + s.qualified + s.not_qualified), s.name))
     return slices[:TOP_SLICES]
 
 
 # --- evidence for proposals --------------------------------------------------------------------
 
-def _fired_rules(dialect: str) -> tuple[Any, ColumnElement[Any]]:
-    """A table-valued unnest of `leads.hits` and the expression for each hit's rule id."""
+def _fired_rules(dialect: str) -> tuple[Any, ColumnElement[Any], ColumnElement[bool]]:
+    """Unnest `leads.hits`: the table-valued function to join, each hit's rule id, and the filter to apply."""
     if dialect == "postgresql":
         hits = func.jsonb_array_elements(LeadRow.hits).table_valued("value").alias("hit")
-        return hits, hits.c.value.op("->>")(literal("rule"))
-    hits = func.json_each(LeadRow.hits).table_valued("value").alias("hit")
-    return hits, func.json_extract(hits.c.value, "$.rule")
+        return hits, hits.c.value.op("->>")(literal("rule")), literal(True)
+    # SQLite: json_tree walks every node; the "rule" keys are the ones wanted. It parses the
+    # array once, which is cheaper than json_each plus json_extract on each element.
+    nodes = func.json_tree(LeadRow.hits).table_valued("key", "atom").alias("node")
+    return nodes, nodes.c.atom, nodes.c.key == "rule"
 
 
 def _passes_must_haves(dialect: str) -> ColumnElement[bool]:
@@ -382,33 +381,34 @@ def _passes_must_haves(dialect: str) -> ColumnElement[bool]:
 
 
 def evidence(session: Session, period: Period) -> Evidence:
-    """Counts of decided leads for rule proposals: by rule fired, by segment, by score cell."""
+    """Counts of decided leads for rule proposals: by score cell and segment, and by rule fired.
+
+    Two passes: one GROUP BY over the columns (group, fit, intent, segment, whether every
+    must-have passed), one over the unnested `hits`.
+    """
     dialect = session.get_bind().dialect.name
     window = and_(_decided_in(period), _won_or_lost())
-    uncapped = and_(window, _passes_must_haves(dialect))
-
-    overall = Tally()
-    cells: list[ScoreCell] = []
+    passes = _passes_must_haves(dialect)
     cell_counts: dict[tuple[str, int, int], list[int]] = {}
-    for group, fit, intent, outcome, n in session.execute(
-        select(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.outcome, func.count()).where(window)
-        .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.outcome)
+    segment_counts: dict[str | None, list[int]] = {}
+    for group, fit, intent, segment, uncapped, outcome, n in session.execute(
+        select(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, LeadRow.outcome, func.count())
+        .where(window)
+        .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, LeadRow.outcome)
     ):
-        cell_counts.setdefault((group, fit, intent), [0, 0])[0 if outcome == WON else 1] += n
-    for (group, fit, intent), (won, lost) in cell_counts.items():
-        cells.append(ScoreCell(Group(group), fit, intent, Tally(won, lost)))
-        overall = overall + Tally(won, lost)
-
-    segments = _tallies(session.execute(
-        select(LeadRow.segment, LeadRow.outcome, func.count()).where(uncapped)
-        .group_by(LeadRow.segment, LeadRow.outcome)
-    ))
-    hits, rule = _fired_rules(dialect)
+        side = 0 if outcome == WON else 1
+        cell_counts.setdefault((group, fit, intent), [0, 0])[side] += n
+        if uncapped:
+            segment_counts.setdefault(segment, [0, 0])[side] += n
+    cells = [ScoreCell(Group(g), fit, intent, Tally(won, lost))
+             for (g, fit, intent), (won, lost) in cell_counts.items()]
+    hits, rule, is_rule = _fired_rules(dialect)
     rules = _tallies(session.execute(
         select(rule, LeadRow.outcome, func.count()).select_from(LeadRow).join(hits, literal(True))
-        .where(uncapped).group_by(rule, LeadRow.outcome)
+        .where(window, passes, is_rule).group_by(rule, LeadRow.outcome)
     ))
-    return Evidence(overall=overall, rules=rules, segments=segments, cells=cells)
+    return Evidence(overall=sum((c.tally for c in cells), Tally()), rules=rules,
+                    segments={k: Tally(w, lost) for k, (w, lost) in segment_counts.items()}, cells=cells)
 
 
 def _tallies(rows: Any) -> dict[Any, Tally]:

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from leadqual.backtest import backtest
+from leadqual.backtest import _Regrouper, _same_conditions, backtest
 from leadqual.config import default_rules_path
 from leadqual.groups import Group
+from leadqual.lead import Lead
 from leadqual.proposals import Proposal, ProposalKind, apply_to_spec
-from leadqual.rules import load_ruleset_file
-from leadqual.scoring import Ruleset
+from leadqual.rules import RulesetSpec, load_ruleset_file
+from leadqual.scoring import Ruleset, score
+from leadqual.simulate import PLANTED, simulate_leads
 
 CURRENT = Ruleset.compile(load_ruleset_file(default_rules_path()))
 BASE: dict[str, Any] = {
@@ -41,10 +43,10 @@ NOTHING = lead(signals=[])                                                     #
 DECIDED = [(RFQ, False), (RFQ_SOON, True), (BOM, True), (BOM_WEBINAR, False), (NOTHING, True)]
 
 
-def raise_bom(to: int) -> Ruleset:
+def raise_bom(to: int) -> RulesetSpec:
     proposal = Proposal(id="p-test01", kind=ProposalKind.RAISE_POINTS, target="bom-review", label="BOM review",
                         setting="points", current=30, proposed=to, ruleset_version=CURRENT.version, evidence="")
-    return Ruleset.compile(apply_to_spec(CURRENT.spec, proposal), version=CURRENT.version + 1)
+    return apply_to_spec(CURRENT.spec, proposal)
 
 
 def test_raising_a_rule_moves_its_leads_up_and_counts_every_transition() -> None:
@@ -71,12 +73,12 @@ def test_priority_precision_and_recall_before_and_after_are_counted_by_hand() ->
 
 def test_leads_are_scored_as_of_the_day_they_were_received() -> None:
     # Needed by 2026-03-20 is within 60 days of 2026-03-02 but long past today: it only counts as of receipt.
-    result = backtest([(RFQ_SOON, True)], current=CURRENT, proposed={"same": CURRENT})["same"]
+    result = backtest([(RFQ_SOON, True)], current=CURRENT, proposed={"same": CURRENT.spec})["same"]
     assert result.transitions == {(Group.PRIORITY, Group.PRIORITY): 1}
 
 
 def test_an_unchanged_ruleset_moves_nothing() -> None:
-    result = backtest(DECIDED, current=CURRENT, proposed={"same": CURRENT})["same"]
+    result = backtest(DECIDED, current=CURRENT, proposed={"same": CURRENT.spec})["same"]
     assert result.moved == 0 and result.before == result.after
     assert "no lead changes group" in result.summary()
 
@@ -102,3 +104,38 @@ def test_the_summary_and_json_name_the_moves_and_the_priority_figures() -> None:
     data = result.as_json()
     assert data["moved"] == 2 and data["after"]["precision"] == pytest.approx(0.6667, abs=1e-4)
     assert {"from": "qualified_review", "to": "priority", "leads": 2} in data["transitions"]
+
+
+def _change(kind: ProposalKind, target: str, setting: str, proposed: int | None) -> RulesetSpec:
+    p = Proposal(id="p-x", kind=kind, target=target, label=target, setting=setting, current=0, proposed=proposed,
+                 ruleset_version=1, evidence="")
+    return apply_to_spec(CURRENT.spec, p)
+
+
+def test_regrouping_from_hits_agrees_with_a_full_rescore_for_every_kind_of_change() -> None:
+    changes = [
+        _change(ProposalKind.RAISE_POINTS, "bom-review", "points", 70),
+        _change(ProposalKind.LOWER_POINTS, "target-industry", "points", 5),
+        _change(ProposalKind.RAISE_POINTS, "freemail", "points", 60),            # a negative rule
+        _change(ProposalKind.RETIRE_RULE, "webinar", "points", None),
+        _change(ProposalKind.RETIRE_RULE, "failed-asset", "points", None),     # a segment rule
+        _change(ProposalKind.MOVE_THRESHOLD, "qualified_review", "intent", 40),
+        _change(ProposalKind.MOVE_THRESHOLD, "priority", "fit", 80),
+    ]
+    leads = [Lead.model_validate(r) for r in simulate_leads(n=600, seed=12, world=PLANTED)]
+    for changed in changes:
+        assert _same_conditions(CURRENT.spec, changed)
+        regroup, rescored = _Regrouper(changed), Ruleset.compile(changed, version=2)
+        assert [regroup.group(score(lead, CURRENT)) for lead in leads] == [score(lead, rescored).group
+                                                                          for lead in leads]
+
+
+def test_a_ruleset_with_other_conditions_is_scored_in_full() -> None:
+    data = CURRENT.spec.model_dump(mode="json")
+    data["rules"][0]["when"] = {"field": "company.industry", "in": ["metals"]}
+    other = RulesetSpec.model_validate(data)
+    assert not _same_conditions(CURRENT.spec, other)
+    narrower = backtest(DECIDED, current=CURRENT, proposed={"o": other})["o"]
+    assert narrower.transitions == {  # every lead is a metals company: nothing moves, but it was scored in full
+        (Group.QUALIFIED_REVIEW, Group.QUALIFIED_REVIEW): 3, (Group.PRIORITY, Group.PRIORITY): 1,
+        (Group.NURTURE, Group.NURTURE): 1}

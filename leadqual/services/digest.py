@@ -159,7 +159,7 @@ def backtest_proposals(ctx: Context, ruleset: Ruleset, proposals: list[Proposal]
     """Rescore the `limit` most recent decided leads of `period` under each proposal, in one pass."""
     if not proposals:
         return {}
-    changed = {p.id: Ruleset.compile(apply_to_spec(ruleset.spec, p), version=ruleset.version + 1) for p in proposals}
+    changed = {p.id: apply_to_spec(ruleset.spec, p) for p in proposals}
     scope = f"the most recently decided of {period.label}, at most {limit:,}"
     return backtest(stream_decided(ctx, period, limit=limit), current=ruleset, proposed=changed, scope=scope)
 
