@@ -319,9 +319,9 @@ def test_dm_and_ephemeral_rows_render_their_text_with_the_lead_linked_and_escape
     lead_id = posted_lead(bot, company={"name": "<!channel> Acme", "country": "US"})
     with bot.ctx.transaction() as session:
         outbox.enqueue(session, outbox.DM, lead_id=lead_id, channel_id=MANAGER,
-                       payload={"text": "Escalation: {lead} is unclaimed after 45 minutes."})
+                       payload={"text": "Escalation: {lead} is unclaimed after 45 minutes."}, now=bot.ctx.now())
         outbox.enqueue(session, outbox.EPHEMERAL, lead_id=lead_id, channel_id=CHANNEL,
-                       payload={"text": "Heads up on {lead}", "user": "UDANA"})
+                       payload={"text": "Heads up on {lead}", "user": "UDANA"}, now=bot.ctx.now())
     dm_row, note_row = queued(bot.ctx, outbox.DM), queued(bot.ctx, outbox.EPHEMERAL)
     with bot.ctx.transaction() as session:
         dm = render_outbox(bot.ctx, session, dm_row)
