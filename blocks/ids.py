@@ -18,9 +18,6 @@ REOPEN = "lead_reopen"
 MORE = "lead_more"          # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
 MORE_REASSIGN = "reassign"
 
-# Buttons that open a decision modal, by outcome value (leadqual.lead.Outcome).
-DECISION_BUTTONS = {"qualified": QUALIFY, "not_qualified": DISQUALIFY, "nurture": NURTURE, "needs_info": NEEDS_INFO}
-
 # --- Decision modals (callback_id) and their input blocks (block_id == action_id) --------
 QUALIFY_VIEW = "qualify_view"
 DISQUALIFY_VIEW = "disqualify_view"

@@ -179,10 +179,6 @@ def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
     return _modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
 
 
-DECISION_MODALS = {Outcome.NOT_QUALIFIED: disqualify_modal, Outcome.NURTURE: nurture_modal,
-                   Outcome.NEEDS_INFO: needs_info_modal}
-
-
 def reassign_modal(card: LeadCard, *, metadata: str) -> View:
     """Pick the rep who takes the lead over (managers only)."""
     blocks: list[Block] = [
