@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from blocks.modals import decode_metadata
 from blocks.text import FALLBACK_TEXT, fit_mrkdwn, mention
-from leadqual.errors import AlreadyClaimed, InvalidDecision, LeadbotError
+from leadqual.errors import AlreadyClaimed, InvalidDecision, LeadbotError, NotOwner
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,10 @@ def user_message(error: Exception) -> str:
     """What to tell the user about `error` (mrkdwn)."""
     if isinstance(error, AlreadyClaimed):
         return f"This lead is already claimed by {mention(error.owner_id)}."
+    # NotOwner's own message writes <@owner> raw, and the holder may be a CRM name from imported
+    # history ("<!channel>", "Jane <x>"): mention() escapes whatever is not a Slack user id.
+    if isinstance(error, NotOwner) and error.owner_id:
+        return f"Only {mention(error.owner_id)} or a manager can do that."
     if isinstance(error, InvalidDecision):
         return "Not saved: " + " ".join(error.errors.values())
     if isinstance(error, LeadbotError):
