@@ -256,38 +256,34 @@ def _minutes_to_claim(dialect: str) -> ColumnElement[Any]:
 
 
 def figures(session: Session, period: Period) -> Figures:
-    """All digest figures for one period: three queries, each one pass over the period's leads."""
-    dialect = session.get_bind().dialect.name
-    received = session.execute(
+    """All digest figures for one period: one pass over its leads, and one for the claim-time percentiles."""
+    received, decided = _received_in(period), _decided_in(period)
+    fresh = and_(received, LeadRow.historical.is_(False))
+    posted = and_(received, LeadRow.message_ts.is_not(None))
+    # One row per (group, source, offer, outcome, reason): every figure below is a sum of these rows.
+    rows = session.execute(
         select(
-            LeadRow.group, LeadRow.source, LeadRow.offer,
-            func.count(),
-            _count_if(LeadRow.historical.is_(False)),
-            _count_if(and_(LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))),
-            _count_if(LeadRow.message_ts.is_not(None)),
-            _count_if(and_(LeadRow.message_ts.is_not(None),
-                           or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None)))),
-        ).where(_received_in(period)).group_by(LeadRow.group, LeadRow.source, LeadRow.offer)
-    ).all()
-    # Decisions by group, outcome, reason, source and offer: every decision figure is a sum of these rows.
-    decided = session.execute(
-        select(LeadRow.group, LeadRow.outcome, LeadRow.reason, LeadRow.source, LeadRow.offer, func.count())
-        .where(_decided_in(period))
-        .group_by(LeadRow.group, LeadRow.outcome, LeadRow.reason, LeadRow.source, LeadRow.offer)
+            LeadRow.group, LeadRow.source, LeadRow.offer, LeadRow.outcome, LeadRow.reason,
+            _count_if(received), _count_if(fresh), _count_if(and_(fresh, LeadRow.first_claimed_at.is_not(None))),
+            _count_if(posted),
+            _count_if(and_(posted, or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None)))),
+            _count_if(decided),
+        ).where(or_(received, decided))
+        .group_by(LeadRow.group, LeadRow.source, LeadRow.offer, LeadRow.outcome, LeadRow.reason)
     ).all()
     volume: dict[str, list[int]] = {}
-    for group, _source, _offer, *counts in received:
+    outcomes: dict[tuple[str, str | None], int] = {}
+    reasons: dict[Group, dict[str, int]] = {}
+    for group, _source, _offer, outcome, reason, *counts, decisions in rows:
         sums = volume.setdefault(group, [0] * len(counts))
         for k, n in enumerate(counts):
             sums[k] += n
-    outcomes: dict[tuple[str, str | None], int] = {}
-    reasons: dict[Group, dict[str, int]] = {}
-    for group, outcome, reason, _source, _offer, n in decided:
-        outcomes[(group, outcome)] = outcomes.get((group, outcome), 0) + n
-        if outcome == LOST:
-            codes = reasons.setdefault(Group(group), {})
-            codes[reason or "unspecified"] = codes.get(reason or "unspecified", 0) + n
-    claim_times = _claim_percentiles(session, period, dialect)
+        if decisions:
+            outcomes[(group, outcome)] = outcomes.get((group, outcome), 0) + decisions
+            if outcome == LOST:
+                codes = reasons.setdefault(Group(group), {})
+                codes[reason or "unspecified"] = codes.get(reason or "unspecified", 0) + decisions
+    claim_times = _claim_percentiles(session, period, session.get_bind().dialect.name)
     groups = []
     for g in Group:
         received_n, live, claimed, _, _ = volume.get(g.value, [0] * 5)
@@ -302,7 +298,7 @@ def figures(session: Session, period: Period) -> Figures:
     return Figures(
         period=period, groups=groups,
         reasons={g: sorted(reasons[g].items(), key=lambda r: (-r[1], r[0])) for g in Group if g in reasons},
-        sources=_slices(received, decided, 1), offers=_slices(received, decided, 2),
+        sources=_slices(rows, 1), offers=_slices(rows, 2),
         cards_posted=sum(v[3] for v in volume.values()), cards_actioned=sum(v[4] for v in volume.values()),
         claim_median_minutes=overall_median, claim_p90_minutes=overall_p90,
     )
@@ -343,21 +339,16 @@ def _claim_percentiles(session: Session, period: Period, dialect: str
     return out
 
 
-def _slices(received: Any, decided: Any, column: int) -> list[SliceFigures]:
-    """Quality by source (column 1) or offer (2), summed from the received and decided rows."""
-    volume: dict[str, int] = {}
-    for row in received:
+def _slices(rows: Any, column: int) -> list[SliceFigures]:
+    """Quality by source (column 1) or offer (column 2), summed from the figures' rows."""
+    found: dict[str, list[int]] = {}
+    for row in rows:
         name = row[column] or "(none)"
-        volume[name] = volume.get(name, 0) + row[3]
-    won: dict[str, int] = {}
-    lost: dict[str, int] = {}
-    for row in decided:
-        if row[1] in (WON, LOST):
-            name = row[column + 2] or "(none)"
-            target = won if row[1] == WON else lost
-            target[name] = target.get(name, 0) + row[5]
-    names = set(volume) | set(won) | set(lost)
-    slices = [SliceFigures(n, volume.get(n, 0), won.get(n, 0), lost.get(n, 0)) for n in names]
+        sums = found.setdefault(name, [0, 0, 0])
+        sums[0] += row[5]
+        if row[3] in (WON, LOST):
+            sums[1 if row[3] == WON else 2] += row[10]
+    slices = [SliceFigures(name, *sums) for name, sums in found.items()]
     slices.sort(key=lambda s: (-(s.received + s.qualified + s.not_qualified), s.name))
     return slices[:TOP_SLICES]
 

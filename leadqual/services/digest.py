@@ -31,7 +31,7 @@ from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.scoring import Ruleset
 from leadqual.services.context import Context
 
-BACKTEST_LIMIT = 3_000
+BACKTEST_LIMIT = 2_000
 BACKTEST_PAGE = 500
 _WEEKDAYS = list(Weekday)
 
