@@ -138,7 +138,11 @@ def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
     """One scheduled (or catch-up, or retry) run; failures schedule a retry while the week is current."""
     slot = service.latest_slot(ctx.config, ctx.now())
     week = iso_week or service.week_reported_at(ctx.config, slot)
-    report = send_digest(ctx, client, iso_week=week)
+    try:
+        report = send_digest(ctx, client, iso_week=week)
+    except Exception:  # the database or the digest itself failed: nothing was claimed, try again soon
+        log.exception("digest %s could not be built or sent", week)
+        report = SendReport(week, failed={"*": "the digest could not be built"})
     if report.failed and week == service.week_reported_at(ctx.config, slot):
         retry_at: datetime = ctx.now() + timedelta(minutes=RETRY_MINUTES)
         scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,8 @@ import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from freezegun import freeze_time
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
 
 from bot.digest import CATCH_UP_ID, JOB_ID, RETRY_ID, RETRY_MINUTES, digest_trigger, run_digest_job, schedule_digest
 from leadqual.services import digest as service
@@ -133,3 +136,15 @@ def test_the_latest_slot_names_the_week_it_reports(ctx: Context, now: datetime, 
     assert slot <= now < slot + timedelta(days=7)
     assert slot.astimezone(ctx.config.tz).hour == 8 and slot.astimezone(ctx.config.tz).weekday() == 0
     assert service.week_reported_at(ctx.config, slot) == week
+
+
+def test_a_run_that_cannot_reach_the_database_is_retried(ctx: Context, slack: SlackStandIn) -> None:
+    broken = dataclasses.replace(ctx, session_factory=sessionmaker(create_engine("sqlite:////nonexistent/x.db")))
+    scheduler = paused_scheduler()
+    try:
+        report = run_digest_job(scheduler, broken, slack.client())
+        assert report.failed == {"*": "the digest could not be built"}
+        assert scheduler.get_job(RETRY_ID) is not None
+        assert slack.calls_to("chat.postMessage") == []
+    finally:
+        scheduler.shutdown(wait=False)
