@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from blocks.text import escape
+from leadqual.errors import LeadNotFound
+
+MAX_LEAD_ID = 2**63 - 1  # leads.id is a BIGINT
+
 
 def lead_id_of(action: dict[str, Any]) -> int:
     """The lead a card button (value) or overflow option (`reassign:<id>`) is about."""
     value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-    return int(str(value).rsplit(":", 1)[-1])
+    return lead_id(str(value).rsplit(":", 1)[-1])
+
+
+def lead_id(value: object) -> int:
+    """`value` as a lead id; LeadNotFound (told to the user as such) when it cannot name a lead.
+
+    A value that was no number, or beyond BIGINT, raised ValueError or a database overflow
+    instead: the user read "Something went wrong on Leadbot's side" and a failure was logged.
+    """
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise LeadNotFound(escape(str(value)[:40])) from None
+    if not 0 < number <= MAX_LEAD_ID:
+        raise LeadNotFound(number)
+    return number
 
 
 def action_key(action: dict[str, Any], lead_id: int, user_id: str) -> str:

@@ -14,6 +14,7 @@ from slack_bolt import Ack, BoltContext
 from blocks import ids
 from blocks.modals import decision_errors, decode_metadata, read_decision, read_reassign
 from bot.slack.deps import leadbot
+from bot.slack.listeners import lead_id
 from leadqual.services import triage
 
 
@@ -26,7 +27,7 @@ def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         return
     ack()
     user = body["user"]["id"]
-    triage.decide(lb.ctx, lead_id=int(decode_metadata(view.get("private_metadata"))["lead"]), user_id=user,
+    triage.decide(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
                   decision=decision, key=f"view:{view['id']}", manager=lb.is_manager(user))
 
 
@@ -38,5 +39,5 @@ def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         return
     ack()
     user = body["user"]["id"]
-    triage.reassign(lb.ctx, lead_id=int(decode_metadata(view.get("private_metadata"))["lead"]), user_id=user,
+    triage.reassign(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
                     to_user=to_user, key=f"view:{view['id']}", manager=lb.is_manager(user))
