@@ -78,8 +78,8 @@ def user_message(error: Exception) -> str:
 
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
     """An ephemeral note to the user behind `body`, in the channel they acted in, else by DM."""
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    if not user:
+    user = _object(body.get("user")).get("id") or body.get("user_id")
+    if not user or not isinstance(user, str):
         return
     text = fit_mrkdwn(text, FALLBACK_TEXT)
     channel = _channel(body)
@@ -95,18 +95,25 @@ def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
         log.warning("could not tell %s: %s", user, exc.response.get("error"))
 
 
+# This module explains failures, so it must not fail itself: a payload whose user, channel, view
+# or actions were not objects (fuzzed, signed requests) made the handler raise while handling.
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _channel(body: dict[str, Any]) -> str | None:
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    channel = _object(body.get("channel")).get("id") or _object(body.get("container")).get("channel_id")
     if channel:
         return str(channel)
     if body.get("channel_id"):  # slash commands
         return str(body["channel_id"])
-    view = body.get("view") or {}
-    found = decode_metadata(view.get("private_metadata")).get("channel")
+    metadata = _object(body.get("view")).get("private_metadata")
+    found = decode_metadata(metadata if isinstance(metadata, str) else None).get("channel")
     return str(found) if found else None
 
 
 def _what(body: dict[str, Any]) -> str:
-    actions = body.get("actions") or [{}]
-    name = actions[0].get("action_id") or (body.get("view") or {}).get("callback_id") or body.get("command")
+    actions = body.get("actions")
+    first = _object(actions[0]) if isinstance(actions, list) and actions else {}
+    name = first.get("action_id") or _object(body.get("view")).get("callback_id") or body.get("command")
     return f"{body.get('type') or 'request'} {name or ''}".strip()
