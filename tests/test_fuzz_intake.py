@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -390,12 +389,11 @@ def check_answer(ctx: Context, client: TestClient, body: bytes, submitted: Any, 
     return 202
 
 
-@dataclass
 class Intake:
     """The app under test and its database; the short repr keeps Hypothesis's reports readable."""
 
-    client: TestClient
-    ctx: Context
+    def __init__(self, client: TestClient, ctx: Context) -> None:
+        self.client, self.ctx = client, ctx
 
     def __repr__(self) -> str:
         return f"Intake({self.ctx.session_factory.kw['bind'].dialect.name})"
