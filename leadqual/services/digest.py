@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -193,12 +193,6 @@ def _active_change(session: Session) -> RulesetChange:
     )
 
 
-def active_change(ctx: Context) -> RulesetChange:
-    """The active ruleset version and its origin."""
-    with ctx.transaction() as session:
-        return _active_change(session)
-
-
 def save_proposals(ctx: Context, digest: Digest) -> None:
     """Store each proposal by id (idempotent); an open one gets its figures refreshed."""
     if not digest.proposals:
@@ -256,8 +250,3 @@ def sent_to(ctx: Context, iso_week: str) -> set[str]:
     """The managers who have (or are being sent) `iso_week`'s digest."""
     with ctx.transaction() as session:
         return set(session.scalars(select(DigestSend.manager_id).where(DigestSend.iso_week == iso_week)))
-
-
-def count_sends(ctx: Context, iso_week: str) -> int:
-    with ctx.transaction() as session:
-        return session.scalar(select(func.count()).select_from(DigestSend).where(DigestSend.iso_week == iso_week)) or 0
