@@ -70,7 +70,8 @@ class WorkerOptions:
 
     rate_per_channel: float = 1.0        # calls per second per channel
     lease: timedelta = delivery.DEFAULT_LEASE
-    max_attempts: int = delivery.DEFAULT_MAX_ATTEMPTS
+    max_attempts: int | None = None      # None: no cap on count; `give_up_after` decides
+    give_up_after: timedelta = delivery.DEFAULT_GIVE_UP_AFTER
     batch: int = 100                     # rows leased per poll, at most
     read_ahead: int = 2                  # rows held per channel
     concurrency: int = 4                 # sends in flight (one per channel)
@@ -337,7 +338,9 @@ class Worker:
         return _Done(lease, self._dead(lease, f"slack: {error}"), finished)
 
     def _transient(self, lease: Lease, error: str, finished: float) -> _Done:
-        if lease.attempts >= self.options.max_attempts:
+        too_many = self.options.max_attempts is not None and lease.attempts >= self.options.max_attempts
+        too_old = self.ctx.now() - lease.created_at >= self.options.give_up_after
+        if too_many or too_old:
             log.warning("%s #%d for lead %s: giving up after %d attempts: %s",
                         lease.kind, lease.id, lease.lead_id, lease.attempts, error)
             return _Done(lease, self._dead(lease, f"gave up after {lease.attempts} attempts: {error}"), finished)

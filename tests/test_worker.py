@@ -100,7 +100,9 @@ def test_a_429_holds_back_only_its_own_channel(live: Context, standin: SlackStan
     delivered = [c.at for c in slow if c.ok and c.params.get("metadata")]
     assert len(fast) == 4 and len(delivered) == 4
     assert len(throttled) == 1 and stats.rate_limited == 1  # Retry-After honoured: no hammering
-    assert max(fast) < min(delivered)  # CFAST went on while CSLOW waited out its Retry-After
+    # CFAST went on while CSLOW waited out its Retry-After (not "all of CFAST first": on a loaded
+    # machine that would be a timing assertion; one delivery inside the hold proves the channel ran).
+    assert any(throttled[0].at < t < min(delivered) for t in fast)
     assert min(delivered) - throttled[0].at >= 2
 
 

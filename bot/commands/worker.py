@@ -29,14 +29,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="messages per second per channel (default 1, Slack's limit)")
     worker.add_argument("--lease", type=float, default=delivery.DEFAULT_LEASE.total_seconds(), metavar="SECONDS",
                         help="how long a worker holds a row before another may take it over (default 120)")
-    worker.add_argument("--max-attempts", type=int, default=delivery.DEFAULT_MAX_ATTEMPTS, metavar="N",
-                        help="failed attempts before a row goes dead (default 8)")
+    worker.add_argument("--max-attempts", type=int, default=None, metavar="N",
+                        help="failed attempts before a row goes dead (default: no cap; transient failures "
+                             "are retried, backing off to every 5 minutes, until a message is 24 hours old)")
     worker.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.rate <= 0 or args.lease <= 0 or args.max_attempts < 1:
+    if args.rate <= 0 or args.lease <= 0 or (args.max_attempts is not None and args.max_attempts < 1):
         raise ConfigError("--rate and --lease must be positive and --max-attempts at least 1")
     ctx = bootstrap(settings)
     if args.list_dead:

@@ -35,7 +35,9 @@ SENT = "sent"
 DEAD = "dead"
 
 DEFAULT_LEASE = timedelta(minutes=2)
-DEFAULT_MAX_ATTEMPTS = 8
+# Transient failures (Slack down, 5xx, network) are retried until a message is this old, so an
+# outage of hours heals by itself; permanent refusals (channel_not_found, ...) go dead at once.
+DEFAULT_GIVE_UP_AFTER = timedelta(hours=24)
 WAITS_FOR_CARD = (outbox.CARD_UPDATE, outbox.THREAD)
 CARD_NEVER_POSTED = "its card was never posted"
 
