@@ -358,3 +358,21 @@ def test_dead_rows_are_listed_and_requeued_from_the_command_line(
     assert "re-queued 1 dead outbox rows" in requeued
     assert [r.status for r in outbox_rows(ctx)] == ["sent"]
     assert len(standin.calls_to("conversations.history")) == 1  # it was tried before: Slack is checked first
+
+
+def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_is_a_day_old(
+        live: Context, standin: SlackStandIn) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500, times=12)  # more than the old 8-attempt budget
+
+    stats = drain(live, standin)
+
+    assert stats.sent == 1 and stats.dead == 0 and stats.retried == 12
+    assert len(standin.calls_to("chat.postMessage")) == 1
+
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    old = dataclasses.replace(live, clock=lambda: utcnow() + timedelta(hours=24, seconds=1))
+    stats = drain(old, standin)
+    assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in --list-dead
+    assert delivery.dead_rows(old)[-1].last_error.startswith("gave up after 1 attempts")
