@@ -264,7 +264,7 @@ def test_a_click_on_a_deleted_lead_is_answered_with_an_ephemeral(bot: Bot) -> No
 def test_the_http_endpoint_verifies_the_signature_and_dispatches_off_the_event_loop(
         bot: Bot, settings: Settings) -> None:
     lead_id = posted_lead(bot)
-    endpoint = SlackEndpoint(bot.app, workers=4)
+    endpoint = SlackEndpoint(bot.app, signing_secret=settings.slack_signing_secret.get_secret_value(), workers=4)
     http = TestClient(create_http_app(bot.ctx, settings, slack_endpoint=endpoint.handle))
     body = interactive_body(bot.action_payload(ids.CLAIM, lead_id, "UDANA"))
     forged = http.post("/slack/events", content=body, headers={

@@ -96,7 +96,7 @@ class Server:
 def server(bot: Bot, settings: Settings) -> Iterator[Server]:
     lead_id = add_lead(bot.ctx)
     bot.deliver()
-    endpoint = SlackEndpoint(bot.app, workers=4)
+    endpoint = SlackEndpoint(bot.app, signing_secret=settings.slack_signing_secret.get_secret_value(), workers=4)
     with TestClient(create_http_app(bot.ctx, settings, slack_endpoint=endpoint.handle)) as http:
         yield Server(bot, http, lead_id)
     endpoint.close()

@@ -117,7 +117,8 @@ def build_server(settings: Settings, ctx: Context) -> Server:
                           "nor SLACK_APP_TOKEN (Socket Mode) is: Slack could not reach the app")
     listeners = ThreadPoolExecutor(LISTENER_WORKERS, "leadbot-listener")
     slack = create_app(settings, ctx=ctx, listener_executor=listeners)
-    endpoint = SlackEndpoint(slack) if settings.slack_signing_secret is not None else None
+    endpoint = (SlackEndpoint(slack, signing_secret=settings.slack_signing_secret.get_secret_value())
+                if settings.slack_signing_secret is not None else None)
     socket = (SocketModeHandler(slack, app_token=settings.slack_app_token.get_secret_value())
               if settings.slack_app_token is not None else None)
     http = create_http_app(ctx, settings, slack_endpoint=endpoint.handle if endpoint else None)

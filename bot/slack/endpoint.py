@@ -31,11 +31,10 @@ STALE_AFTER = 5 * 60  # seconds either way, as Slack and Bolt check it
 class SlackEndpoint:
     """The async route handler; `handle` is what `create_http_app(slack_endpoint=...)` mounts."""
 
-    def __init__(self, app: App, *, workers: int = DISPATCH_WORKERS) -> None:
+    def __init__(self, app: App, *, signing_secret: str, workers: int = DISPATCH_WORKERS) -> None:
         self.app = app
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-dispatch")
-        # The secret the Bolt app verifies with (it keeps it only as a private attribute).
-        self._verifier = SignatureVerifier(app._signing_secret)
+        self._verifier = SignatureVerifier(signing_secret)  # the same secret the Bolt app checks with
 
     async def handle(self, request: Request) -> Response:
         declared = request.headers.get("content-length")
