@@ -7,9 +7,10 @@ back, so the next run (a retry in `RETRY_MINUTES`, or the catch-up at the next s
 it: exactly once must not become never. A chart that fails to upload does not hold the
 digest back.
 
-Known gap: a process killed between taking the guard and posting leaves the guard taken, and
-that manager misses that week's digest (the log says which). Closing it needs a status on
-DigestSend ("sending" with a lease) that a later run may take over.
+A process killed between taking the guard and posting leaves a claim that is never marked
+sent; once its lease (`service.CLAIM_LEASE`) has run out, the next run takes it over. A run
+that finds a digest being sent by another process schedules a retry, so someone always
+comes back to check.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class SendReport:
     iso_week: str
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)     # already had it (another run or process sent it)
+    waiting: list[str] = field(default_factory=list)     # another process is sending it: check again later
     failed: dict[str, str] = field(default_factory=dict)  # manager -> error; the guard was given back
 
 
@@ -68,9 +70,10 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
     week = iso_week or service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
     report = SendReport(week)
     recipients = managers if managers is not None else resolve_managers(ctx, client)
-    already = service.sent_to(ctx, week)
+    already, elsewhere = service.sent_to(ctx, week), service.being_sent(ctx, week)
     report.skipped = [m for m in recipients if m in already]
-    pending = [m for m in recipients if m not in already]
+    report.waiting = [m for m in recipients if m in elsewhere and m not in already]
+    pending = [m for m in recipients if m not in already and m not in elsewhere]
     if not pending:
         return report
     digest = built or service.build_digest(ctx, iso_week=week)
@@ -79,7 +82,7 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
     text = digest_text(digest)
     for manager in pending:
         if not service.claim_digest_send(ctx, manager, week, digest.ruleset_version):
-            report.skipped.append(manager)
+            report.waiting.append(manager)  # another run claimed it since we looked; the retry checks
             continue
         try:
             _deliver(client, manager, week, chart, blocks, text)
@@ -88,9 +91,10 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
             report.failed[manager] = _describe(exc)
             log.warning("digest %s to %s failed (%s); it will be retried", week, manager, report.failed[manager])
         else:
+            service.mark_digest_sent(ctx, manager, week)
             report.sent.append(manager)
-    log.info("digest %s: sent to %d, already had it %d, failed %d", week, len(report.sent), len(report.skipped),
-             len(report.failed))
+    log.info("digest %s: sent to %d, already had it %d, being sent elsewhere %d, failed %d", week, len(report.sent),
+             len(report.skipped), len(report.waiting), len(report.failed))
     return report
 
 
@@ -143,7 +147,7 @@ def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
     except Exception:  # the database or the digest itself failed: nothing was claimed, try again soon
         log.exception("digest %s could not be built or sent", week)
         report = SendReport(week, failed={"*": "the digest could not be built"})
-    if report.failed and week == service.week_reported_at(ctx.config, slot):
+    if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
         retry_at: datetime = ctx.now() + timedelta(minutes=RETRY_MINUTES)
         scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",
                           args=[scheduler, ctx, client], kwargs={"iso_week": week}, replace_existing=True,

@@ -41,11 +41,17 @@ def test_the_trigger_fires_at_8am_chicago_before_and_after_daylight_saving_ends(
     assert after.astimezone(UTC) - before.astimezone(UTC) == timedelta(days=7, hours=1)  # clocks went back
 
 
+def went_out(ctx: Context, manager: str, week: str) -> None:
+    """A digest a sender claimed and Slack took."""
+    assert service.claim_digest_send(ctx, manager, week, 1)
+    service.mark_digest_sent(ctx, manager, week)
+
+
 @freeze_time("2026-10-27 12:00:00")
 def test_the_scheduled_job_waits_for_the_next_local_monday_morning(ctx: Context, clock: Clock,
                                                                    slack: SlackStandIn) -> None:
     clock.now = datetime(2026, 10, 27, 12, tzinfo=UTC)
-    service.claim_digest_send(ctx, MANAGER, "2026-W43", 1)  # last Monday's digest went out
+    went_out(ctx, MANAGER, "2026-W43")  # last Monday's digest went out
     scheduler = paused_scheduler()
     try:
         schedule_digest(scheduler, ctx, slack.client())
@@ -71,11 +77,11 @@ def test_a_missed_week_is_caught_up_at_start(ctx: Context, clock: Clock, slack: 
 def test_no_catch_up_before_the_slot_or_once_everyone_has_it(ctx: Context, clock: Clock,
                                                              slack: SlackStandIn) -> None:
     clock.now = datetime(2026, 11, 23, 13, 59, tzinfo=UTC)  # 07:59 in Chicago; last week's digest was sent
-    service.claim_digest_send(ctx, MANAGER, "2026-W46", 1)
+    went_out(ctx, MANAGER, "2026-W46")
     for moment, sent in ((clock.now, False), (datetime(2026, 11, 23, 15, tzinfo=UTC), True)):
         clock.now = moment
         if sent:
-            service.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
+            went_out(ctx, MANAGER, "2026-W47")
         scheduler = paused_scheduler()
         try:
             schedule_digest(scheduler, ctx, slack.client())

@@ -6,14 +6,16 @@ import dataclasses
 import threading
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from bot.digest import resolve_managers, send_digest
+from bot.digest import RETRY_ID, resolve_managers, run_digest_job, send_digest
 from leadqual.db.models import DigestSend
 from leadqual.services import digest as service
 from leadqual.services.context import Context
 from leadqual.services.digest import Digest
 from leadqual.simulate import PLANTED
+from tests.conftest import Clock
 from tests.feedback_helpers import import_history
 from tests.slack_standin import UPLOAD_METHOD, SlackStandIn
 
@@ -115,3 +117,33 @@ def test_two_senders_racing_send_each_manager_exactly_one_digest(ctx: Context, s
     assert channels == ["DUMANAGER", "DUOTHER", "DUTHIRD"]
     assert sorted(m for r in reports for m in r.sent) == sorted(managers)
     assert guards(ctx) == 3
+
+
+def test_a_digest_whose_sender_died_mid_send_is_sent_by_a_later_run_exactly_once(
+        ctx: Context, slack: SlackStandIn, quiet_week: Digest, clock: Clock) -> None:
+    assert service.claim_digest_send(ctx, MANAGER, WEEK, 1)  # a sender claimed it, then was SIGKILLed
+
+    soon = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
+    assert soon.waiting == [MANAGER] and soon.sent == []  # it may still be sending: leave it, check later
+    assert slack.calls_to("chat.postMessage") == []
+
+    clock.advance(minutes=11)  # the claim's lease has run out: nobody is sending it
+    later = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
+    assert later.sent == [MANAGER]
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["DUMANAGER"]
+    assert service.sent_to(ctx, WEEK) == {MANAGER}
+    again = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
+    assert again.skipped == [MANAGER] and len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_run_that_finds_a_digest_in_flight_schedules_a_retry(ctx: Context, slack: SlackStandIn) -> None:
+    week = service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
+    assert service.claim_digest_send(ctx, MANAGER, week, 1)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        report = run_digest_job(scheduler, ctx, slack.client(), iso_week=week)
+        assert report.waiting == [MANAGER]
+        assert scheduler.get_job(RETRY_ID) is not None
+    finally:
+        scheduler.shutdown(wait=False)

@@ -116,14 +116,31 @@ def test_the_send_guard_is_taken_once_per_manager_and_week(ctx: Context) -> None
     assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False
     assert digest.claim_digest_send(ctx, "UOTHER", "2026-W47", 1) is True
     assert digest.claim_digest_send(ctx, MANAGER, "2026-W48", 1) is True
-    assert digest.sent_to(ctx, "2026-W47") == {MANAGER, "UOTHER"}
+    assert digest.being_sent(ctx, "2026-W47") == {MANAGER, "UOTHER"}
+    assert digest.sent_to(ctx, "2026-W47") == set()
+    digest.mark_digest_sent(ctx, MANAGER, "2026-W47")
+    assert digest.sent_to(ctx, "2026-W47") == {MANAGER}
+    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False
 
 
 def test_a_released_guard_can_be_taken_again(ctx: Context) -> None:
     assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
     digest.release_digest_send(ctx, MANAGER, "2026-W47")
-    assert digest.sent_to(ctx, "2026-W47") == set()
+    assert digest.being_sent(ctx, "2026-W47") == set()
     assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
+
+
+def test_a_claim_whose_sender_died_is_taken_over_once_its_lease_runs_out(ctx: Context, clock: Clock) -> None:
+    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)  # ...and the process was killed
+    clock.advance(minutes=9)
+    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False  # maybe still sending
+    clock.advance(minutes=2)
+    assert digest.being_sent(ctx, "2026-W47") == set()
+    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is True
+    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is False  # taken over once
+    digest.mark_digest_sent(ctx, MANAGER, "2026-W47")
+    clock.advance(hours=1)
+    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is False  # sent is sent, however old
 
 
 def test_of_many_racing_claims_exactly_one_wins(ctx: Context) -> None:
@@ -147,9 +164,11 @@ def test_of_many_racing_claims_exactly_one_wins(ctx: Context) -> None:
 def test_a_missed_week_is_found_until_every_manager_has_it(ctx: Context, clock: Clock) -> None:
     # Monday 2026-11-23 15:00 UTC is 09:00 in Chicago: past the 08:00 slot, so W47 is due.
     assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"
-    digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
-    assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"
-    digest.claim_digest_send(ctx, "UOTHER", "2026-W47", 1)
+    for manager in (MANAGER, "UOTHER"):
+        assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"
+        digest.claim_digest_send(ctx, manager, "2026-W47", 1)
+        assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"  # claimed is not sent
+        digest.mark_digest_sent(ctx, manager, "2026-W47")
     assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) is None
     clock.now = datetime(2026, 11, 30, 13, 59, tzinfo=UTC)  # 07:59 in Chicago: W48's slot is still ahead
     assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) is None

@@ -203,7 +203,12 @@ class OutboxMessage(Base):
 
 
 class DigestSend(Base):
-    """One weekly digest per manager per ISO week: the uniqueness is the exactly-once guard."""
+    """One weekly digest per manager per ISO week: the uniqueness is the exactly-once guard.
+
+    `created_at` is when a sender claimed it and `sent_at` when Slack took it; a claim left
+    unsent past its lease (its sender died) may be taken over, so exactly once never
+    becomes never.
+    """
 
     __tablename__ = "digest_sends"
     __table_args__ = (UniqueConstraint("manager_id", "iso_week"),)
@@ -213,6 +218,7 @@ class DigestSend(Base):
     iso_week: Mapped[str] = mapped_column(String(10))
     ruleset_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class ProposalRow(Base):
