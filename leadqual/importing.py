@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing as mp
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,15 +104,15 @@ def _signal(part: str) -> dict[str, str]:
     return {"type": kind.strip(), "value": value.strip()} if value.strip() else {"type": kind.strip()}
 
 
-# --- Preparing a whole file, in parallel for large ones ------------------------------------
+# --- Preparing a whole file --------------------------------------------------------------
 
-PARALLEL_FROM = 4000  # below this, forking costs more than it saves
-CHUNK = 1000
-_worker_state: dict[str, Any] = {}
+CHUNK = 1000  # progress is reported per chunk
+# (Preparing in forked worker processes was tried: pickling 20k prepared rows back to the
+# parent cost as much as the second core saved, so preparation stays in-process.)
 
 
 def raw_records(path: Path) -> list[tuple[int, str | dict[str, Any]]]:
-    """(line, record) pairs where JSON Lines stay unparsed text, so workers do the parsing."""
+    """(line, record) pairs where JSON Lines stay unparsed text, for pydantic to parse and validate at once."""
     if path.suffix.lower() in {".csv", ".tsv", ".json"}:
         return list(read_records(path))
     try:
@@ -127,45 +125,27 @@ def raw_records(path: Path) -> list[tuple[int, str | dict[str, Any]]]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *, workers: int | None = None,
+def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *,
                  progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Validate, score and build rows for every record of a file; ImportFailed lists every bad line.
-
-    Large files are prepared by forked worker processes (they inherit the compiled
-    ruleset, so nothing but lines and rows crosses process boundaries).
-    """
+    """Validate, score and build rows for every record of a file; ImportFailed lists every bad line."""
     items = raw_records(path)
     if not items:
         raise ImportFailed([f"{path}: no leads in the file"])
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    _worker_state.update(path=str(path), ruleset=ruleset, now=now)
-    try:
-        if workers <= 1 or len(items) < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
-            results = map(_prepare_chunk, chunks)
-            return _collect(results, progress)
-        with mp.get_context("fork").Pool(workers) as pool:
-            return _collect(pool.imap(_prepare_chunk, chunks), progress)
-    finally:
-        _worker_state.clear()
-
-
-def _collect(results: Iterable[tuple[list[dict[str, Any]], list[str], int]],
-             progress: Callable[[int], None] | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
-    for chunk_rows, chunk_problems, count in results:
+    for start in range(0, len(items), CHUNK):
+        chunk_rows, chunk_problems = _prepare_chunk(str(path), ruleset, now, items[start:start + CHUNK])
         rows.extend(chunk_rows)
         problems.extend(chunk_problems)
         if progress:
-            progress(count)
+            progress(min(CHUNK, len(items) - start))
     if problems:
         raise ImportFailed(problems)
     return rows
 
 
-def _prepare_chunk(chunk: list[tuple[int, str | dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str], int]:
-    path, ruleset, now = _worker_state["path"], _worker_state["ruleset"], _worker_state["now"]
+def _prepare_chunk(path: str, ruleset: Ruleset, now: datetime,
+                   chunk: list[tuple[int, str | dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     for number, item in chunk:
@@ -175,7 +155,7 @@ def _prepare_chunk(chunk: list[tuple[int, str | dict[str, Any]]]) -> tuple[list[
             problems.extend(_describe(path, number, exc))
             continue
         rows.append(prepare(lead, ruleset, now))
-    return rows, problems, len(chunk)
+    return rows, problems
 
 
 def _describe(path: str, number: int, exc: ValidationError) -> list[str]:
