@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from leadqual.settings import normalise_database_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "leadbot_read_only"  # execution option: this connection only reads (see Context.reading)
 
 
 class RawJSON(str):
@@ -63,7 +64,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction takes no lock up front: in WAL mode it never blocks a writer,
+        # so a digest reading a million leads does not hold up a rep's click.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

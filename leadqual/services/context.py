@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadqual.config import AppConfig
+from leadqual.db.engine import READ_ONLY
 from leadqual.db.models import RulesetVersion
 from leadqual.rules import parse_ruleset_text
 from leadqual.scoring import Ruleset
@@ -35,6 +36,13 @@ class Context:
         with self.session_factory() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only (rolled back at the end); on SQLite it never takes the write lock."""
+        bind = self.session_factory.kw["bind"].execution_options(**{READ_ONLY: True})
+        with self.session_factory(bind=bind) as session:
+            yield session
+
     def now(self) -> datetime:
         return self.clock()
 
@@ -43,7 +51,7 @@ class Context:
 
     def active_ruleset(self) -> Ruleset:
         """The active ruleset, compiled (one short read)."""
-        with self.session_factory() as session:
+        with self.reading() as session:
             return self.ruleset(session)
 
     def ruleset(self, session: Session, version: int | None = None) -> Ruleset:

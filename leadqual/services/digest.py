@@ -136,11 +136,11 @@ def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: i
     with ctx.transaction() as session:
         change = _active_change(session)
         ruleset = ctx.ruleset(session, change.version)
-    with ctx.transaction() as session:
+    with ctx.reading() as session:
         week_figures = analytics.figures(session, week)
-    with ctx.transaction() as session:
+    with ctx.reading() as session:
         trailing_figures = analytics.figures(session, trailing)
-    with ctx.transaction() as session:
+    with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing)
     proposals = propose(ruleset.spec, version=ruleset.version, evidence=evidence, settings=ctx.config.proposals)
     backtests = backtest_proposals(ctx, ruleset, proposals, trailing, limit=backtest_limit)
@@ -170,7 +170,7 @@ def stream_decided(ctx: Context, period: Period, *, limit: int, page: int = BACK
     after: tuple[datetime, int] | None = None
     left = limit
     while left > 0:
-        with ctx.transaction() as session:
+        with ctx.reading() as session:
             rows = analytics.decided_page(session, period, before=after, size=min(page, left))
         yield from ((payload, won) for payload, won, _, _ in rows)
         if len(rows) < min(page, left):

@@ -52,7 +52,7 @@ class Home:
 def home_for(ctx: Context, *, user_id: str, manager: bool | None = None) -> Home:
     """The App Home of `user_id`: open claims, due and upcoming follow-ups, and (managers) the week."""
     is_manager = ctx.is_manager(user_id) if manager is None else manager
-    with ctx.transaction() as session:
+    with ctx.reading() as session:
         open_q = select(LeadRow).where(LeadRow.owner_id == user_id, LeadRow.outcome.is_(None))
         open_rows = session.scalars(open_q.order_by(LeadRow.claimed_at.desc()).limit(SHOWN)).all()
         open_total = session.scalar(select(func.count()).select_from(open_q.subquery())) or 0
