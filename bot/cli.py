@@ -7,6 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
 from leadqual.errors import ConfigError, ImportFailed, InvalidLead, LeadbotError
 from leadqual.settings import Settings, load_settings
 
@@ -33,8 +36,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines() or [exc.__class__.__name__]:
             print(f"leadbot: error: {line}", file=sys.stderr)
         return 1
+    except OperationalError as exc:  # the database is down, unreachable, or refuses us
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
+        print(f"leadbot: error: cannot use the database at {_safe_url()}: {reason}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _safe_url() -> str:
+    try:
+        return make_url(load_settings().database_url).render_as_string(hide_password=True)
+    except Exception:  # the URL itself is what is wrong; say nothing more about it
+        return "DATABASE_URL"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,9 @@ class Progress:
         self.started = time.monotonic()
         self._last = -1
 
-    def advance(self, n: int) -> None:
+    def advance(self, n: int, total: int | None = None) -> None:
+        if total is not None:
+            self.total = max(total, 1)
         self.done = min(self.total, self.done + n)
         percent = self.done * 100 // self.total
         if self.tty and percent != self._last:

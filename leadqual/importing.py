@@ -126,8 +126,11 @@ def raw_records(path: Path) -> list[tuple[int, str | dict[str, Any]]]:
 
 
 def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *,
-                 progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Validate, score and build rows for every record of a file; ImportFailed lists every bad line."""
+                 progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+    """Validate, score and build rows for every record of a file; ImportFailed lists every bad line.
+
+    `progress(done, total)` is called after each chunk.
+    """
     items = raw_records(path)
     if not items:
         raise ImportFailed([f"{path}: no leads in the file"])
@@ -138,7 +141,7 @@ def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *,
         rows.extend(chunk_rows)
         problems.extend(chunk_problems)
         if progress:
-            progress(min(CHUNK, len(items) - start))
+            progress(min(CHUNK, len(items) - start), len(items))
     if problems:
         raise ImportFailed(problems)
     return rows

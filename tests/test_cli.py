@@ -133,3 +133,13 @@ def test_db_upgrade_is_idempotent(env: str, capsys: pytest.CaptureFixture[str]) 
     assert main(["db", "upgrade"]) == 0
     assert main(["db", "upgrade"]) == 0
     assert "is up to date" in capsys.readouterr().out
+
+
+def test_an_unreachable_database_is_one_line_with_the_password_masked(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "postgres://leadbot:s3cret@127.0.0.1:1/leads")
+    assert main(["rules", "show"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("leadbot: error: cannot use the database at postgresql+psycopg://leadbot:***@127.0.0.1:1/leads")
+    assert "s3cret" not in line

@@ -51,7 +51,7 @@ def _describe(error: dict[str, Any]) -> str:
 
 def import_file(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
-    progress = Progress(f"checking {args.file.name}", max(1, _count_lines(args.file)))
+    progress = Progress(f"checking {args.file.name}", 1)  # the total is known once the file is read
     rows = prepare_file(args.file, ctx.active_ruleset(), ctx.now(), progress=progress.advance)
     progress.finish()
     progress = Progress(f"storing {args.file.name}", len(rows))
@@ -63,11 +63,6 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     print(f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
           + (f": {summary}" if summary else ""))
     return 0
-
-
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        return sum(1 for _ in fh)
 
 
 def score_file(args: argparse.Namespace, settings: Settings) -> int:
