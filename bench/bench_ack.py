@@ -19,9 +19,6 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_all
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +31,7 @@ from leadqual.bootstrap import bootstrap
 from leadqual.services import triage
 from leadqual.services.intake import ingest, validate_leads
 from leadqual.settings import Settings
-from tests.bot_helpers import PRIORITY_LEAD, interactive_body, signed_request
+from tests.bot_helpers import PRIORITY_LEAD, DrainableExecutor, interactive_body, signed_request
 from tests.slack_standin import SlackStandIn
 
 CLICKS = 20
@@ -42,29 +39,6 @@ ROUNDS = 25
 BUDGET = 3.0    # seconds Slack waits for an ack
 TARGET = 0.05   # p99 as a share of the budget (150 ms)
 NOOP = "bench_noop"
-
-
-class TrackingExecutor(ThreadPoolExecutor):
-    """The app's listener pool, sized as in production, that can wait for the work it was given."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=LISTENER_WORKERS, thread_name_prefix="bench-listener")
-        self._futures: list[Future[Any]] = []
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._futures.append(future)
-        return future
-
-    def settle(self) -> None:
-        while True:
-            with self._lock:
-                pending, self._futures = [f for f in self._futures if not f.done()], []
-            if not pending:
-                return
-            wait_all(pending)
 
 
 def _payload(action_id: str, lead_id: int, user: str, n: int) -> dict[str, Any]:
@@ -110,7 +84,7 @@ def measure() -> tuple[list[float], list[float]]:
                             LEADBOT_CHANNEL="C0LEADS", SLACK_SIGNING_SECRET="signing-secret",
                             SLACK_BOT_TOKEN="xoxb-bench")
         ctx = bootstrap(settings)
-        executor = TrackingExecutor()
+        executor = DrainableExecutor(max_workers=LISTENER_WORKERS)  # the app's pool, sized as in production
         app = create_app(settings, ctx=ctx, client=WebClient(token="xoxb-bench", base_url=slack.url),
                          listener_executor=executor)
 
@@ -135,7 +109,7 @@ def measure() -> tuple[list[float], list[float]]:
             measured = {}
             for requests in (first, second):
                 measured[id(requests)] = _burst(app, requests)
-                executor.settle()
+                executor.drain()
             noops, clicks = measured[id(noop_requests)], measured[id(claim_requests)]
             owner = triage.read_card(ctx, lead_id=lead.id).owner_id
             assert owner in users, f"round {round_no}: nobody won"
