@@ -36,6 +36,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from bench.leadgen import records as generated_records
 from leadqual.db.engine import make_engine
 from tests.bot_helpers import CHANNEL, SIGNING_SECRET, signed_request
 from tests.slack_standin import SlackStandIn
@@ -293,3 +294,12 @@ def restart_database(db_url: str) -> list[str]:
 def with_application_name(db_url: str, name: str) -> str:
     """`db_url` with a PostgreSQL application_name, so the process's connections can be told apart."""
     return sa.make_url(db_url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+
+
+def fresh_records(n: int, *, seed: int) -> list[dict[str, Any]]:
+    """`n` generated leads over every group (Poor fit included), received now."""
+    out = []
+    for record in generated_records(n, seed=seed):
+        record.pop("received_at")
+        out.append(record)
+    return out

@@ -22,7 +22,6 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bench.leadgen import records as generated_records
 from blocks import ids
 from bot.worker import Worker, WorkerOptions
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage
@@ -41,6 +40,7 @@ from tests.procs import (
     Leadbot,
     Processes,
     block_action_body,
+    fresh_records,
     post_leads,
     post_to_slack_endpoint,
     procs_fixture,  # noqa: F401  (the `procs` fixture)
@@ -118,14 +118,6 @@ def card_posts_per_row(slack: SlackStandIn) -> Counter[int]:
     return Counter(int(c.params["metadata"]["event_payload"]["outbox_id"]) for c in slack.calls_to("chat.postMessage")
                    if (c.params.get("metadata") or {}).get("event_type") == "leadbot_card")
 
-
-def fresh_records(n: int, *, seed: int) -> list[dict[str, Any]]:
-    """`n` generated leads (every group, Poor fit included), received now."""
-    out = []
-    for record in generated_records(n, seed=seed):
-        record.pop("received_at")
-        out.append(record)
-    return out
 
 
 def routed(answers: list[dict[str, Any]]) -> set[int]:

@@ -23,7 +23,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from bench.leadgen import records as generated_records
 from blocks import ids
 from leadqual.bootstrap import bootstrap
 from leadqual.db.models import Claim, DigestSend, Event, LeadRow, OutboxMessage
@@ -36,6 +35,7 @@ from tests.procs import (
     Leadbot,
     Processes,
     block_action_body,
+    fresh_records,
     post_leads,
     post_to_slack_endpoint,
     procs_fixture,  # noqa: F401  (the `procs` fixture)
@@ -107,14 +107,6 @@ def rate_limited(standin: SlackStandIn) -> SlackStandIn:
     standin.rate_limit("chat.update", per_second=RATE, retry_after=1)
     return standin
 
-
-def fresh_records(n: int, *, seed: int) -> list[dict[str, Any]]:
-    """`n` generated leads over every group (Poor fit included), received now."""
-    out = []
-    for record in generated_records(n, seed=seed):
-        record.pop("received_at")
-        out.append(record)
-    return out
 
 
 def card_posts(slack: SlackStandIn) -> list[tuple[int, str]]:
