@@ -171,6 +171,33 @@ def action_ts() -> str:
     return f"1764000000.{next(_ts):06d}"
 
 
+def block_actions_payload(action_id: str, lead_id: int, user: str, *, trigger_id: str, ts: str | None = None,
+                          value: str | None = None, selected: str | None = None, message_ts: str | None = None,
+                          channel: str = CHANNEL) -> dict[str, Any]:
+    """A click on a lead card, as Slack sends it: a button (value = lead id) or an overflow option."""
+    action: dict[str, Any] = {"action_id": action_id, "block_id": "lead_actions", "action_ts": ts or action_ts()}
+    if selected is not None:
+        action |= {"type": "overflow", "selected_option": {"text": {"type": "plain_text", "text": "x"},
+                                                          "value": selected}}
+    else:
+        action |= {"type": "button", "value": value if value is not None else str(lead_id),
+                   "text": {"type": "plain_text", "text": "x"}}
+    message_ts = message_ts or "1700000000.000100"
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "leadbot-test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "ABOT",
+        "token": "legacy",
+        "trigger_id": trigger_id,
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel, "name": "leads"},
+        "message": {"type": "message", "ts": message_ts, "text": "card"},
+        "response_url": "https://hooks.slack.invalid/actions/T1/1/x",
+        "actions": [action],
+    }
+
+
 @dataclass
 class Bot:
     """The real Bolt app wired to a test database and the Slack stand-in."""
@@ -189,32 +216,31 @@ class Bot:
             self.executor.drain()
         return response
 
+    def dispatch_together(self, requests: list[BoltRequest]) -> list[int]:
+        """Dispatch signed requests at the same instant, one thread each; their statuses once all have run."""
+        barrier = threading.Barrier(len(requests))
+        statuses: list[int] = []
+
+        def deliver(request: BoltRequest) -> None:
+            barrier.wait()
+            statuses.append(self.app.dispatch(request).status)
+
+        threads = [threading.Thread(target=deliver, args=(r,)) for r in requests]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert not any(t.is_alive() for t in threads), "a dispatch did not finish within 30 s"
+        self.executor.drain()
+        return statuses
+
     # -- block actions --------------------------------------------------------
 
     def action_payload(self, action_id: str, lead_id: int, user: str, *, ts: str | None = None,
                        value: str | None = None, selected: str | None = None,
                        message_ts: str | None = None) -> dict[str, Any]:
-        action: dict[str, Any] = {"action_id": action_id, "block_id": "lead_actions", "action_ts": ts or action_ts()}
-        if selected is not None:
-            action |= {"type": "overflow", "selected_option": {"text": {"type": "plain_text", "text": "x"},
-                                                              "value": selected}}
-        else:
-            action |= {"type": "button", "value": value if value is not None else str(lead_id),
-                       "text": {"type": "plain_text", "text": "x"}}
-        return {
-            "type": "block_actions",
-            "team": {"id": "T1", "domain": "leadbot-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-            "api_app_id": "ABOT",
-            "token": "legacy",
-            "trigger_id": f"trigger-{next(self.triggers)}",
-            "container": {"type": "message", "message_ts": message_ts or "1700000000.000100",
-                          "channel_id": CHANNEL, "is_ephemeral": False},
-            "channel": {"id": CHANNEL, "name": "leads"},
-            "message": {"type": "message", "ts": message_ts or "1700000000.000100", "text": "card"},
-            "response_url": "https://hooks.slack.invalid/actions/T1/1/x",
-            "actions": [action],
-        }
+        return block_actions_payload(action_id, lead_id, user, trigger_id=f"trigger-{next(self.triggers)}",
+                                     ts=ts, value=value, selected=selected, message_ts=message_ts)
 
     def click(self, action_id: str, lead_id: int, user: str, *, ts: str | None = None,
               retry_num: int | None = None, drain: bool = True, **kwargs: Any) -> BoltResponse:

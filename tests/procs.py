@@ -19,7 +19,6 @@ per process, which failures print. Processes are stopped with SIGTERM (graceful)
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import socket
@@ -30,7 +29,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -38,7 +36,7 @@ import sqlalchemy as sa
 
 from bench.leadgen import records as generated_records
 from leadqual.db.engine import make_engine
-from tests.bot_helpers import CHANNEL, SIGNING_SECRET, signed_request
+from tests.bot_helpers import CHANNEL, SIGNING_SECRET, block_actions_payload, interactive_body, signed_request
 from tests.slack_standin import SlackStandIn
 
 INTAKE_TOKEN = "intake-secret"
@@ -243,29 +241,15 @@ def post_to_slack_endpoint(web: Leadbot, body: str, *, content_type: str = "appl
             http.close()
 
 
-_action_ts = itertools.count(1)
+_triggers = itertools.count(1)
 
 
 def block_action_body(action_id: str, lead_id: int, user: str, *, channel: str = CHANNEL,
                       message_ts: str = "1700000000.000100", action_ts: str | None = None) -> str:
-    """The form body of a block_actions click on a lead card's button (the shape of tests.bot_helpers)."""
-    n = next(_action_ts)
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1", "domain": "leadbot-test"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-        "api_app_id": "ABOT",
-        "token": "legacy",
-        "trigger_id": f"trigger-proc-{n}",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel, "name": "leads"},
-        "message": {"type": "message", "ts": message_ts, "text": "card"},
-        "response_url": "https://hooks.slack.invalid/actions/T1/1/x",
-        "actions": [{"action_id": action_id, "block_id": "lead_actions", "type": "button", "value": str(lead_id),
-                     "text": {"type": "plain_text", "text": "x"},
-                     "action_ts": action_ts or f"1765000000.{n:06d}"}],
-    }
-    return "payload=" + quote(json.dumps(payload))
+    """The form body of a block_actions click on a lead card's button."""
+    payload = block_actions_payload(action_id, lead_id, user, trigger_id=f"trigger-proc-{next(_triggers)}",
+                                    ts=action_ts, message_ts=message_ts, channel=channel)
+    return interactive_body(payload)
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -129,21 +128,8 @@ def test_a_second_claim_is_refused_with_an_ephemeral_naming_the_owner(bot: Bot) 
 def test_twenty_simultaneous_clicks_have_exactly_one_winner_and_every_loser_hears_who(bot: Bot) -> None:
     lead_id = posted_lead(bot)
     users = [f"UREP{i:02d}" for i in range(20)]
-    bodies = {u: interactive_body(bot.action_payload(ids.CLAIM, lead_id, u)) for u in users}
-    barrier = threading.Barrier(len(users))
-    statuses: list[int] = []
-
-    def click(user: str) -> None:
-        request = signed_request(bodies[user])
-        barrier.wait()
-        statuses.append(bot.app.dispatch(request).status)
-
-    threads = [threading.Thread(target=click, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    bot.executor.drain()
+    statuses = bot.dispatch_together([signed_request(interactive_body(bot.action_payload(ids.CLAIM, lead_id, u)))
+                                      for u in users])
 
     winner = lead(bot.ctx, lead_id).owner_id
     assert winner in users and statuses == [200] * 20

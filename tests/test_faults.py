@@ -374,21 +374,7 @@ def test_a_running_worker_survives_its_database_connections_being_terminated(
 
 def dispatch_at_once(bot: Bot, body: str, *, content_type: str = "application/x-www-form-urlencoded") -> list[int]:
     """Deliver `body` three times at the same moment: the original and Slack's retries 1 and 2."""
-    requests = [signed_request(body, content_type=content_type, retry_num=n) for n in (None, 1, 2)]
-    barrier = threading.Barrier(len(requests))
-    statuses: list[int] = []
-
-    def deliver(request: Any) -> None:
-        barrier.wait()
-        statuses.append(bot.app.dispatch(request).status)
-
-    threads = [threading.Thread(target=deliver, args=(r,)) for r in requests]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    bot.executor.drain()
-    return statuses
+    return bot.dispatch_together([signed_request(body, content_type=content_type, retry_num=n) for n in (None, 1, 2)])
 
 
 def outbox_kinds(ctx: Context, lead_id: int) -> Counter[str]:
