@@ -117,6 +117,17 @@ def _describe(exc: BaseException) -> str:
 
 # --- schedule ---------------------------------------------------------------------------------
 
+def scheduler_time(scheduler: BaseScheduler, *, after: timedelta = timedelta(0)) -> datetime:
+    """A moment `after` from now on the scheduler's own clock.
+
+    Jobs that run "now" or "in 15 minutes" are placed on the clock the scheduler fires by, never
+    on the service clock (`ctx.now()`): the two are one in production, but a service clock that
+    differs (a test's fixed clock, a skewed one) would put a job in the past, where it is skipped
+    as missed, or in the future, where it never fires.
+    """
+    return datetime.now(scheduler.timezone) + after
+
+
 def digest_trigger(ctx: Context) -> CronTrigger:
     """The configured weekday and hour, in the configured time zone (DST handled by the zone)."""
     schedule = ctx.config.digest
@@ -132,7 +143,8 @@ def schedule_digest(scheduler: BaseScheduler, ctx: Context, client: WebClient) -
     missed = service.missed_week(ctx, list(ctx.config.managers))
     if missed is not None:
         log.info("digest %s is due and not sent to everyone: catching up now", missed)
-        scheduler.add_job(run_digest_job, DateTrigger(run_date=ctx.now()), id=CATCH_UP_ID, name="digest catch-up",
+        scheduler.add_job(run_digest_job, DateTrigger(run_date=scheduler_time(scheduler)), id=CATCH_UP_ID,
+                          name="digest catch-up",
                           args=[scheduler, ctx, client], kwargs={"iso_week": missed}, replace_existing=True,
                           misfire_grace_time=MISFIRE_GRACE)
 
@@ -148,7 +160,7 @@ def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
         log.exception("digest %s could not be built or sent", week)
         report = SendReport(week, failed={"*": "the digest could not be built"})
     if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
-        retry_at: datetime = ctx.now() + timedelta(minutes=RETRY_MINUTES)
+        retry_at = scheduler_time(scheduler, after=timedelta(minutes=RETRY_MINUTES))
         scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",
                           args=[scheduler, ctx, client], kwargs={"iso_week": week}, replace_existing=True,
                           misfire_grace_time=MISFIRE_GRACE)

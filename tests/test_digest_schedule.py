@@ -7,7 +7,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from collections.abc import Callable
+
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from freezegun import freeze_time
 from sqlalchemy import create_engine
@@ -30,6 +33,19 @@ def paused_scheduler() -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.start(paused=True)
     return scheduler
+
+
+def wall_clock_window() -> tuple[datetime, Callable[[], datetime]]:
+    """The moment a test step starts, and a way to read the end of it, on the scheduler's (wall) clock."""
+    return datetime.now(UTC), lambda: datetime.now(UTC)
+
+
+def due_on_the_scheduler_clock_in(job: Job, *, minutes: float,
+                                  around: tuple[datetime, Callable[[], datetime]]) -> bool:
+    """Whether `job` fires `minutes` after the step that scheduled it, by the clock the scheduler fires by."""
+    started, now = around
+    delay = timedelta(minutes=minutes)
+    return started + delay <= job.next_run_time <= now() + delay
 
 
 def test_the_trigger_fires_at_8am_chicago_before_and_after_daylight_saving_ends(ctx: Context) -> None:
@@ -121,11 +137,12 @@ def test_a_failed_run_schedules_a_retry_while_the_week_is_current(ctx: Context, 
     slack.fail_next("chat.postMessage", status=200, error="account_inactive")
     scheduler = paused_scheduler()
     try:
+        scheduled_at = wall_clock_window()
         report = run_digest_job(scheduler, ctx, slack.client())
         assert report.iso_week == "2026-W47" and list(report.failed) == [MANAGER]
         retry = scheduler.get_job(RETRY_ID)
         assert retry is not None and retry.kwargs == {"iso_week": "2026-W47"}
-        assert retry.trigger.run_date == clock.now + timedelta(minutes=RETRY_MINUTES)
+        assert due_on_the_scheduler_clock_in(retry, minutes=RETRY_MINUTES, around=scheduled_at)
         clock.advance(minutes=RETRY_MINUTES)
         assert run_digest_job(scheduler, ctx, slack.client(), iso_week="2026-W47").sent == [MANAGER]
     finally:
@@ -152,5 +169,31 @@ def test_a_run_that_cannot_reach_the_database_is_retried(ctx: Context, slack: Sl
         assert report.failed == {"*": "the digest could not be built"}
         assert scheduler.get_job(RETRY_ID) is not None
         assert slack.calls_to("chat.postMessage") == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@pytest.mark.parametrize("skew", [timedelta(days=-365), timedelta(days=365)], ids=["service-clock-a-year-behind",
+                                                                                   "service-clock-a-year-ahead"])
+def test_catch_up_and_retry_fire_by_the_scheduler_clock_whatever_the_service_clock_says(
+        ctx: Context, clock: Clock, slack: SlackStandIn, skew: timedelta) -> None:
+    # The service clock stands an hour after a missed slot, a year away from the wall clock the
+    # scheduler fires by. A job placed on the service clock would be missed (behind) or never due (ahead).
+    clock.now = service.latest_slot(ctx.config, datetime.now(UTC) + skew) + timedelta(hours=1)
+    missed_week = service.week_reported_at(ctx.config, service.latest_slot(ctx.config, clock.now))
+    slack.fail_next("chat.postMessage", status=200, error="account_inactive")
+    scheduler = paused_scheduler()
+    try:
+        window = wall_clock_window()
+        schedule_digest(scheduler, ctx, slack.client())
+        catch_up = scheduler.get_job(CATCH_UP_ID)
+        assert catch_up is not None and catch_up.kwargs == {"iso_week": missed_week}
+        assert due_on_the_scheduler_clock_in(catch_up, minutes=0, around=window)
+
+        window = wall_clock_window()
+        report = run_digest_job(scheduler, ctx, slack.client(), **catch_up.kwargs)
+        assert list(report.failed) == [MANAGER]
+        retry = scheduler.get_job(RETRY_ID)
+        assert retry is not None and due_on_the_scheduler_clock_in(retry, minutes=RETRY_MINUTES, around=window)
     finally:
         scheduler.shutdown(wait=False)
