@@ -36,7 +36,7 @@ from blocks.text import (
 )
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.triage import LeadCard
+from leadqual.readmodels import LeadCard
 
 PART = 300      # any one lead field on the card
 MESSAGE = 700   # the lead's own words: enough to judge, short enough to scan

@@ -11,7 +11,7 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leadqual.analytics import Figures
+from leadqual.figures import Figures
 from leadqual.groups import Group
 
 WEEK_COLOUR = "#1264a3"

@@ -36,10 +36,10 @@ from blocks.text import (
     one_line,
     plain,
 )
-from leadqual.analytics import Figures, GroupFigures, SliceFigures
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
-from leadqual.services.digest import Digest, ProposedChange
+from leadqual.readmodels import Digest, ProposedChange
 
 MAX_PROPOSALS = 8      # 3 blocks each; the figures take about 14 more
 REASONS_PER_GROUP = 3

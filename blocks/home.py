@@ -21,8 +21,7 @@ from blocks.cards import GROUP_ICONS, OUTCOME_ICONS
 from blocks.text import VIEW_BLOCKS, fit_mrkdwn, one_line, when
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.home import Home, WeekNumbers
-from leadqual.services.triage import LeadCard
+from leadqual.readmodels import Home, LeadCard, WeekNumbers
 
 ROW = 150
 

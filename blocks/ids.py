@@ -6,6 +6,8 @@ rename cannot leave a button without a handler. Other slices add their constants
 
 from __future__ import annotations
 
+from leadqual.decisions import Criterion
+
 # --- Lead card: one actions block; every button's value is the lead id ------------------
 CARD_ACTIONS = "lead_actions"
 CLAIM = "lead_claim"
@@ -29,11 +31,9 @@ ADD_LEAD_VIEW = "add_lead_view"
 DECISION_VIEWS = {"qualified": QUALIFY_VIEW, "not_qualified": DISQUALIFY_VIEW, "nurture": NURTURE_VIEW,
                   "needs_info": NEEDS_INFO_VIEW}
 
-FIT = "fian_fit"
-INTENT = "fian_intent"
-AUTHORITY = "fian_authority"
-NEED = "fian_need"
-FIAN_BLOCKS = {"fit": FIT, "intent": INTENT, "authority": AUTHORITY, "need": NEED}
+# One input block per FIAN criterion, named after it.
+FIAN_BLOCKS: dict[str, str] = {c.value: f"fian_{c.value}" for c in Criterion}
+FIT, INTENT, AUTHORITY, NEED = (FIAN_BLOCKS[c] for c in Criterion)
 MOTION = "motion"
 NEXT_STEP = "next_step"
 NEXT_STEP_ON = "next_step_on"

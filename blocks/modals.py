@@ -33,17 +33,9 @@ from blocks import ids
 from blocks.cards import lead_summary
 from blocks.text import MODAL_TITLE, OPTION_LABEL, OPTION_VALUE, PRIVATE_METADATA, fit_mrkdwn, plain
 from leadqual.config import Reason
+from leadqual.decisions import FIAN, MISSING_DETAILS, NEXT_STEP_MAX, NOTE_MAX, DecisionInput, Rating
 from leadqual.lead import Outcome
-from leadqual.services.triage import (
-    FIAN,
-    FIAN_LABELS,
-    MISSING_DETAILS,
-    NEXT_STEP_MAX,
-    NOTE_MAX,
-    DecisionInput,
-    LeadCard,
-    Rating,
-)
+from leadqual.readmodels import LeadCard
 
 MAX_OPTIONS = 100  # static_select
 
@@ -122,7 +114,7 @@ def qualify_modal(card: LeadCard, *, motions: Iterable[tuple[str, str]], metadat
     blocks: list[Block] = [_about(card)]
     for criterion in FIAN:
         blocks.append(InputBlock(
-            block_id=ids.FIAN_BLOCKS[criterion], label=FIAN_LABELS[criterion],
+            block_id=ids.FIAN_BLOCKS[criterion], label=criterion.label,
             element=RadioButtonsElement(action_id=ids.FIAN_BLOCKS[criterion], options=_rating_options())))
     options = [Option(value=plain(value, OPTION_VALUE), label=plain(label, OPTION_LABEL))
                for value, label in list(motions)[:MAX_OPTIONS]]
@@ -224,7 +216,7 @@ def read_decision(callback_id: str, state: State) -> DecisionInput:
     """The decision a modal's submission describes."""
     note = _value(state, ids.NOTE)
     if callback_id == ids.QUALIFY_VIEW:
-        fian = {c: _rating(_value(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
+        fian = {c.value: _rating(_value(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
         return DecisionInput(outcome=Outcome.QUALIFIED, note=note, fian=fian, motion=_value(state, ids.MOTION),
                              next_step=_value(state, ids.NEXT_STEP),
                              next_step_on=_date(_value(state, ids.NEXT_STEP_ON)))

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from blocks.cards import OUTCOME_ICONS
 from blocks.text import fit_mrkdwn, mention, one_line, when
+from leadqual.decisions import MISSING_DETAILS
 from leadqual.lead import Outcome
-from leadqual.services.triage import MISSING_DETAILS
 
 NOTE = 1000
 PART = 300

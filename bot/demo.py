@@ -29,19 +29,20 @@ from blocks.chart import digest_chart
 from blocks.digest import digest_blocks
 from bot.commands.digest import render_text
 from bot.slack.messages import render_outbox
-from leadqual import analytics
+from leadqual import calendar
 from leadqual.bootstrap import bootstrap
 from leadqual.config import DATA
+from leadqual.decisions import DecisionInput, Rating
 from leadqual.errors import LeadbotError
 from leadqual.groups import Group
 from leadqual.importing import read_records
 from leadqual.lead import Lead, Outcome
+from leadqual.readmodels import Digest
 from leadqual.scoring import score
 from leadqual.services import delivery, proposals, triage
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest, build_digest
+from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
-from leadqual.services.triage import DecisionInput, Rating
 from leadqual.settings import Settings
 from leadqual.simulate import PLANTED, draw_outcome, simulate_leads
 
@@ -107,7 +108,7 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
     ingest(ctx, validate_leads(records), post=False, source="demo-history")
     result.history = len(records)
     echo(f"1. imported {len(records)} decided leads: twelve weeks of CRM history before "
-         f"{analytics.week_of(WEEK_START, ctx.config.tz)}")
+         f"{calendar.week_of(WEEK_START, ctx.config.tz)}")
 
     leads, source = _sample_leads(seed)
     echo(f"2. receiving {len(leads)} leads from {source}, each at the moment it came in")
@@ -123,7 +124,7 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
     echo(f"\n3. a week of rep decisions through the same services the buttons call: {result.claims} claims, "
          + ", ".join(f"{n} {Outcome(o).label.lower()}" for o, n in sorted(result.decisions.items())))
 
-    week = analytics.week_of(WEEK_START, ctx.config.tz)
+    week = calendar.week_of(WEEK_START, ctx.config.tz)
     clock.now = WEEK_START + timedelta(days=14, hours=8)
     digest = build_digest(ctx, iso_week=week)
     result.digest = digest
@@ -187,7 +188,7 @@ def _play_week(ctx: Context, clock: DemoClock, leads: list[Lead], outbox: _Outbo
             result.claims += 1
         else:
             lead_id, rep, (outcome, reason) = item
-            decision = _decision(outcome, reason, triage.today(ctx))
+            decision = _decision(outcome, reason, ctx.today())
             triage.decide(ctx, lead_id=lead_id, user_id=rep, decision=decision)
             result.decisions[outcome.value] = result.decisions.get(outcome.value, 0) + 1
         outbox.deliver()

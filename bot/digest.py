@@ -27,9 +27,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks, digest_text
+from leadqual.readmodels import Digest
 from leadqual.services import digest as service
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest
 
 log = logging.getLogger(__name__)
 

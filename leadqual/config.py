@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from leadqual.decisions import Criterion
 from leadqual.errors import ConfigError
 from leadqual.groups import Group
 from leadqual.yamlfile import dotted, line_for, line_index, yaml_error_line
@@ -50,15 +51,6 @@ class SlaAction(StrEnum):
 class SlaStep(_Cfg):
     after_minutes: int = Field(ge=1, le=60 * 24 * 14)
     action: SlaAction
-
-
-class Criterion(StrEnum):
-    """FIAN: what a disqualification reason says was missing."""
-
-    FIT = "fit"
-    INTENT = "intent"
-    AUTHORITY = "authority"
-    NEED = "need"
 
 
 class Reason(_Cfg):

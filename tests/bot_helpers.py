@@ -30,9 +30,9 @@ from bot.slack.app import create_app
 from bot.slack.messages import render_outbox
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.groups import Group
+from leadqual.readmodels import CardReason, LeadCard
 from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
-from leadqual.services.triage import CardReason, LeadCard
 from leadqual.settings import Settings
 from tests.slack_standin import SlackStandIn
 

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadqual import analytics
-from leadqual.analytics import Figures, Period
+from leadqual import analytics, calendar
+from leadqual.calendar import Period
 from leadqual.db.models import Decision, LeadRow
+from leadqual.figures import Figures
 from leadqual.groups import Group
 from leadqual.proposals import Tally
 from leadqual.services import digest
@@ -73,7 +74,7 @@ def week(ctx: Context) -> Figures:
     add(ctx, "o2", P, datetime(2026, 11, 23, 6, 0, tzinfo=UTC), claimed_after=1, posted=True, outcome="qualified",
         decided=datetime(2026, 11, 23, 6, 0, tzinfo=UTC), source="web_form")
     with ctx.transaction() as session:
-        return analytics.figures(session, analytics.week_period(WEEK, CHICAGO))
+        return analytics.figures(session, calendar.week_period(WEEK, CHICAGO))
 
 
 def test_volume_by_group_counts_leads_received_in_the_local_week(week: Figures) -> None:
@@ -138,7 +139,7 @@ def test_the_json_holds_every_figure(week: Figures) -> None:
 
 def test_an_empty_period_has_zeros_and_no_rates(ctx: Context) -> None:
     with ctx.transaction() as session:
-        empty = analytics.figures(session, analytics.week_period("2020-W01", CHICAGO))
+        empty = analytics.figures(session, calendar.week_period("2020-W01", CHICAGO))
     assert empty.received == 0 and empty.actioned_share is None and empty.claim_median_minutes is None
     assert all(g.qualification_rate is None for g in empty.groups)
 
@@ -176,14 +177,14 @@ def test_decided_leads_stream_page_by_page_most_recent_first(ctx: Context) -> No
 # --- periods ------------------------------------------------------------------------------------
 
 def test_a_week_runs_from_local_monday_midnight_across_daylight_saving() -> None:
-    assert analytics.week_period(WEEK, CHICAGO) == Period(WEEK, START, datetime(2026, 11, 23, 6, tzinfo=UTC))
+    assert calendar.week_period(WEEK, CHICAGO) == Period(WEEK, START, datetime(2026, 11, 23, 6, tzinfo=UTC))
     # 2026-W44 ends on Monday 2026-11-02; daylight saving ended on Sunday 2026-11-01.
-    w44 = analytics.week_period("2026-W44", CHICAGO)
+    w44 = calendar.week_period("2026-W44", CHICAGO)
     assert (w44.start, w44.end) == (datetime(2026, 10, 26, 5, tzinfo=UTC), datetime(2026, 11, 2, 6, tzinfo=UTC))
 
 
 def test_the_trailing_window_ends_with_the_week() -> None:
-    window = analytics.trailing_period(WEEK, 12, CHICAGO)
+    window = calendar.trailing_period(WEEK, 12, CHICAGO)
     assert window.end == datetime(2026, 11, 23, 6, tzinfo=UTC)
     assert window.start == datetime(2026, 8, 31, 5, tzinfo=UTC) and window.label == "12 weeks to 2026-W47"
 
@@ -191,15 +192,15 @@ def test_the_trailing_window_ends_with_the_week() -> None:
 @pytest.mark.parametrize("text", ["2026-W54", "banana", "2026-48", ""])
 def test_a_malformed_iso_week_is_refused_with_the_expected_form(text: str) -> None:
     with pytest.raises(ValueError, match="not an ISO week such as 2026-W48"):
-        analytics.parse_iso_week(text)
+        calendar.parse_iso_week(text)
 
 
 def test_weeks_are_named_in_local_time() -> None:
     sunday_night = datetime(2026, 11, 23, 5, 30, tzinfo=UTC)  # Sunday 23:30 in Chicago
-    assert analytics.week_of(sunday_night, CHICAGO) == "2026-W47"
-    assert analytics.week_of(sunday_night, ZoneInfo("UTC")) == "2026-W48"
-    assert analytics.previous_week("2026-W01") == "2025-W52"
-    assert analytics.parse_iso_week("2026w48") == (2026, 48)
+    assert calendar.week_of(sunday_night, CHICAGO) == "2026-W47"
+    assert calendar.week_of(sunday_night, ZoneInfo("UTC")) == "2026-W48"
+    assert calendar.previous_week("2026-W01") == "2025-W52"
+    assert calendar.parse_iso_week("2026w48") == (2026, 48)
 
 
 def test_tally_helpers_add_and_subtract() -> None:

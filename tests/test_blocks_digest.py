@@ -9,11 +9,12 @@ from typing import Any
 from blocks import ids
 from blocks.chart import digest_chart
 from blocks.digest import MAX_PROPOSALS, digest_blocks, digest_text
-from leadqual.analytics import Figures, GroupFigures, Period, SliceFigures
 from leadqual.backtest import Backtest, PriorityQuality
+from leadqual.calendar import Period
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.proposals import Proposal, ProposalKind
-from leadqual.services.digest import Digest, ProposedChange, RulesetChange
+from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from tests.bot_helpers import SPECIAL, mrkdwn_texts
 from tests.slack_standin import validate_message_blocks
 

@@ -25,12 +25,12 @@ from blocks.modals import (
     reassign_modal,
 )
 from leadqual.config import load_config
+from leadqual.decisions import Rating
 from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.home import Home, WeekNumbers
+from leadqual.readmodels import Home, WeekNumbers
 from leadqual.services.intake import validate_leads
-from leadqual.services.triage import Rating
 from tests.bot_helpers import HOSTILE_NAME, make_card
 from tests.slack_standin import validate_view
 

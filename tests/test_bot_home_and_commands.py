@@ -49,7 +49,7 @@ def test_opening_the_home_tab_publishes_the_reps_open_claims_and_due_follow_ups(
     mine, nurtured = add_lead(bot.ctx), add_lead(bot.ctx, company={"name": "Beta Water", "country": "US"})
     bot.deliver()
     triage.claim(bot.ctx, lead_id=mine, user_id="UDANA")
-    soon = triage.today(bot.ctx) + timedelta(days=3)
+    soon = bot.ctx.today() + timedelta(days=3)
     triage.decide(bot.ctx, lead_id=nurtured, user_id="UDANA",
                   decision=triage.DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon))
     assert home_opened(bot, "UDANA").status == 200

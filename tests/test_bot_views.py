@@ -79,7 +79,7 @@ def test_qualify_opens_a_fian_modal_and_a_valid_submission_decides_and_logs_in_t
     lead_id, view = open_modal(bot, ids.QUALIFY)
     assert view["callback_id"] == ids.QUALIFY_VIEW
     assert {b.get("block_id") for b in view["blocks"]} >= set(ids.FIAN_BLOCKS.values()) | {ids.NEXT_STEP}
-    next_week = (triage.today(bot.ctx) + timedelta(days=7)).isoformat()
+    next_week = (bot.ctx.today() + timedelta(days=7)).isoformat()
     response = bot.submit(view, "UDANA", qualify_values(next_step_on=next_week))
     assert response.status == 200 and not response.body
     row = lead(bot.ctx, lead_id)
@@ -97,7 +97,7 @@ def test_qualify_opens_a_fian_modal_and_a_valid_submission_decides_and_logs_in_t
 
 def test_an_invalid_qualify_submission_is_answered_on_its_fields_and_stores_nothing(bot: Bot) -> None:
     lead_id, view = open_modal(bot, ids.QUALIFY)
-    yesterday = (triage.today(bot.ctx) - timedelta(days=1)).isoformat()
+    yesterday = (bot.ctx.today() - timedelta(days=1)).isoformat()
     response = bot.submit(view, "UDANA", qualify_values(fit="partial", next_step=None, next_step_on=yesterday))
     assert set(errors_of(response)) == {ids.FIT, ids.NEXT_STEP, ids.NEXT_STEP_ON}
     assert lead(bot.ctx, lead_id).outcome is None and decisions(bot.ctx) == []
@@ -123,7 +123,7 @@ def test_disqualify_requires_a_reason_and_stores_the_one_picked(bot: Bot) -> Non
 
 def test_nurture_needs_a_date_after_today(bot: Bot) -> None:
     lead_id, view = open_modal(bot, ids.NURTURE)
-    today = triage.today(bot.ctx)
+    today = bot.ctx.today()
     assert set(errors_of(bot.submit(view, "UDANA", {ids.FOLLOW_UP_ON: {ids.FOLLOW_UP_ON: picked_date(
         today.isoformat())}}))) == {ids.FOLLOW_UP_ON}
     assert set(errors_of(bot.submit(view, "UDANA", {ids.FOLLOW_UP_ON: {ids.FOLLOW_UP_ON: picked_date(
@@ -160,7 +160,7 @@ def test_a_double_submitted_or_retried_modal_is_stored_once(bot: Bot) -> None:
 def test_a_submission_after_the_lead_was_reassigned_is_refused_and_changes_nothing(bot: Bot) -> None:
     lead_id, view = open_modal(bot, ids.NURTURE, user="UDANA")
     triage.reassign(bot.ctx, lead_id=lead_id, user_id=MANAGER, to_user="USAM")
-    later = (triage.today(bot.ctx) + timedelta(days=10)).isoformat()
+    later = (bot.ctx.today() + timedelta(days=10)).isoformat()
     response = bot.submit(view, "UDANA", {ids.FOLLOW_UP_ON: {ids.FOLLOW_UP_ON: picked_date(later)}})
     assert response.status == 200  # the modal closes; the refusal comes privately
     assert bot.ephemerals("UDANA") == ["Only <@USAM> or a manager can do that."]

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from bot.digest import RETRY_ID, resolve_managers, run_digest_job, send_digest
 from leadqual.db.models import DigestSend
+from leadqual.readmodels import Digest
 from leadqual.services import digest as service
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest
 from leadqual.simulate import PLANTED
 from tests.conftest import Clock
 from tests.feedback_helpers import import_history

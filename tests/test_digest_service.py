@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from leadqual.db.models import DigestSend, ProposalRow
 from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
+from leadqual.readmodels import Digest
 from leadqual.services import digest, proposals
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest
 from leadqual.simulate import PLANTED
 from tests.conftest import Clock
 from tests.feedback_helpers import import_history

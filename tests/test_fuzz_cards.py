@@ -49,16 +49,16 @@ from bot.slack.listeners.views.add_lead import added_message
 from bot.slack.messages import render_outbox
 from leadqual.config import default_rules_path, load_config
 from leadqual.db.models import LeadRow, OutboxMessage
+from leadqual.decisions import FIAN, MISSING_DETAILS, DecisionInput, Rating, check_decision
 from leadqual.errors import AlreadyClaimed, NotOwner
 from leadqual.groups import Group
 from leadqual.lead import Lead, Outcome
+from leadqual.readmodels import Home, LeadCard
 from leadqual.rules import load_ruleset_file
 from leadqual.scoring import Ruleset, score
 from leadqual.services import outbox, triage
 from leadqual.services.context import Context
-from leadqual.services.home import Home
 from leadqual.services.intake import Ingested, ingest, prepare
-from leadqual.services.triage import FIAN, MISSING_DETAILS, DecisionInput, LeadCard, Rating
 from tests.slack_standin import (
     MAX_MESSAGE_BLOCKS,
     MAX_TEXT_LENGTH,
@@ -406,7 +406,7 @@ def test_what_the_worker_sends_for_a_hostile_lead_through_the_database_pings_and
     triage.claim(ctx, lead_id=result.id, user_id="U0DANA")
     decision = DecisionInput(outcome=Outcome.QUALIFIED, fian={c: Rating.CONFIRMED for c in FIAN},
                              next_step=next_step.strip()[:300] or "call", note=note, next_step_on=NOW.date())
-    assume(not triage.check_decision(decision, config=ctx.config, today=triage.today(ctx)))
+    assume(not check_decision(decision, config=ctx.config, today=ctx.today()))
     triage.decide(ctx, lead_id=result.id, user_id="U0DANA", decision=decision)
     with ctx.transaction() as session:  # another slice's message naming the lead, e.g. an SLA reminder
         outbox.enqueue(session, outbox.THREAD, lead_id=result.id, channel_id=CHANNEL,

@@ -8,14 +8,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from leadqual import calendar
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage
+from leadqual.decisions import DecisionInput, Rating, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, NotManager, NotOwner
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.services import triage
 from leadqual.services.context import Context
 from leadqual.services.home import home_for
-from leadqual.services.triage import DecisionInput, Rating
 from tests.bot_helpers import add_lead
 from tests.conftest import Clock
 
@@ -239,11 +240,11 @@ def test_reopening_supersedes_the_decision_and_only_the_final_one_counts(ctx: Co
 
 def test_nurture_stores_the_follow_up_as_a_local_date(ctx: Context) -> None:
     lead_id = add_lead(ctx)
-    follow = triage.today(ctx) + timedelta(days=30)
+    follow = ctx.today() + timedelta(days=30)
     applied = triage.decide(ctx, lead_id=lead_id, user_id="UDANA",
                             decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=follow))
     assert applied.card.follow_up_on == follow
-    assert lead(ctx, lead_id).follow_up_on == triage.local_midnight(ctx.config, follow)
+    assert lead(ctx, lead_id).follow_up_on == calendar.local_midnight(follow, ctx.config.tz)
 
 
 def test_an_invalid_decision_raises_with_field_errors_and_stores_nothing(ctx: Context) -> None:
@@ -279,7 +280,7 @@ TODAY = date(2026, 11, 23)
 
 
 def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
-    return triage.check_decision(decision, config=ctx.config, today=TODAY, motions={"equipment_replacement"})
+    return check_decision(decision, config=ctx.config, today=TODAY, motions={"equipment_replacement"})
 
 
 def test_qualifying_needs_confirmed_fit_and_intent_every_rating_and_a_next_step(ctx: Context) -> None:
@@ -319,7 +320,7 @@ def test_home_lists_a_reps_open_claims_and_follow_ups_due_within_a_week(ctx: Con
     mine, decided, later, theirs = (add_lead(ctx) for _ in range(4))
     triage.claim(ctx, lead_id=mine, user_id="UDANA")
     triage.claim(ctx, lead_id=theirs, user_id="USAM")
-    soon = triage.today(ctx) + timedelta(days=2)
+    soon = ctx.today() + timedelta(days=2)
     triage.decide(ctx, lead_id=decided, user_id="UDANA",
                   decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon))
     triage.decide(ctx, lead_id=later, user_id="UDANA",

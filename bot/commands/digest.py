@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from blocks.digest import minutes, pct, rate
 from bot.progress import Progress
-from leadqual import analytics
-from leadqual.analytics import Figures
+from leadqual import calendar
 from leadqual.bootstrap import bootstrap
 from leadqual.errors import ConfigError
+from leadqual.figures import Figures, SliceFigures
 from leadqual.groups import Group
+from leadqual.readmodels import Digest
 from leadqual.services import digest as service
-from leadqual.services.digest import Digest
 from leadqual.settings import Settings
 
 WIDTH = 100
@@ -38,10 +38,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _week(value: str) -> str:
     try:
-        year, week = analytics.parse_iso_week(value)
+        year, week = calendar.parse_iso_week(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    return analytics.iso_week_label(year, week)
+    return calendar.iso_week_label(year, week)
 
 
 def run_digest(args: argparse.Namespace, settings: Settings) -> int:
@@ -134,7 +134,7 @@ def _misses(week: Figures) -> str:
             f"{week.group(Group.PRIORITY).decided} decided. False negatives (low groups qualified): {negatives}.")
 
 
-def _slices(slices: list[analytics.SliceFigures]) -> str:
+def _slices(slices: list[SliceFigures]) -> str:
     return ", ".join(f"{s.name} {_rate_n(s.qualified, s.qualified + s.not_qualified)}" for s in slices[:6]) or "-"
 
 

@@ -49,9 +49,10 @@ from blocks.text import FALLBACK_TEXT, fit_mrkdwn, one_line
 from blocks.thread import thread_line
 from leadqual.db.models import LeadRow
 from leadqual.errors import CardNotPosted, LeadNotFound
+from leadqual.readmodels import LeadCard
 from leadqual.services import outbox
 from leadqual.services.context import Context
-from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REOPENED, LeadCard, card_for
+from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REOPENED, card_for
 
 TRIAGE_EVENTS = frozenset({CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED})
 LEAD_PLACEHOLDER = "{lead}"

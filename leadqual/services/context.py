@@ -6,11 +6,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadqual.calendar import local_today
 from leadqual.config import AppConfig
 from leadqual.db.engine import READ_ONLY
 from leadqual.db.models import RulesetVersion
@@ -45,6 +46,10 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def today(self) -> date:
+        """Today in the configured time zone (follow-up dates are local dates)."""
+        return local_today(self.clock(), self.config.tz)
 
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.config.managers

@@ -12,7 +12,6 @@ rescoring is Python work, so a digest over a million leads must not rescore them
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadqual import analytics
-from leadqual.analytics import Figures, Period
 from leadqual.backtest import Backtest, backtest
+from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, Weekday
 from leadqual.db.models import DigestSend, ProposalRow, RulesetVersion
 from leadqual.proposals import Proposal, apply_to_spec, propose
+from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
 from leadqual.services.context import Context
 
@@ -36,66 +36,11 @@ BACKTEST_PAGE = 500
 _WEEKDAYS = list(Weekday)
 
 
-@dataclass(frozen=True, slots=True)
-class RulesetChange:
-    """The active ruleset version and where it came from (the digest offers to roll back an applied one)."""
-
-    version: int
-    name: str
-    parent_version: int | None
-    origin: str                    # file | apply | rollback
-    created_at: datetime
-    created_by: str | None
-    proposal_id: str | None        # the proposal that made it, if any
-    proposal_title: str | None
-
-    @property
-    def from_proposal(self) -> bool:
-        return self.origin == "apply" and self.parent_version is not None
-
-
-@dataclass(frozen=True, slots=True)
-class ProposedChange:
-    proposal: Proposal
-    backtest: Backtest | None
-
-
-@dataclass(frozen=True)
-class Digest:
-    """Everything one weekly digest says."""
-
-    iso_week: str
-    timezone: str
-    week: Figures
-    trailing: Figures
-    ruleset: RulesetChange
-    proposals: list[ProposedChange]
-    evidence_leads: int            # decided leads (won or lost) the proposals learned from
-
-    @property
-    def ruleset_version(self) -> int:
-        return self.ruleset.version
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "iso_week": self.iso_week,
-            "timezone": self.timezone,
-            "ruleset": {"version": self.ruleset.version, "name": self.ruleset.name, "origin": self.ruleset.origin,
-                        "parent_version": self.ruleset.parent_version, "proposal": self.ruleset.proposal_id,
-                        "can_roll_back": self.ruleset.from_proposal},
-            "week": self.week.as_json(),
-            "trailing": self.trailing.as_json(),
-            "evidence_leads": self.evidence_leads,
-            "proposals": [{**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
-                          for c in self.proposals],
-        }
-
-
 # --- when ------------------------------------------------------------------------------------
 
 def last_complete_week(ctx: Context, now: datetime | None = None) -> str:
     """The ISO week before the one `now` falls in (local time): the week a digest reports on."""
-    return analytics.previous_week(analytics.week_of(now or ctx.now(), ctx.config.tz))
+    return previous_week(week_of(now or ctx.now(), ctx.config.tz))
 
 
 def latest_slot(config: AppConfig, now: datetime) -> datetime:
@@ -112,7 +57,7 @@ def latest_slot(config: AppConfig, now: datetime) -> datetime:
 
 def week_reported_at(config: AppConfig, slot: datetime) -> str:
     """The week a digest sent at `slot` reports on: the last complete week before it."""
-    return analytics.previous_week(analytics.week_of(slot, config.tz))
+    return previous_week(week_of(slot, config.tz))
 
 
 def missed_week(ctx: Context, managers: list[str], now: datetime | None = None) -> str | None:
@@ -131,8 +76,8 @@ def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: i
     """Figures, proposals and backtests for `iso_week` (default: the last complete week)."""
     week_label = iso_week or last_complete_week(ctx)
     tz = ctx.config.tz
-    week = analytics.week_period(week_label, tz)
-    trailing = analytics.trailing_period(week.label, ctx.config.digest.trailing_weeks, tz)
+    week = week_period(week_label, tz)
+    trailing = trailing_period(week.label, ctx.config.digest.trailing_weeks, tz)
     with ctx.transaction() as session:
         change = _active_change(session)
         ruleset = ctx.ruleset(session, change.version)

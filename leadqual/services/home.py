@@ -6,47 +6,21 @@ The weekly figures here are deliberately simple counts; the digest does the full
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from leadqual.calendar import local_midnight
 from leadqual.db.models import LeadRow
 from leadqual.groups import Group
 from leadqual.lead import Outcome
+from leadqual.readmodels import Home, WeekNumbers
 from leadqual.services.context import Context
-from leadqual.services.triage import LeadCard, card_for, local_midnight, today
+from leadqual.services.triage import card_for
 
 SHOWN = 15          # rows per list: a view holds at most 100 blocks
 UPCOMING_DAYS = 7   # follow-ups shown ahead of their day
-
-
-@dataclass(frozen=True, slots=True)
-class WeekNumbers:
-    """This week's (Monday 00:00 local to now) figures for a manager."""
-
-    starts: datetime
-    received: dict[Group, int]
-    claimed: int
-    decided: dict[Outcome, int]
-    median_minutes_to_claim: float | None
-
-    @property
-    def total(self) -> int:
-        return sum(self.received.values())
-
-
-@dataclass(frozen=True, slots=True)
-class Home:
-    """One user's App Home."""
-
-    user_id: str
-    open_claims: tuple[LeadCard, ...]
-    open_total: int
-    follow_ups: tuple[LeadCard, ...]
-    follow_ups_total: int
-    week: WeekNumbers | None
 
 
 def home_for(ctx: Context, *, user_id: str, manager: bool | None = None) -> Home:
@@ -56,7 +30,7 @@ def home_for(ctx: Context, *, user_id: str, manager: bool | None = None) -> Home
         open_q = select(LeadRow).where(LeadRow.owner_id == user_id, LeadRow.outcome.is_(None))
         open_rows = session.scalars(open_q.order_by(LeadRow.claimed_at.desc()).limit(SHOWN)).all()
         open_total = session.scalar(select(func.count()).select_from(open_q.subquery())) or 0
-        horizon = local_midnight(ctx.config, today(ctx) + timedelta(days=UPCOMING_DAYS + 1))
+        horizon = local_midnight(ctx.today() + timedelta(days=UPCOMING_DAYS + 1), ctx.config.tz)
         follow_q = select(LeadRow).where(
             (LeadRow.owner_id == user_id) | (LeadRow.decided_by == user_id),
             LeadRow.outcome.in_([Outcome.NURTURE.value, Outcome.QUALIFIED.value, Outcome.NEEDS_INFO.value]),
@@ -75,8 +49,8 @@ def home_for(ctx: Context, *, user_id: str, manager: bool | None = None) -> Home
 
 def week_numbers(ctx: Context, session: Session) -> WeekNumbers:
     """Counts for the current local week; decisions count only when final (reopened ones are not)."""
-    day = today(ctx)
-    starts = local_midnight(ctx.config, day - timedelta(days=day.weekday()))
+    day = ctx.today()
+    starts = local_midnight(day - timedelta(days=day.weekday()), ctx.config.tz)
     live = LeadRow.historical.is_(False)
     received = dict.fromkeys(Group, 0)
     for group, n in session.execute(select(LeadRow.group, func.count()).where(live, LeadRow.created_at >= starts)

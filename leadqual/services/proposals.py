@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadqual import analytics
+from leadqual import calendar
 from leadqual.backtest import Backtest
 from leadqual.db.models import Event, ProposalRow, RulesetVersion
 from leadqual.errors import (
@@ -97,7 +97,7 @@ def backtest_proposal(ctx: Context, proposal_id: str, *, iso_week: str | None = 
         proposal = Proposal.from_json(row.data["proposal"])
         ruleset = ctx.ruleset(session)
     week = iso_week or last_complete_week(ctx)
-    period = analytics.trailing_period(week, ctx.config.digest.trailing_weeks, ctx.config.tz)
+    period = calendar.trailing_period(week, ctx.config.digest.trailing_weeks, ctx.config.tz)
     try:
         result = backtest_proposals(ctx, ruleset, [proposal], period, limit=limit)
     except KeyError as exc:

@@ -12,26 +12,24 @@ a change whose key is already in the event log is not applied again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
-from leadqual.config import AppConfig
+from leadqual.calendar import local_midnight
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, UTCDateTime
+from leadqual.decisions import DecisionInput, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
 from leadqual.groups import Group
 from leadqual.lead import Outcome
+from leadqual.readmodels import CardReason, LeadCard
 from leadqual.services import outbox
 from leadqual.services.context import Context
 
 TOP_REASONS = 3
-NOTE_MAX = 3000
-NEXT_STEP_MAX = 300
 
 # Event kinds written by this module (the audit log and the thread lines use them).
 CLAIMED = "claimed"
@@ -41,104 +39,9 @@ DECIDED = "decided"
 REOPENED = "reopened"
 
 
-class Rating(StrEnum):
-    """How far discovery got on one FIAN criterion."""
-
-    CONFIRMED = "confirmed"
-    PARTIAL = "partial"
-    UNKNOWN = "unknown"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
-
-
-FIAN = ("fit", "intent", "authority", "need")
-FIAN_LABELS = {"fit": "Fit", "intent": "Intent", "authority": "Authority", "need": "Need"}
-
-# The details a rep can ask for with "Needs info" (DOMAIN.md: specs, site, stakeholders, timeline).
-MISSING_DETAILS = {
-    "specs": "Specs",
-    "site": "Site details",
-    "stakeholders": "Stakeholders",
-    "timeline": "Timeline",
-    "budget": "Budget",
-    "other": "Other",
-}
-
-
 # ---------------------------------------------------------------------------
 # Read model
 # ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CardReason:
-    """One rule that fired for the lead, as the card explains it."""
-
-    label: str
-    points: int
-    kind: str
-
-
-@dataclass(frozen=True, slots=True)
-class LeadCard:
-    """Everything a card, modal or App Home row shows about a lead, read in one go.
-
-    Strings are as stored (unescaped); `blocks/` escapes them for Slack.
-    """
-
-    id: int
-    company: str | None
-    contact_name: str | None
-    contact_title: str | None
-    email: str | None
-    industry: str | None
-    country: str | None
-    region: str | None
-    employees: int | None
-    source: str | None
-    offer: str | None
-    campaign: str | None
-    scope: str | None
-    problem: str | None
-    needed_by: str | None
-    message: str | None
-    fit: int
-    intent: int
-    group: Group
-    urgent: bool
-    segment: str | None
-    segment_label: str | None
-    reasons: tuple[CardReason, ...]
-    failed_must_haves: tuple[str, ...]
-    ruleset_version: int
-    status: str
-    owner_id: str | None
-    suggested_owner: str | None
-    claimed_at: datetime | None
-    outcome: Outcome | None
-    reason: str | None
-    reason_label: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    follow_up_on: date | None
-    received_at: datetime
-    channel_id: str | None
-    message_ts: str | None
-    version: int
-
-    @property
-    def display_name(self) -> str:
-        return self.company or self.contact_name or self.email or f"Lead {self.id}"
-
-    @property
-    def decided(self) -> bool:
-        return self.outcome is not None
-
-    @property
-    def claimed(self) -> bool:
-        return self.owner_id is not None and self.outcome is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +104,7 @@ def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
         reason_label=reason.label if reason else row.reason,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
-        follow_up_on=local_date(ctx.config, row.follow_up_on) if row.follow_up_on else None,
+        follow_up_on=row.follow_up_on.astimezone(ctx.config.tz).date() if row.follow_up_on else None,
         received_at=row.received_at,
         channel_id=row.channel_id,
         message_ts=row.message_ts,
@@ -228,111 +131,22 @@ def _segment_label(ctx: Context, session: Session, row: LeadRow) -> str | None:
 
 def buying_motions(ctx: Context) -> list[tuple[str, str]]:
     """(id, label) of each buying motion (segment) in the active ruleset, for the qualify modal."""
-    with ctx.transaction() as session:
-        return [(s.id, s.label or s.id) for s in ctx.ruleset(session).spec.segments]
+    return [(s.id, s.label or s.id) for s in ctx.active_ruleset().spec.segments]
 
 
-# ---------------------------------------------------------------------------
-# Decisions: input and its rules (pure)
-# ---------------------------------------------------------------------------
+def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
+    """Return {field: what is wrong} for a decision, judged exactly as `decide` will judge it.
 
-
-@dataclass(frozen=True, slots=True)
-class DecisionInput:
-    """What a rep submitted for one of the four outcomes.
-
-    Qualified: `fian` ratings, `motion`, `next_step`, `next_step_on`. Not qualified:
-    `reason` (a code from config.reasons). Nurture: `follow_up_on`. Needs info: `missing`
-    (keys of MISSING_DETAILS). Any outcome: `note`.
+    The modal's submission is checked with this before the ack, so every error (a buying
+    motion the active ruleset no longer has included) lands on its field, not in an ephemeral.
     """
-
-    outcome: Outcome
-    reason: str | None = None
-    note: str | None = None
-    fian: Mapping[str, Rating | None] = field(default_factory=dict)
-    motion: str | None = None
-    next_step: str | None = None
-    next_step_on: date | None = None
-    follow_up_on: date | None = None
-    missing: tuple[str, ...] = ()
-
-    def details(self) -> dict[str, Any]:
-        """The outcome-specific details, as stored on the Decision row and shown in the thread."""
-        data: dict[str, Any] = {}
-        if self.outcome is Outcome.QUALIFIED:
-            data["fian"] = {k: (v.value if v else None) for k, v in self.fian.items()}
-            data["motion"] = self.motion
-            data["next_step"] = self.next_step
-            data["next_step_on"] = self.next_step_on.isoformat() if self.next_step_on else None
-        elif self.outcome is Outcome.NURTURE:
-            data["follow_up_on"] = self.follow_up_on.isoformat() if self.follow_up_on else None
-        elif self.outcome is Outcome.NEEDS_INFO:
-            data["missing"] = list(self.missing)
-        return data
+    with ctx.reading() as session:
+        return _problems(ctx, session, decision)
 
 
-def check_decision(decision: DecisionInput, *, config: AppConfig, today: date,
-                   motions: set[str] | None = None) -> dict[str, str]:
-    """Return {field: what is wrong} for a decision ({} when it may be stored).
-
-    Qualified to pursue means fit and intent confirmed and a next step defined (DOMAIN.md);
-    Not qualified needs a reason code; Nurture a follow-up date in the future; Needs info
-    which details are missing.
-    """
-    errors: dict[str, str] = {}
-    if decision.note and len(decision.note) > NOTE_MAX:
-        errors["note"] = f"Keep the note under {NOTE_MAX} characters."
-    match decision.outcome:
-        case Outcome.QUALIFIED:
-            for criterion in FIAN:
-                if decision.fian.get(criterion) is None:
-                    errors[criterion] = f"Rate {FIAN_LABELS[criterion].lower()}."
-            for criterion in ("fit", "intent"):
-                rating = decision.fian.get(criterion)
-                if rating is not None and rating is not Rating.CONFIRMED:
-                    errors[criterion] = (f"Qualifying needs a confirmed {criterion}; "
-                                         "choose Needs info or Nurture instead.")
-            if not (decision.next_step or "").strip():
-                errors["next_step"] = "Say what the next step is."
-            elif len(decision.next_step or "") > NEXT_STEP_MAX:
-                errors["next_step"] = f"Keep the next step under {NEXT_STEP_MAX} characters."
-            if decision.next_step_on is not None and decision.next_step_on < today:
-                errors["next_step_on"] = "Pick today or a later date."
-            if decision.motion and motions is not None and decision.motion not in motions:
-                errors["motion"] = "Pick one of the listed buying motions."
-        case Outcome.NOT_QUALIFIED:
-            if not decision.reason:
-                errors["reason"] = "Pick a reason."
-            elif config.reason(decision.reason) is None:
-                errors["reason"] = "That reason is not in the configured list; pick another."
-        case Outcome.NURTURE:
-            if decision.follow_up_on is None:
-                errors["follow_up_on"] = "Pick a follow-up date."
-            elif decision.follow_up_on <= today:
-                errors["follow_up_on"] = "Pick a date after today."
-        case Outcome.NEEDS_INFO:
-            unknown = [m for m in decision.missing if m not in MISSING_DETAILS]
-            if not decision.missing:
-                errors["missing"] = "Tick at least one missing detail."
-            elif unknown:
-                errors["missing"] = f"Unknown detail {unknown[0]!r}."
-            elif "other" in decision.missing and not (decision.note or "").strip():
-                errors["note"] = "Say what else is missing."
-    return errors
-
-
-def today(ctx: Context) -> date:
-    """Today in the configured time zone (follow-up dates are local dates)."""
-    return ctx.now().astimezone(ctx.config.tz).date()
-
-
-def local_date(config: AppConfig, moment: datetime) -> date:
-    return moment.astimezone(config.tz).date()
-
-
-def local_midnight(config: AppConfig, day: date) -> datetime:
-    """Local midnight of `day`: a follow-up is due from the start of its day."""
-    return datetime.combine(day, time.min, tzinfo=config.tz)
+def _problems(ctx: Context, session: Session, decision: DecisionInput) -> dict[str, str]:
+    motions = {s.id for s in ctx.ruleset(session).spec.segments}
+    return check_decision(decision, config=ctx.config, today=ctx.today(), motions=motions)
 
 
 # ---------------------------------------------------------------------------
@@ -425,8 +239,7 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
     decider first. Raise InvalidDecision, AlreadyDecided, NotOwner, AlreadyClaimed, LeadNotFound.
     """
     with ctx.transaction() as session:
-        motions = {s.id for s in ctx.ruleset(session).spec.segments}
-        errors = check_decision(decision, config=ctx.config, today=today(ctx), motions=motions)
+        errors = _problems(ctx, session, decision)
         if errors:
             raise InvalidDecision(errors)
         row = _lock(session, lead_id)
@@ -453,7 +266,7 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
         row.decided_at = now
         row.decided_by = user_id
         row.first_action_at = row.first_action_at or now
-        row.follow_up_on = local_midnight(ctx.config, follow_up) if follow_up else None
+        row.follow_up_on = local_midnight(follow_up, ctx.config.tz) if follow_up else None
         row.version += 1
         session.flush()
         reason = ctx.config.reason(decision.reason) if decision.reason else None

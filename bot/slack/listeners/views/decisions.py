@@ -21,7 +21,7 @@ from leadqual.services import triage
 def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     lb = leadbot(context)
     decision = read_decision(view["callback_id"], view["state"]["values"])
-    errors = triage.check_decision(decision, config=lb.ctx.config, today=triage.today(lb.ctx))
+    errors = triage.check(lb.ctx, decision)
     if errors:
         ack(response_action="errors", errors=decision_errors(errors))
         return
