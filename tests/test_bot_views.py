@@ -66,10 +66,10 @@ def picked_date(value: str | None) -> dict[str, Any]:
 
 
 def qualify_values(fit: str = "confirmed", next_step: str | None = "Site visit on line 3",
-                   next_step_on: str | None = None) -> dict[str, Any]:
+                   next_step_on: str | None = None, motion: str = "equipment_replacement") -> dict[str, Any]:
     return {ids.FIT: {ids.FIT: radio(fit)}, ids.INTENT: {ids.INTENT: radio("confirmed")},
             ids.AUTHORITY: {ids.AUTHORITY: radio("partial")}, ids.NEED: {ids.NEED: radio("confirmed")},
-            ids.MOTION: {ids.MOTION: {"type": "static_select", "selected_option": {"value": "equipment_replacement"}}},
+            ids.MOTION: {ids.MOTION: {"type": "static_select", "selected_option": {"value": motion}}},
             ids.NEXT_STEP: {ids.NEXT_STEP: text(next_step)},
             ids.NEXT_STEP_ON: {ids.NEXT_STEP_ON: picked_date(next_step_on)},
             ids.NOTE: {ids.NOTE: text("Budget approved <!channel>")}}
@@ -101,6 +101,14 @@ def test_an_invalid_qualify_submission_is_answered_on_its_fields_and_stores_noth
     response = bot.submit(view, "UDANA", qualify_values(fit="partial", next_step=None, next_step_on=yesterday))
     assert set(errors_of(response)) == {ids.FIT, ids.NEXT_STEP, ids.NEXT_STEP_ON}
     assert lead(bot.ctx, lead_id).outcome is None and decisions(bot.ctx) == []
+
+
+def test_a_buying_motion_the_ruleset_lacks_is_refused_on_its_field_before_the_ack(bot: Bot) -> None:
+    lead_id, view = open_modal(bot, ids.QUALIFY)
+    response = bot.submit(view, "UDANA", qualify_values(motion="no_such_motion"))
+    assert errors_of(response) == {ids.MOTION: "Pick one of the listed buying motions."}
+    assert lead(bot.ctx, lead_id).outcome is None and decisions(bot.ctx) == []
+    assert bot.slack.calls_to("chat.postEphemeral") == []
 
 
 def test_disqualify_requires_a_reason_and_stores_the_one_picked(bot: Bot) -> None:
