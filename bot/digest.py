@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks, digest_text
+from bot.slack.client import connected
 from leadqual.readmodels import Digest
 from leadqual.services import digest as service
 from leadqual.services.context import Context
@@ -52,24 +53,12 @@ class SendReport:
     failed: dict[str, str] = field(default_factory=dict)  # manager -> error; the guard was given back
 
 
-def resolve_managers(ctx: Context, client: WebClient) -> list[str]:
-    """The config's managers (with LEADBOT_MANAGERS) and the members of `manager_usergroups`."""
-    found = list(ctx.config.managers)
-    for group in ctx.config.manager_usergroups:
-        try:
-            found += client.usergroups_users_list(usergroup=group).get("users") or []
-        except SlackApiError as exc:
-            log.warning("digest: cannot read usergroup %s (%s); its members get no digest this run",
-                        group, exc.response.get("error"))
-    return list(dict.fromkeys(found))
-
-
 def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
                 managers: list[str] | None = None, built: Digest | None = None) -> SendReport:
     """Send `iso_week`'s digest (default: the week the latest slot reports) to every manager who lacks it."""
     week = iso_week or service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
     report = SendReport(week)
-    recipients = managers if managers is not None else resolve_managers(ctx, client)
+    recipients = managers if managers is not None else connected(ctx, client).managers.all()
     already, elsewhere = service.sent_to(ctx, week), service.being_sent(ctx, week)
     report.skipped = [m for m in recipients if m in already]
     report.waiting = [m for m in recipients if m in elsewhere and m not in already]
@@ -140,7 +129,7 @@ def schedule_digest(scheduler: BaseScheduler, ctx: Context, client: WebClient) -
     scheduler.add_job(run_digest_job, digest_trigger(ctx), id=JOB_ID, name="weekly digest",
                       args=[scheduler, ctx, client], replace_existing=True, coalesce=True, max_instances=1,
                       misfire_grace_time=MISFIRE_GRACE)
-    missed = service.missed_week(ctx, list(ctx.config.managers))
+    missed = service.missed_week(ctx, connected(ctx, client).managers.all())
     if missed is not None:
         log.info("digest %s is due and not sent to everyone: catching up now", missed)
         scheduler.add_job(run_digest_job, DateTrigger(run_date=scheduler_time(scheduler)), id=CATCH_UP_ID,

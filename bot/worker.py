@@ -37,6 +37,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.digest import schedule_digest
+from bot.slack.client import connected
 from leadqual.db.models import OutboxMessage
 from leadqual.errors import CardNotPosted, LeadNotFound
 from leadqual.services import delivery, outbox
@@ -444,16 +446,10 @@ def start_scheduler(ctx: Context, client: WebClient) -> BackgroundScheduler:
     """Start the background jobs: the SLA ladder every minute and the weekly digest."""
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
                                                                  "misfire_grace_time": 60})
+    ctx = connected(ctx, client)  # SLA escalations and the digest go to every manager, usergroups included
     scheduler.add_job(_sla_job, "interval", minutes=1, id="sla_tick", args=[ctx],
                       next_run_time=datetime.now(UTC))
-    try:
-        from bot.digest import schedule_digest
-    except ImportError as exc:
-        if exc.name != "bot.digest":
-            raise
-        log.warning("bot.digest is not available: the weekly digest is not scheduled")
-    else:
-        schedule_digest(scheduler, ctx, client)
+    schedule_digest(scheduler, ctx, client)
     scheduler.start()
     return scheduler
 

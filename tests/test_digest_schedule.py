@@ -105,6 +105,20 @@ def test_no_catch_up_before_the_slot_or_once_everyone_has_it(ctx: Context, clock
             scheduler.shutdown(wait=False)
 
 
+def test_a_usergroup_manager_still_without_last_weeks_digest_is_caught_up_at_start(
+        ctx: Context, clock: Clock, slack: SlackStandIn) -> None:
+    slack.usergroups = {"S0MGRS": ["UHEAD"]}
+    with_group = dataclasses.replace(ctx, config=ctx.config.model_copy(update={"manager_usergroups": ["S0MGRS"]}))
+    went_out(with_group, MANAGER, "2026-W47")  # the configured manager has it; the group's member does not
+    scheduler = paused_scheduler()
+    try:
+        schedule_digest(scheduler, with_group, slack.client())
+        catch_up = scheduler.get_job(CATCH_UP_ID)
+        assert catch_up is not None and catch_up.kwargs == {"iso_week": "2026-W47"}
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def test_two_workers_starting_after_a_missed_slot_send_one_digest(ctx: Context, slack: SlackStandIn) -> None:
     done = threading.Semaphore(0)
     errors: list[BaseException] = []

@@ -9,7 +9,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from bot.digest import RETRY_ID, resolve_managers, run_digest_job, send_digest
+from bot.digest import RETRY_ID, run_digest_job, send_digest
+from bot.slack.client import connected
 from leadqual.db.models import DigestSend
 from leadqual.readmodels import Digest
 from leadqual.services import digest as service
@@ -94,7 +95,7 @@ def test_members_of_manager_usergroups_get_the_digest_too(ctx: Context, slack: S
     slack.usergroups = {"S0MGRS": ["UHEAD", MANAGER]}
     with_groups = dataclasses.replace(ctx, config=ctx.config.model_copy(update={"manager_usergroups": ["S0MGRS",
                                                                                                         "S0GONE"]}))
-    assert resolve_managers(with_groups, slack.client()) == [MANAGER, "UHEAD"]  # the unknown group is skipped
+    assert connected(with_groups, slack.client()).managers.all() == [MANAGER, "UHEAD"]  # the unknown group is skipped
 
 
 def test_two_senders_racing_send_each_manager_exactly_one_digest(ctx: Context, slack: SlackStandIn,

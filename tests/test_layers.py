@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKS_MAY_NOT_IMPORT = ("sqlalchemy", "leadqual.db", "leadqual.services")
 DOMAIN_MAY_NOT_IMPORT = ("slack_sdk", "slack_bolt")
-PURE_MODELS = ("calendar", "decisions", "figures", "readmodels")
+PURE_MODELS = ("calendar", "decisions", "figures", "managers", "readmodels")
 SLACK_MARKUP = ("<@", "<!")
 
 

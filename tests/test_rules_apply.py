@@ -102,7 +102,7 @@ def test_only_a_manager_may_apply_from_slack_but_the_cli_may(ctx: Context) -> No
     with pytest.raises(NotManager):
         proposals.apply_proposal(ctx, pid, actor="UREP1")
     assert versions(ctx) == 1 and proposal_row(ctx, pid).status == "open"
-    assert proposals.apply_proposal(ctx, pid, actor="cli:ops", manager=True) == (1, 2)
+    assert proposals.apply_proposal(ctx.as_operator("cli:ops"), pid, actor="cli:ops") == (1, 2)
 
 
 def test_an_unknown_proposal_is_refused(ctx: Context) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bot.slack.client import connected
 from leadqual.config import Rep, Route, SlaAction, SlaStep
 from leadqual.db.models import Event, LeadRow
 from leadqual.groups import Group
@@ -17,6 +18,7 @@ from leadqual.services.context import Context
 from leadqual.services.sla import due_steps, sla_tick
 from tests.conftest import Clock
 from tests.outbox_helpers import ingest_leads, lead, outbox_rows
+from tests.slack_standin import SlackStandIn
 
 LADDER = [SlaStep(after_minutes=15, action=SlaAction.REMIND), SlaStep(after_minutes=45, action=SlaAction.ESCALATE)]
 POSTED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -91,6 +93,18 @@ def test_the_ladder_reminds_at_15_escalates_to_each_manager_at_45_and_never_doub
     with managed.session_factory() as session:
         kinds = session.scalars(select(Event.kind).where(Event.kind.like("sla_%")).order_by(Event.id)).all()
     assert kinds == ["sla_remind", "sla_escalate"]
+
+
+def test_members_of_a_manager_usergroup_get_the_escalation_like_the_configured_managers(
+        managed: Context, clock: Clock, slack: SlackStandIn) -> None:
+    slack.usergroups = {"S0MGRS": ["UHEAD", "UBOSS"]}
+    with_group = dataclasses.replace(managed, config=managed.config.model_copy(
+        update={"manager_usergroups": ["S0MGRS"]}))
+    worker_ctx = connected(with_group, slack.client())  # as the worker's scheduler wires it
+    posted_lead(worker_ctx)
+    clock.advance(minutes=45)
+    assert [t.action for t in sla_tick(worker_ctx)] == [SlaAction.REMIND, SlaAction.ESCALATE]
+    assert sla_rows(worker_ctx) == [("thread", "C0LEADS"), ("dm", "UMANAGER"), ("dm", "UBOSS"), ("dm", "UHEAD")]
 
 
 def test_a_claimed_or_decided_lead_is_left_alone(managed: Context, clock: Clock) -> None:

@@ -64,11 +64,11 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _send(ctx: Any, settings: Settings, built: Digest) -> dict[str, Any]:
-    from bot.digest import resolve_managers, send_digest
-    from bot.slack.client import make_client
+    from bot.digest import send_digest
+    from bot.slack.client import connected, make_client
 
     client = make_client(settings)
-    managers = resolve_managers(ctx, client)
+    managers = connected(ctx, client).managers.all()
     if not managers:
         raise ConfigError("No managers to send the digest to: set LEADBOT_MANAGERS or `managers:` in the config "
                           "(or use --dry-run)")

@@ -63,7 +63,7 @@ def _operator() -> str:
 
 def apply_rules(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
-    old, new = proposals.apply_proposal(ctx, args.proposal_id, actor=_operator(), manager=True)
+    old, new = proposals.apply_proposal(ctx.as_operator(_operator()), args.proposal_id, actor=_operator())
     found = load_proposal(ctx, args.proposal_id)
     title = found[1].title if found else args.proposal_id
     print(f"applied {args.proposal_id}: {title}")
@@ -74,7 +74,7 @@ def apply_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 def rollback_rules(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
-    old, new = proposals.rollback(ctx, actor=_operator(), manager=True)
+    old, new = proposals.rollback(ctx.as_operator(_operator()), actor=_operator())
     print(f"rolled back: ruleset v{new} is active again (v{old} stays on record)")
     return 0
 

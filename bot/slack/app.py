@@ -12,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack import errors
-from bot.slack.client import make_client
-from bot.slack.deps import Leadbot, ManagerDirectory, attach
+from bot.slack.client import connected, make_client
+from bot.slack.deps import Leadbot, attach
 from bot.slack.listeners import actions, commands, events, views
 from leadqual.bootstrap import bootstrap
 from leadqual.errors import ConfigError
@@ -56,7 +56,7 @@ def create_app(
         process_before_response=False,
         listener_executor=listener_executor or ThreadPoolExecutor(LISTENER_WORKERS, "leadbot-listener"),
     )
-    attach(app, Leadbot(ctx=ctx, managers=ManagerDirectory(ctx, client)))
+    attach(app, Leadbot(ctx=connected(ctx, client)))
     errors.register(app)
     for kind in (actions, views, commands, events):
         kind.register(app)

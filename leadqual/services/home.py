@@ -23,9 +23,8 @@ SHOWN = 15          # rows per list: a view holds at most 100 blocks
 UPCOMING_DAYS = 7   # follow-ups shown ahead of their day
 
 
-def home_for(ctx: Context, *, user_id: str, manager: bool | None = None) -> Home:
+def home_for(ctx: Context, *, user_id: str) -> Home:
     """The App Home of `user_id`: open claims, due and upcoming follow-ups, and (managers) the week."""
-    is_manager = ctx.is_manager(user_id) if manager is None else manager
     with ctx.reading() as session:
         open_q = select(LeadRow).where(LeadRow.owner_id == user_id, LeadRow.outcome.is_(None))
         open_rows = session.scalars(open_q.order_by(LeadRow.claimed_at.desc()).limit(SHOWN)).all()
@@ -43,7 +42,7 @@ def home_for(ctx: Context, *, user_id: str, manager: bool | None = None) -> Home
             open_total=open_total,
             follow_ups=tuple(card_for(ctx, session, r) for r in follow_rows),
             follow_ups_total=follow_total,
-            week=week_numbers(ctx, session) if is_manager else None,
+            week=week_numbers(ctx, session) if ctx.is_manager(user_id) else None,
         )
 
 

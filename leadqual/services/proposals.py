@@ -1,7 +1,7 @@
 """Apply a proposal as the next ruleset version, roll it back, or backtest it again.
 
-From Slack only managers may change the rules (`manager` tells; None asks the config); the
-CLI runs with the operator's rights and passes `manager=True`. Leads keep the version that
+Only managers may change the rules (`ctx.managers` says who is one); the CLI runs with the
+operator's rights (`ctx.as_operator`). Leads keep the version that
 scored them: a new version only scores leads that arrive after it.
 """
 
@@ -28,18 +28,18 @@ from leadqual.services.digest import BACKTEST_LIMIT, backtest_proposals, last_co
 APPLIED = "proposal_applied"
 
 
-def _require_manager(ctx: Context, actor: str, manager: bool | None) -> None:
-    if not (ctx.is_manager(actor) if manager is None else manager):
+def _require_manager(ctx: Context, actor: str) -> None:
+    if not ctx.is_manager(actor):
         raise NotManager()
 
 
-def apply_proposal(ctx: Context, proposal_id: str, *, actor: str, manager: bool | None = None) -> tuple[int, int]:
+def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, int]:
     """Make the next ruleset version from the active one with the proposal applied; return (old, new).
 
     Raise NotManager, ProposalNotFound, ProposalAlreadyApplied (a second click), or
     ProposalNoLongerApplies (the rule is gone, or the active rules already say the same).
     """
-    _require_manager(ctx, actor, manager)
+    _require_manager(ctx, actor)
     with ctx.transaction() as session:
         active = _lock_active(session)
         row = session.scalar(select(ProposalRow).where(ProposalRow.id == proposal_id).with_for_update())
@@ -80,10 +80,10 @@ def _lock_active(session: Session) -> RulesetVersion | None:
     return None
 
 
-def rollback(ctx: Context, *, actor: str, manager: bool | None = None, expected: int | None = None
+def rollback(ctx: Context, *, actor: str, expected: int | None = None
              ) -> tuple[int, int]:
     """Reactivate the previous ruleset version; return (from, to). See rulesets.rollback for `expected`."""
-    _require_manager(ctx, actor, manager)
+    _require_manager(ctx, actor)
     return rulesets.rollback(ctx, actor=actor, expected=expected)
 
 

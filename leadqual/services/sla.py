@@ -72,7 +72,7 @@ def sla_tick(ctx: Context, *, now: datetime | None = None) -> list[Taken]:
 def _candidates(ctx: Context, ladders: dict[Group, list[SlaStep]]) -> list[tuple[int, Group, int, datetime]]:
     """Unclaimed, undecided leads whose card is in Slack and whose ladder is not finished."""
     found: list[tuple[int, Group, int, datetime]] = []
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:  # a read: on SQLite it must not take the write lock every minute
         for group, steps in ladders.items():
             rows = session.execute(
                 select(LeadRow.id, LeadRow.sla_step, OutboxMessage.sent_at)
@@ -112,7 +112,7 @@ def _remind(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group:
 
 def _escalate(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
     minutes = item.step.after_minutes
-    managers = list(dict.fromkeys(ctx.config.managers))
+    managers = ctx.managers.all()  # usergroup members too
     # `{lead}` is filled in (escaped, linked to the card) by the renderer: no lead data in our text.
     text = f"{{lead}}, a {group.label} lead, has been unclaimed for {_minutes(minutes)}. Can you find it an owner?"
     for manager in managers:

@@ -167,8 +167,7 @@ def claim(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) -
         return Applied(card_for(ctx, session, _get(session, lead_id)), changed=changed)
 
 
-def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None,
-            manager: bool | None = None) -> Applied:
+def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) -> Applied:
     """Give a claimed lead back to the queue; only its owner or a manager may."""
     with ctx.transaction() as session:
         row = _lock(session, lead_id)
@@ -176,7 +175,7 @@ def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None,
             return Applied(card_for(ctx, session, row), changed=False)
         if row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
-        if row.owner_id != user_id and not _manager(ctx, user_id, manager):
+        if row.owner_id != user_id and not ctx.is_manager(user_id):
             raise NotOwner(row.owner_id)
         now = ctx.now()
         previous = row.owner_id
@@ -189,10 +188,9 @@ def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None,
         return Applied(card_for(ctx, session, row), changed=True)
 
 
-def reassign(ctx: Context, *, lead_id: int, user_id: str, to_user: str, key: str | None = None,
-             manager: bool | None = None) -> Applied:
+def reassign(ctx: Context, *, lead_id: int, user_id: str, to_user: str, key: str | None = None) -> Applied:
     """Make `to_user` the owner of an undecided lead; only a manager may (or the SLA ladder, as one)."""
-    if not _manager(ctx, user_id, manager):
+    if not ctx.is_manager(user_id):
         raise NotManager()
     with ctx.transaction() as session:
         row = _lock(session, lead_id)
@@ -213,8 +211,7 @@ def reassign(ctx: Context, *, lead_id: int, user_id: str, to_user: str, key: str
         return Applied(card_for(ctx, session, row), changed=True)
 
 
-def begin_decision(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None,
-                   manager: bool | None = None) -> LeadCard:
+def begin_decision(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) -> LeadCard:
     """Check `user_id` may decide on the lead before a modal opens; an unclaimed lead is claimed first.
 
     Raise AlreadyDecided, NotOwner (naming the owner) or AlreadyClaimed.
@@ -224,15 +221,14 @@ def begin_decision(ctx: Context, *, lead_id: int, user_id: str, key: str | None 
         if row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
         if row.owner_id is None:
-            _claim(ctx, session, lead_id, user_id, key=key, allow_manager=_manager(ctx, user_id, manager))
+            _claim(ctx, session, lead_id, user_id, key=key, allow_manager=ctx.is_manager(user_id))
             session.refresh(row)
-        elif row.owner_id != user_id and not _manager(ctx, user_id, manager):
+        elif row.owner_id != user_id and not ctx.is_manager(user_id):
             raise NotOwner(row.owner_id)
         return card_for(ctx, session, row)
 
 
-def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput, key: str | None = None,
-           manager: bool | None = None) -> Applied:
+def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput, key: str | None = None) -> Applied:
     """Store a qualification decision on the lead and queue the card update and the thread line.
 
     The owner or a manager may decide on a claimed lead; an unclaimed one is claimed by the
@@ -247,7 +243,7 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
             return Applied(card_for(ctx, session, row), changed=False)
         if row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
-        is_manager = _manager(ctx, user_id, manager)
+        is_manager = ctx.is_manager(user_id)
         if row.owner_id is None:
             _claim(ctx, session, lead_id, user_id, key=None, allow_manager=is_manager)
             session.refresh(row)
@@ -278,8 +274,7 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
         return Applied(card_for(ctx, session, row), changed=True)
 
 
-def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None,
-           manager: bool | None = None) -> Applied:
+def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) -> Applied:
     """Undo the lead's decision (kept, marked superseded) so it can be decided again.
 
     Its owner, the rep who decided, or a manager may; statistics then count the next decision only.
@@ -288,7 +283,7 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None,
         row = _lock(session, lead_id)
         if _seen(session, key) or row.outcome is None:
             return Applied(card_for(ctx, session, row), changed=False)
-        if user_id not in (row.owner_id, row.decided_by) and not _manager(ctx, user_id, manager):
+        if user_id not in (row.owner_id, row.decided_by) and not ctx.is_manager(user_id):
             holder = row.owner_id or row.decided_by
             raise NotOwner(holder) if holder else NotManager()
         now = ctx.now()
@@ -329,10 +324,6 @@ def _lock(session: Session, lead_id: int) -> LeadRow:
 
 def _seen(session: Session, key: str | None) -> bool:
     return key is not None and session.scalar(select(Event.id).where(Event.key == key)) is not None
-
-
-def _manager(ctx: Context, user_id: str, manager: bool | None) -> bool:
-    return ctx.is_manager(user_id) if manager is None else manager
 
 
 def _claim(ctx: Context, session: Session, lead_id: int, user_id: str, *, key: str | None,

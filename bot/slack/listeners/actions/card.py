@@ -27,15 +27,13 @@ def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltC
 def release(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
     lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
-    triage.release(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user),
-                   manager=lb.is_manager(user))
+    triage.release(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))
 
 
 def reopen(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
     lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
-    triage.reopen(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user),
-                  manager=lb.is_manager(user))
+    triage.reopen(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))
 
 
 def more(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:

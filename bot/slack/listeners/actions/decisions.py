@@ -23,8 +23,7 @@ def open_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
                   context: BoltContext) -> None:
     ack()
     lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
-    card = triage.begin_decision(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user),
-                                 manager=lb.is_manager(user))
+    card = triage.begin_decision(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))
     metadata = encode_metadata(**card_metadata(body, lead_id))
     view: View
     match action["action_id"]:

@@ -28,7 +28,7 @@ def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
     ack()
     user = body["user"]["id"]
     triage.decide(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
-                  decision=decision, key=f"view:{view['id']}", manager=lb.is_manager(user))
+                  decision=decision, key=f"view:{view['id']}")
 
 
 def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -40,4 +40,4 @@ def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
     ack()
     user = body["user"]["id"]
     triage.reassign(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
-                    to_user=to_user, key=f"view:{view['id']}", manager=lb.is_manager(user))
+                    to_user=to_user, key=f"view:{view['id']}")
