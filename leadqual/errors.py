@@ -1,4 +1,8 @@
-"""Named domain errors. Every edge (Slack, HTTP, CLI) translates these once."""
+"""Named domain errors. Every edge (Slack, HTTP, CLI) translates these once.
+
+Each carries its data (the owner, the lead, the fields); `str(error)` is a plain line for
+logs and the terminal. What Slack shows is written by `blocks.errors`.
+"""
 
 from __future__ import annotations
 
@@ -50,15 +54,13 @@ class LeadNotFound(LeadbotError):
 class AlreadyClaimed(LeadbotError):
     def __init__(self, owner_id: str) -> None:
         self.owner_id = owner_id
-        super().__init__(f"Already claimed by <@{owner_id}>.")
+        super().__init__(f"Already claimed by {owner_id}.")
 
 
 class NotOwner(LeadbotError):
     def __init__(self, owner_id: str | None) -> None:
         self.owner_id = owner_id
-        super().__init__(
-            f"Only <@{owner_id}> or a manager can do that." if owner_id else "Claim it first."
-        )
+        super().__init__(f"Only {owner_id} or a manager can do that." if owner_id else "Claim it first.")
 
 
 class NotManager(LeadbotError):

@@ -15,6 +15,7 @@ from leadqual.figures import Figures
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
+from leadqual.statuses import RulesetOrigin
 
 # --- the lead card ------------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class RulesetChange:
 
     @property
     def from_proposal(self) -> bool:
-        return self.origin == "apply" and self.parent_version is not None
+        return self.origin == RulesetOrigin.APPLY and self.parent_version is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.cards import fallback_text, lead_card
+from blocks.errors import user_message
 from blocks.home import home_view
 from blocks.modals import (
     disqualify_modal,
@@ -44,7 +45,6 @@ from blocks.modals import (
 )
 from blocks.text import FALLBACK_TEXT, HEADER, SECTION, SECTION_FIELD
 from blocks.thread import thread_line
-from bot.slack.errors import user_message
 from bot.slack.listeners.views.add_lead import added_message
 from bot.slack.messages import render_outbox
 from leadqual.config import default_rules_path, load_config

@@ -73,6 +73,11 @@ def test_the_domain_imports_no_slack_library(path: Path) -> None:
     assert forbidden(path, DOMAIN_MAY_NOT_IMPORT) == []
 
 
+@pytest.mark.parametrize("path", modules("leadqual"), ids=lambda p: str(p.relative_to(ROOT / "leadqual")))
+def test_the_domain_writes_no_slack_markup(path: Path) -> None:
+    assert markup(path) == []
+
+
 @pytest.mark.parametrize("name", PURE_MODELS)
 def test_the_pure_models_import_no_sqlalchemy_and_no_services(name: str) -> None:
     assert forbidden(ROOT / "leadqual" / f"{name}.py", BLOCKS_MAY_NOT_IMPORT) == []

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from blocks.thread import sla_line
 from bot.slack.client import connected
 from leadqual.config import Rep, Route, SlaAction, SlaStep
 from leadqual.db.models import Event, LeadRow
@@ -170,3 +171,17 @@ def test_reassign_moves_the_suggestion_to_the_next_rep_and_updates_the_card(ctx:
     assert lead(rotating, lead_id).suggested_owner == ({"UANA", "UBEN"} - {first}).pop()
     assert [(r.kind, r.payload.get("sla")) for r in outbox_rows(rotating) if r.kind != "card"] == [
         ("card_update", "reassign"), ("thread", "reassign")]
+
+
+def test_sla_steps_are_queued_as_data_and_worded_by_blocks(managed: Context, clock: Clock) -> None:
+    posted_lead(managed)
+    clock.advance(minutes=45)
+    sla_tick(managed)
+    payloads = [r.payload for r in outbox_rows(managed) if r.kind != "card"]
+    assert all("text" not in p for p in payloads)
+    assert sla_line(payloads[0], lead="*Acme*") == (
+        "No one has claimed this Priority lead after 15 minutes. Can someone take it?")
+    assert sla_line(payloads[1], lead="*Acme*") == (
+        "*Acme*, a Priority lead, has been unclaimed for 45 minutes. Can you find it an owner?")
+    assert sla_line({"sla": "reassign", "after_minutes": 120, "suggested_owner": "USAM"}, lead="") == (
+        "Unclaimed after 2 hours. <@USAM> is now suggested.")

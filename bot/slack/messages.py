@@ -25,6 +25,8 @@ Payloads, for rows other slices queue:
 
 * `thread` rows written by the triage service carry `{"event": "claimed" | "released" |
   "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
+  `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
+  "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
   code, sent as is, in which the placeholder `{lead}` becomes the lead's name, escaped
   and linked to its card. Lead data must never be put in `text` directly. A `dm` row may
@@ -46,7 +48,8 @@ from blocks.cards import fallback_text, lead_card
 from blocks.home import card_link
 from blocks.ids import CARD_EVENT_TYPE
 from blocks.text import FALLBACK_TEXT, fit_mrkdwn, one_line
-from blocks.thread import thread_line
+from blocks.thread import sla_line, thread_line
+from leadqual.config import SlaAction
 from leadqual.db.models import LeadRow
 from leadqual.errors import CardNotPosted, LeadNotFound
 from leadqual.readmodels import LeadCard
@@ -56,6 +59,7 @@ from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REO
 
 TRIAGE_EVENTS = frozenset({CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED})
 LEAD_PLACEHOLDER = "{lead}"
+SLA_STEPS = frozenset(a.value for a in SlaAction)
 
 
 class OutboxRow(Protocol):
@@ -96,6 +100,8 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
         lead = _posted(session, row)
         if payload.get("event") in TRIAGE_EVENTS:
             text = thread_line(payload, tz=ctx.config.tz)
+        elif _is_sla_step(payload):
+            text = sla_line(payload, lead=_lead_name(ctx, session, row))
         else:
             text = _text(ctx, session, row, payload)
         return {"channel": lead.channel_id, "thread_ts": lead.message_ts, "text": text,
@@ -104,7 +110,9 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
         user = payload.get("user") or row.channel_id
         if not user:
             raise ValueError(f"outbox row {row.id}: a dm needs a user")
-        message: dict[str, Any] = {"channel": user, "text": _text(ctx, session, row, payload)}
+        text = sla_line(payload, lead=_lead_name(ctx, session, row)) if _is_sla_step(payload) else _text(
+            ctx, session, row, payload)
+        message: dict[str, Any] = {"channel": user, "text": text}
         if payload.get("blocks"):
             message["blocks"] = payload["blocks"]
         return message
@@ -133,13 +141,22 @@ def _posted(session: Session, row: OutboxRow) -> LeadRow:
     return lead
 
 
+def _is_sla_step(payload: dict[str, Any]) -> bool:
+    # Rows queued before SLA payloads were structured carry their own "text": sent as they were.
+    return payload.get("sla") in SLA_STEPS and "text" not in payload
+
+
+def _lead_name(ctx: Context, session: Session, row: OutboxRow) -> str:
+    """The lead's name, escaped, linked to its card when it is posted."""
+    card = card_for(ctx, session, _lead(session, row))
+    name = one_line(card.display_name, 150)
+    return f"<{card_link(card)}|{name}>" if card.message_ts and card.channel_id else f"*{name}*"
+
+
 def _text(ctx: Context, session: Session, row: OutboxRow, payload: dict[str, Any]) -> str:
     text = payload.get("text")
     if not isinstance(text, str) or not text:
         raise ValueError(f"outbox row {row.id}: payload needs a 'text'")
     if LEAD_PLACEHOLDER in text and row.lead_id is not None:
-        card = card_for(ctx, session, _lead(session, row))
-        name = one_line(card.display_name, 150)
-        named = f"<{card_link(card)}|{name}>" if card.message_ts and card.channel_id else f"*{name}*"
-        text = text.replace(LEAD_PLACEHOLDER, named)
+        text = text.replace(LEAD_PLACEHOLDER, _lead_name(ctx, session, row))
     return fit_mrkdwn(text, FALLBACK_TEXT)

@@ -29,10 +29,9 @@ from sqlalchemy.orm import Session
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.services import outbox
 from leadqual.services.context import Context
+from leadqual.statuses import OutboxStatus
 
-PENDING = "pending"
-SENT = "sent"
-DEAD = "dead"
+PENDING, SENT, DEAD = OutboxStatus
 
 DEFAULT_LEASE = timedelta(minutes=2)
 # Transient failures (Slack down, 5xx, network) are retried until a message is this old, so an

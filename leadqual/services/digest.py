@@ -30,6 +30,7 @@ from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
 from leadqual.services.context import Context
+from leadqual.statuses import ProposalStatus, RulesetOrigin
 
 BACKTEST_LIMIT = 2_000
 BACKTEST_PAGE = 500
@@ -130,7 +131,8 @@ def _active_change(session: Session) -> RulesetChange:
     if row is None:
         raise LookupError("no active ruleset: run `leadbot rules check` or start the app once")
     made_by = session.scalar(select(ProposalRow).where(ProposalRow.applied_version == row.version)
-                             .order_by(ProposalRow.applied_at.desc()).limit(1)) if row.origin == "apply" else None
+                             .order_by(ProposalRow.applied_at.desc()).limit(1)
+                             ) if row.origin == RulesetOrigin.APPLY else None
     return RulesetChange(
         version=row.version, name=row.name, parent_version=row.parent_version, origin=row.origin,
         created_at=row.created_at, created_by=row.created_by, proposal_id=made_by.id if made_by else None,
@@ -144,7 +146,7 @@ def save_proposals(ctx: Context, digest: Digest) -> None:
         return
     now = ctx.now()
     rows = [{"id": c.proposal.id, "ruleset_version": c.proposal.ruleset_version, "iso_week": digest.iso_week,
-             "kind": c.proposal.kind.value, "status": "open", "created_at": now,
+             "kind": c.proposal.kind.value, "status": ProposalStatus.OPEN, "created_at": now,
              "data": {"proposal": c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}}
             for c in digest.proposals]
     with ctx.transaction() as session:
@@ -153,7 +155,7 @@ def save_proposals(ctx: Context, digest: Digest) -> None:
         stmt = make(ProposalRow)
         # Two processes building the same digest at once both land here: the upsert makes it one row.
         stmt = stmt.on_conflict_do_update(index_elements=[ProposalRow.id], set_={"data": stmt.excluded.data},
-                                          where=ProposalRow.status == "open")
+                                          where=ProposalRow.status == ProposalStatus.OPEN)
         session.execute(stmt, rows)
 
 

@@ -30,8 +30,9 @@ from leadqual.lead import Lead
 from leadqual.scoring import Ruleset, score
 from leadqual.services import outbox, rotation
 from leadqual.services.context import Context
+from leadqual.statuses import LeadStatus
 
-OPEN_STATUSES = ("new", "claimed")
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CLAIMED)
 CHUNK = 500
 
 
@@ -97,7 +98,7 @@ def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
         "hits": RawJSON("[" + ",".join(h.json for h in s.hits) + "]"),
         "failed_must_haves": list(s.failed_must_haves),
         "ruleset_version": s.ruleset_version,
-        "status": outcome.status.value if outcome else "new",
+        "status": outcome.status.value if outcome else LeadStatus.NEW,
         "outcome": outcome.status.value if outcome else None,
         "reason": outcome.reason if outcome else None,
         "decided_at": (outcome.decided_at or lead.received_at) if outcome else None,
@@ -181,7 +182,7 @@ def _store(ctx: Context, session: Session, rows: list[dict[str, Any]], *, post: 
             row["suggested_owner"] = rotation.suggest_owner(session, ctx.config, group)
             cards.append({"kind": outbox.CARD, "lead_id": lead_id, "channel_id": channel, "payload": {},
                           "dedupe_key": f"card:{lead_id}", "next_attempt_at": now, "created_at": now,
-                          "status": "pending", "attempts": 0})
+                          "status": outbox.PENDING, "attempts": 0})
     for i, row, twin_index in repeats:
         first = results[twin_index]
         assert first is not None
@@ -252,6 +253,3 @@ def _insert_leads(session: Session, rows: list[dict[str, Any]], progress: Callab
             progress(len(chunk))
 
 
-def lead_from_row(row: LeadRow) -> Lead:
-    """Rebuild the domain lead from its stored payload (for rescoring and backtests)."""
-    return Lead.model_validate(row.payload)

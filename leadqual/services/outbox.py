@@ -13,12 +13,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import OutboxMessage, outbox_table
+from leadqual.statuses import OutboxKind, OutboxStatus
 
-CARD = "card"                # post a lead's card to its channel
-CARD_UPDATE = "card_update"  # chat.update the card in place
-THREAD = "thread"            # a line in the card's thread
-DM = "dm"                    # a direct message (escalations, digest)
-EPHEMERAL = "ephemeral"      # an ephemeral note to one user in a channel
+CARD, CARD_UPDATE, THREAD, DM, EPHEMERAL = OutboxKind  # the kinds, short to write at call sites
+PENDING, SENT, DEAD = OutboxStatus
 
 
 def enqueue(

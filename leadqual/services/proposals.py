@@ -24,6 +24,7 @@ from leadqual.rules import content_hash
 from leadqual.services import rulesets
 from leadqual.services.context import Context
 from leadqual.services.digest import BACKTEST_LIMIT, backtest_proposals, last_complete_week
+from leadqual.statuses import ProposalStatus, RulesetOrigin
 
 APPLIED = "proposal_applied"
 
@@ -45,7 +46,7 @@ def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, 
         row = session.scalar(select(ProposalRow).where(ProposalRow.id == proposal_id).with_for_update())
         if row is None:
             raise ProposalNotFound(proposal_id)
-        if row.status == "applied":
+        if row.status == ProposalStatus.APPLIED:
             raise ProposalAlreadyApplied(proposal_id, row.applied_version)
         if active is None:
             raise LookupError("no active ruleset")
@@ -57,10 +58,11 @@ def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, 
             raise ProposalNoLongerApplies(proposal_id, str(exc.args[0])) from None
         if content_hash(changed) == content_hash(spec):
             raise ProposalNoLongerApplies(proposal_id, f"ruleset v{active.version} already has this change")
-        made = rulesets.create_version(session, changed, origin="apply", note=f"{proposal_id}: {proposal.title}",
-                                       created_by=actor)
+        made = rulesets.create_version(session, changed, origin=RulesetOrigin.APPLY,
+                                       note=f"{proposal_id}: {proposal.title}", created_by=actor)
         now = ctx.now()
-        row.status, row.applied_at, row.applied_by, row.applied_version = "applied", now, actor, made.version
+        row.status, row.applied_at, row.applied_by = ProposalStatus.APPLIED, now, actor
+        row.applied_version = made.version
         session.add(Event(kind=APPLIED, actor=actor, at=now, key=f"{APPLIED}:{proposal_id}:v{made.version}",
                           data={"proposal": proposal_id, "title": proposal.title, "from": active.version,
                                 "to": made.version}))

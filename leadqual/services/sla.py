@@ -5,8 +5,8 @@ runs once: `LeadRow.sla_step` counts the steps done and is advanced with a compa
 so two workers ticking at the same moment (or a tick racing a claim) never both act. The
 queued messages also carry dedupe keys and the audit events unique keys, as a second guard.
 
-Queued rows hold `{"text": ...}` written here, never lead data; the renderer replaces the
-`{lead}` placeholder with the lead's escaped, linked name.
+Queued rows hold structured payloads (`{"sla": "remind" | "escalate" | "reassign", "step",
+"after_minutes", "group", ...}`), never text: `blocks.thread.sla_line` words them.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from leadqual.groups import Group
 from leadqual.services import outbox
 from leadqual.services.context import Context
 from leadqual.services.rotation import suggest_owner
+from leadqual.statuses import LeadStatus
 
-OPEN_UNCLAIMED = "new"
+OPEN_UNCLAIMED = LeadStatus.NEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,26 +104,20 @@ def _climb(ctx: Context, *, lead_id: int, group: Group, done: int, due: list[Due
 
 
 def _remind(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    minutes = item.step.after_minutes
-    text = f"No one has claimed this {group.label} lead after {_minutes(minutes)}. Can someone take it?"
     _queue(session, outbox.THREAD, lead, lead.channel_id, now, key=_key(lead, item, "remind"),
-           payload={"sla": "remind", "step": item.index, "after_minutes": minutes, "text": text})
+           payload=_step(item, group))
     _event(session, lead, item, now, {})
 
 
 def _escalate(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    minutes = item.step.after_minutes
     managers = ctx.managers.all()  # usergroup members too
-    # `{lead}` is filled in (escaped, linked to the card) by the renderer: no lead data in our text.
-    text = f"{{lead}}, a {group.label} lead, has been unclaimed for {_minutes(minutes)}. Can you find it an owner?"
     for manager in managers:
         _queue(session, outbox.DM, lead, manager, now, key=_key(lead, item, f"dm:{manager}"),
-               payload={"sla": "escalate", "step": item.index, "after_minutes": minutes, "text": text})
+               payload=_step(item, group))
     _event(session, lead, item, now, {"managers": managers})
 
 
 def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    minutes = item.step.after_minutes
     before = lead.suggested_owner
     # Rotation picks the next available rep other than the one who let it sit; without
     # rotation the stale suggestion is cleared so the card asks everyone.
@@ -132,11 +127,14 @@ def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, grou
     lead.version += 1  # the card shows the suggestion: it changed
     _queue(session, outbox.CARD_UPDATE, lead, lead.channel_id, now, key=key_update,
            payload={"sla": "reassign", "step": item.index, "version": lead.version})
-    who = f"<@{after}> is now suggested" if after else "The suggested owner was cleared"
     _queue(session, outbox.THREAD, lead, lead.channel_id, now, key=key_line,
-           payload={"sla": "reassign", "step": item.index, "after_minutes": minutes, "suggested_owner": after,
-                    "text": f"Unclaimed after {_minutes(minutes)}. {who}."})
+           payload={**_step(item, group), "suggested_owner": after})
     _event(session, lead, item, now, {"from": before, "to": after})
+
+
+def _step(item: DueStep, group: Group) -> dict[str, object]:
+    return {"sla": item.step.action.value, "step": item.index, "after_minutes": item.step.after_minutes,
+            "group": group.value}
 
 
 _ACTIONS = {SlaAction.REMIND: _remind, SlaAction.ESCALATE: _escalate, SlaAction.REASSIGN: _reassign}
@@ -150,7 +148,7 @@ def _key(lead: LeadRow, item: DueStep, what: str) -> str:
 def _queue(session: Session, kind: str, lead: LeadRow, channel: str | None, now: datetime, *, key: str,
            payload: dict[str, object]) -> None:
     outbox.enqueue_many(session, [{"kind": kind, "lead_id": lead.id, "channel_id": channel, "payload": payload,
-                                   "dedupe_key": key, "status": "pending", "attempts": 0,
+                                   "dedupe_key": key, "status": outbox.PENDING, "attempts": 0,
                                    "next_attempt_at": now, "created_at": now}])
 
 
@@ -158,10 +156,3 @@ def _event(session: Session, lead: LeadRow, item: DueStep, now: datetime, data: 
     session.add(Event(lead_id=lead.id, kind=f"sla_{item.step.action.value}", actor=None, at=now,
                       data={"step": item.index, "after_minutes": item.step.after_minutes, **data},
                       key=f"sla:{lead.id}:v{lead.version}:{item.index}"))
-
-
-def _minutes(minutes: int) -> str:
-    if minutes % 60 == 0 and minutes >= 60:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

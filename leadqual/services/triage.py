@@ -28,6 +28,7 @@ from leadqual.lead import Outcome
 from leadqual.readmodels import CardReason, LeadCard
 from leadqual.services import outbox
 from leadqual.services.context import Context
+from leadqual.statuses import LeadStatus
 
 TOP_REASONS = 3
 
@@ -181,7 +182,7 @@ def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None)
         previous = row.owner_id
         _close_claims(session, lead_id, now, user_id)
         row.owner_id = None
-        row.status = "new"
+        row.status = LeadStatus.NEW
         row.claimed_at = None
         row.version += 1
         _log(ctx, session, row, RELEASED, user_id, key, now, {"owner": previous})
@@ -203,7 +204,7 @@ def reassign(ctx: Context, *, lead_id: int, user_id: str, to_user: str, key: str
         _close_claims(session, lead_id, now, user_id)
         session.add(Claim(lead_id=lead_id, user_id=to_user, claimed_at=now, how="reassign"))
         row.owner_id = to_user
-        row.status = "claimed"
+        row.status = LeadStatus.CLAIMED
         row.claimed_at = now
         row.first_claimed_at = row.first_claimed_at or now
         row.version += 1
@@ -295,7 +296,7 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
         row.decided_at = None
         row.decided_by = None
         row.follow_up_on = None
-        row.status = "claimed" if row.owner_id else "new"
+        row.status = LeadStatus.CLAIMED if row.owner_id else LeadStatus.NEW
         row.version += 1
         _log(ctx, session, row, REOPENED, user_id, key, now, {"previous": previous})
         return Applied(card_for(ctx, session, row), changed=True)
@@ -333,7 +334,7 @@ def _claim(ctx: Context, session: Session, lead_id: int, user_id: str, *, key: s
     result = session.execute(
         update(LeadRow)
         .where(LeadRow.id == lead_id, LeadRow.owner_id.is_(None), LeadRow.outcome.is_(None))
-        .values(owner_id=user_id, status="claimed", claimed_at=now,
+        .values(owner_id=user_id, status=LeadStatus.CLAIMED, claimed_at=now,
                 first_claimed_at=func.coalesce(LeadRow.first_claimed_at, now),
                 first_action_at=func.coalesce(LeadRow.first_action_at, now),
                 version=LeadRow.version + 1)
@@ -384,6 +385,6 @@ def _card_channel(session: Session, row: LeadRow) -> str | None:
         return row.channel_id
     found = session.execute(select(OutboxMessage.channel_id, OutboxMessage.status)
                             .where(OutboxMessage.dedupe_key == f"card:{row.id}")).first()
-    if found is None or found.status == "dead":
+    if found is None or found.status == outbox.DEAD:
         return None
     return found.channel_id
