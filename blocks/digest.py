@@ -162,7 +162,7 @@ def _proposal_blocks(digest: Digest) -> list[Block]:
             "for any: a change needs enough decided leads on both sides and a clear effect.")))]
     head = (f"*Proposed rule changes* · learned from {digest.evidence_leads} decided leads of the "
             f"{mrkdwn(digest.trailing.period.label)}; applying one makes ruleset "
-            f"v{digest.ruleset.version + 1}, and rollback is one click.")
+            f"v{digest.ruleset.next_version}, and rollback is one click.")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(head)))]
     for change in digest.proposals[:MAX_PROPOSALS]:
         blocks += _proposal(change)

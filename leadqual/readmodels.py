@@ -144,6 +144,12 @@ class RulesetChange:
     created_by: str | None
     proposal_id: str | None        # the proposal that made it, if any
     proposal_title: str | None
+    latest_version: int | None = None  # the highest version stored (above `version` after a rollback)
+
+    @property
+    def next_version(self) -> int:
+        """The number applying a proposal gives the new version: one past the highest, not past the active."""
+        return max(self.latest_version or 0, self.version) + 1
 
     @property
     def from_proposal(self) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from blocks.digest import digest_blocks
 from leadqual.db.models import Event, LeadRow, ProposalRow, RulesetVersion
 from leadqual.errors import (
     NothingToRollBack,
@@ -18,9 +21,11 @@ from leadqual.errors import (
     RulesetChanged,
 )
 from leadqual.groups import Group
-from leadqual.proposals import ProposalKind
+from leadqual.proposals import Proposal, ProposalKind
+from leadqual.readmodels import ProposedChange
 from leadqual.services import proposals
 from leadqual.services.context import Context
+from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
 from tests.feedback_helpers import store_proposal
 
@@ -197,3 +202,16 @@ def test_two_different_proposals_applied_at_once_get_consecutive_versions(ctx: C
     assert sorted(made) == [(1, 2), (2, 3)]
     spec = ctx.active_ruleset().spec
     assert (spec.rule("bom-review").points, spec.rule("rfq").points) == (60, 50)  # type: ignore[union-attr]
+
+
+def test_after_a_rollback_the_digest_names_the_version_applying_will_really_make(ctx: Context) -> None:
+    pid = store_proposal(ctx)
+    proposals.apply_proposal(ctx, pid, actor=MANAGER)
+    proposals.rollback(ctx, actor=MANAGER, expected=2)
+    ruleset = build_digest(ctx, persist=False).ruleset
+    assert (ruleset.version, ruleset.next_version) == (1, 3)
+    digest = dataclasses.replace(build_digest(ctx, persist=False), proposals=[ProposedChange(
+        Proposal.from_json(proposal_row(ctx, pid).data["proposal"]), None)])
+    head = json.dumps([b.to_dict() for b in digest_blocks(digest)])
+    assert "applying one makes ruleset v3," in head
+    assert proposals.apply_proposal(ctx, pid, actor=MANAGER) == (1, 3)

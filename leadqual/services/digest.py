@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -137,6 +137,7 @@ def _active_change(session: Session) -> RulesetChange:
         version=row.version, name=row.name, parent_version=row.parent_version, origin=row.origin,
         created_at=row.created_at, created_by=row.created_by, proposal_id=made_by.id if made_by else None,
         proposal_title=(made_by.data.get("proposal") or {}).get("title") if made_by else None,
+        latest_version=session.scalar(select(func.max(RulesetVersion.version))),
     )
 
 
