@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.format import minutes, pct, rate, text_table
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -118,11 +119,8 @@ def _group_table(digest: Digest) -> str:
         w, t = week.group(group), trailing.group(group)
         rows.append((group.label, str(w.received), pct(w.acceptance), _rate_of(w), _rate_of(t),
                      minutes(w.claim_median_minutes)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
-             for row in rows]
-    return "*By group* (qualified = qualified ÷ decided; nurture and needs info stay open)\n```" + \
-        "\n".join(lines) + "```"
+    return ("*By group* (qualified = qualified ÷ decided; nurture and needs info stay open)\n```"
+            + text_table(rows, right=range(1, len(rows[0]))) + "```")
 
 
 def _misses(week: Figures, trailing: Figures) -> str:
@@ -232,26 +230,5 @@ def rolled_back_text(*, old: int, new: int) -> str:
 
 # --- small formatting ---------------------------------------------------------------------------
 
-def pct(share: float | None) -> str:
-    """A share as a whole percentage; '-' when there is nothing to divide."""
-    return "-" if share is None else f"{100 * share:.0f}%"
-
-
-def rate(won: int, decided: int) -> str:
-    """Qualified ÷ decided as a whole percentage; '-' when nothing was decided."""
-    return f"{100 * won / decided:.0f}%" if decided else "-"
-
-
 def _rate_of(g: GroupFigures) -> str:
     return f"{rate(g.qualified, g.decided)} ({g.decided})" if g.decided else "-"
-
-
-def minutes(value: float | None) -> str:
-    """A duration in minutes, as minutes, hours or days, whichever reads best."""
-    if value is None:
-        return "-"
-    if value < 90:
-        return f"{value:.0f} min"
-    if value < 48 * 60:
-        return f"{value / 60:.1f} h"
-    return f"{value / 1440:.1f} d"

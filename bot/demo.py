@@ -27,7 +27,7 @@ from typing import Any
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks
-from bot.commands.digest import render_text
+from blocks.terminal import blocks_text, digest_report
 from bot.slack.messages import render_outbox
 from leadqual import calendar
 from leadqual.bootstrap import bootstrap
@@ -130,7 +130,7 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
     result.digest = digest
     result.files += _write_digest(folder, digest)
     echo(f"\n4. the weekly digest for {week} (files: {folder / f'digest-{week}.*'}):\n")
-    echo(render_text(digest))
+    echo(digest_report(digest))
 
     if digest.proposals:
         top = digest.proposals[0]
@@ -276,36 +276,13 @@ class _Outbox:
         return [*written, text, log]
 
 
-def blocks_text(blocks: list[dict[str, Any]]) -> str:
-    """A readable rendering of Block Kit for a terminal: headers, sections, fields, context, buttons."""
-    lines: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            lines.append(f"== {block['text']['text']} ==")
-        elif kind == "section":
-            if block.get("text"):
-                lines.append(block["text"]["text"])
-            lines += [f["text"] for f in block.get("fields", [])]
-            if block.get("accessory", {}).get("type") == "button":
-                lines.append(f"[{block['accessory']['text']['text']}]")
-        elif kind == "context":
-            lines.append("  ".join(e.get("text", "") for e in block.get("elements", [])))
-        elif kind == "actions":
-            lines.append("  ".join(f"[{e['text']['text']}]" for e in block.get("elements", [])
-                                   if e.get("type") == "button"))
-        elif kind == "divider":
-            lines.append("-" * 40)
-    return "\n".join(lines)
-
-
 def _write_digest(folder: Path, digest: Digest) -> list[Path]:
     stem = folder / f"digest-{digest.iso_week}"
     files = {
         stem.with_suffix(".json"): json.dumps(digest.as_json(), indent=2, ensure_ascii=False),
         folder / f"digest-{digest.iso_week}-blocks.json": json.dumps(
             [b.to_dict() for b in digest_blocks(digest)], indent=2, ensure_ascii=False),
-        stem.with_suffix(".txt"): render_text(digest),
+        stem.with_suffix(".txt"): digest_report(digest),
     }
     for path, text in files.items():
         path.write_text(text)

@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from blocks.terminal import text_table
+from bot.commands.arguments import existing_file
 from bot.progress import Progress
 from leadqual.bootstrap import bootstrap, load_app_config, load_rules
 from leadqual.errors import ImportFailed, InvalidLead
@@ -19,7 +21,6 @@ from leadqual.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.cli import existing_file
 
     imp = sub.add_parser("import", help="import leads from JSON Lines or CSV (all or nothing)")
     imp.add_argument("file", type=existing_file)
@@ -77,15 +78,7 @@ def score_file(args: argparse.Namespace, settings: Settings) -> int:
         rows.append((lead.display_name[:28], str(s.fit), str(s.intent),
                      s.group.label + (" (urgent)" if s.urgent else ""), why))
     print(f"ruleset {spec.name} v{spec.version} from {path}")
-    print(_table(("lead", "fit", "intent", "group", "why"), rows))
+    print(text_table([("lead", "fit", "intent", "group", "why"), *rows], ruled=True, free_last=True))
     counts = Counter(r[3].removesuffix(" (urgent)") for r in rows)
     print("\n" + "  ".join(f"{g.label}: {counts[g.label]}" for g in Group))
     return 0
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    widths[-1] = len(header[-1])  # the last column runs free
-    line = lambda cells: "  ".join(c.ljust(w) if i < len(cells) - 1 else c  # noqa: E731
-                                   for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
