@@ -86,9 +86,9 @@ class DemoResult:
 
 def demo_settings(folder: Path) -> Settings:
     """Settings for the demo's own database; the packaged config and rules, whatever the environment says."""
-    values = {"DATABASE_URL": f"sqlite:///{folder / 'leadbot.db'}", "LEADBOT_CHANNEL": CHANNEL,
-              "LEADBOT_MANAGERS": MANAGER, "LEADBOT_CONFIG": None, "LEADBOT_RULES": None}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    values: dict[str, Any] = {"DATABASE_URL": f"sqlite:///{folder / 'leadbot.db'}", "LEADBOT_CHANNEL": CHANNEL,
+                              "LEADBOT_MANAGERS": MANAGER, "LEADBOT_CONFIG": None, "LEADBOT_RULES": None}
+    return Settings(_env_file=None, **values)
 
 
 def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
@@ -96,8 +96,8 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
     """Run the whole demo into `folder` (its database is made fresh) and return what it did."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
-    for old in ("leadbot.db", "leadbot.db-wal", "leadbot.db-shm"):
-        (folder / old).unlink(missing_ok=True)
+    for stale in ("leadbot.db", "leadbot.db-wal", "leadbot.db-shm"):
+        (folder / stale).unlink(missing_ok=True)
     shutil.rmtree(folder / "slack", ignore_errors=True)
     result = DemoResult(folder=folder)
     clock = DemoClock(WEEK_START)

@@ -80,7 +80,7 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
         try:
             leads = validate_leads(records)
         except InvalidLead as exc:
-            detail = [{"loc": ["body", *([e["index"]] if isinstance(data, list) else []), *e["loc"]],
+            detail = [{"loc": ["body", *([e["index"]] if isinstance(data, list) else []), *_path(e["loc"])],
                        "msg": e["msg"], "type": e["type"]} for e in exc.errors]
             return JSONResponse(status_code=422, content={"error": "invalid_lead", "detail": detail})
         results = await run_in_threadpool(ingest, ctx, leads)
@@ -145,3 +145,8 @@ def _database_answers(ctx: Context) -> bool:
         return True
     except Exception:  # any failure to reach the database is "not healthy"
         return False
+
+
+def _path(loc: object) -> list[object]:
+    """A pydantic error location (a tuple of keys and indexes) as a list."""
+    return list(loc) if isinstance(loc, list | tuple) else [loc]

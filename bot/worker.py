@@ -45,6 +45,7 @@ from leadqual.services import delivery, outbox
 from leadqual.services.context import Context
 from leadqual.services.delivery import Lease
 from leadqual.services.sla import sla_tick
+from leadqual.statuses import OutboxKind
 
 log = logging.getLogger("leadbot.worker")
 
@@ -286,7 +287,7 @@ class Worker:
             wait = not_before - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            response = getattr(self.client, METHODS[lease.kind])(**kwargs)
+            response = getattr(self.client, METHODS[OutboxKind(lease.kind)])(**kwargs)
         except SlackApiError as exc:
             return self._failed(lease, exc, started)
         except NETWORK_ERRORS as exc:
