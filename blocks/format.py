@@ -10,9 +10,9 @@ def pct(share: float | None) -> str:
     return "-" if share is None else f"{100 * share:.0f}%"
 
 
-def rate(won: int, decided: int) -> str:
+def rate(qualified: int, decided: int) -> str:
     """Qualified ÷ decided as a whole percentage; '-' when nothing was decided."""
-    return f"{100 * won / decided:.0f}%" if decided else "-"
+    return f"{100 * qualified / decided:.0f}%" if decided else "-"
 
 
 def minutes(value: float | None) -> str:

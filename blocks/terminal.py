@@ -92,8 +92,8 @@ def _proposals(d: Digest) -> list[str]:
     return lines
 
 
-def _rate_n(won: int, decided: int) -> str:
-    return f"{rate(won, decided)} of {decided}" if decided else "-"
+def _rate_n(qualified: int, decided: int) -> str:
+    return f"{rate(qualified, decided)} of {decided}" if decided else "-"
 
 
 def blocks_text(blocks: list[dict[str, Any]]) -> str:

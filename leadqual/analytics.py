@@ -11,7 +11,7 @@ Two cohorts, as a weekly review reads them:
 - leads *decided* in the period: qualification rate, disqualification reasons, false
   positives and negatives, quality by source and offer, and the evidence for proposals.
 
-Qualified counts as won and Not qualified as lost; Nurture and Needs info stay open. A
+Only Qualified and Not qualified are closed outcomes; Nurture and Needs info stay open. A
 reopened lead counts its final decision only (`LeadRow.outcome` holds it).
 """
 
@@ -30,7 +30,7 @@ from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Evidence, ScoreCell, Tally
 
-WON, LOST = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
+QUALIFIED, NOT_QUALIFIED = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
 TOP_SLICES = 8  # sources and offers shown, by volume
 
 
@@ -44,8 +44,8 @@ def _decided_in(period: Period) -> ColumnElement[bool]:
     return and_(LeadRow.decided_at >= period.start, LeadRow.decided_at < period.end, LeadRow.outcome.is_not(None))
 
 
-def _won_or_lost() -> ColumnElement[bool]:
-    return LeadRow.outcome.in_((WON, LOST))
+def _qualified_or_not() -> ColumnElement[bool]:
+    return LeadRow.outcome.in_((QUALIFIED, NOT_QUALIFIED))
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -84,7 +84,7 @@ def figures(session: Session, period: Period) -> Figures:
             sums[k] += n
         if decisions:
             outcomes[(group, outcome)] = outcomes.get((group, outcome), 0) + decisions
-            if outcome == LOST:
+            if outcome == NOT_QUALIFIED:
                 codes = reasons.setdefault(Group(group), {})
                 codes[reason or "unspecified"] = codes.get(reason or "unspecified", 0) + decisions
     claim_times = _claim_percentiles(session, period, session.get_bind().dialect.name)
@@ -94,8 +94,10 @@ def figures(session: Session, period: Period) -> Figures:
         median, p90 = claim_times.get(g.value, (None, None))
         groups.append(GroupFigures(
             group=g, received=received_n, live=live, claimed=claimed,
-            qualified=outcomes.get((g.value, WON), 0), not_qualified=outcomes.get((g.value, LOST), 0),
-            open_decisions=sum(n for (grp, o), n in outcomes.items() if grp == g.value and o not in (WON, LOST)),
+            qualified=outcomes.get((g.value, QUALIFIED), 0),
+            not_qualified=outcomes.get((g.value, NOT_QUALIFIED), 0),
+            open_decisions=sum(n for (grp, o), n in outcomes.items()
+                               if grp == g.value and o not in (QUALIFIED, NOT_QUALIFIED)),
             claim_median_minutes=median, claim_p90_minutes=p90,
         ))
     overall_median, overall_p90 = claim_times.get(None, (None, None))
@@ -150,8 +152,8 @@ def _slices(rows: Any, column: int) -> list[SliceFigures]:
         name = row[column] or "(none)"
         sums = found.setdefault(name, [0, 0, 0])
         sums[0] += row[5]
-        if row[3] in (WON, LOST):
-            sums[1 if row[3] == WON else 2] += row[10]
+        if row[3] in (QUALIFIED, NOT_QUALIFIED):
+            sums[1 if row[3] == QUALIFIED else 2] += row[10]
     slices = [SliceFigures(name, *sums) for name, sums in found.items()]
     slices.sort(key=lambda s: (-(s.received + s.qualified + s.not_qualified), s.name))
     return slices[:TOP_SLICES]
@@ -182,7 +184,7 @@ def evidence(session: Session, period: Period) -> Evidence:
     must-have passed), one over the unnested `hits`.
     """
     dialect = session.get_bind().dialect.name
-    window = and_(_decided_in(period), _won_or_lost())
+    window = and_(_decided_in(period), _qualified_or_not())
     passes = _passes_must_haves(dialect)
     cell_counts: dict[tuple[str, int, int], list[int]] = {}
     segment_counts: dict[str | None, list[int]] = {}
@@ -191,26 +193,26 @@ def evidence(session: Session, period: Period) -> Evidence:
         .where(window)
         .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, LeadRow.outcome)
     ):
-        side = 0 if outcome == WON else 1
+        side = 0 if outcome == QUALIFIED else 1
         cell_counts.setdefault((group, fit, intent), [0, 0])[side] += n
         if uncapped:
             segment_counts.setdefault(segment, [0, 0])[side] += n
-    cells = [ScoreCell(Group(g), fit, intent, Tally(won, lost))
-             for (g, fit, intent), (won, lost) in cell_counts.items()]
+    cells = [ScoreCell(Group(g), fit, intent, Tally(qualified, not_qualified))
+             for (g, fit, intent), (qualified, not_qualified) in cell_counts.items()]
     hits, rule, is_rule = _fired_rules(dialect)
     rules = _tallies(session.execute(
         select(rule, LeadRow.outcome, func.count()).select_from(LeadRow).join(hits, literal(True))
         .where(window, passes, is_rule).group_by(rule, LeadRow.outcome)
     ))
     return Evidence(overall=sum((c.tally for c in cells), Tally()), rules=rules,
-                    segments={k: Tally(w, lost) for k, (w, lost) in segment_counts.items()}, cells=cells)
+                    segments={k: Tally(q, nq) for k, (q, nq) in segment_counts.items()}, cells=cells)
 
 
 def _tallies(rows: Any) -> dict[Any, Tally]:
     counts: dict[Any, list[int]] = {}
     for key, outcome, n in rows:
-        counts.setdefault(key, [0, 0])[0 if outcome == WON else 1] += n
-    return {k: Tally(w, lost) for k, (w, lost) in counts.items()}
+        counts.setdefault(key, [0, 0])[0 if outcome == QUALIFIED else 1] += n
+    return {k: Tally(q, nq) for k, (q, nq) in counts.items()}
 
 
 def decided_page(session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
@@ -221,10 +223,10 @@ def decided_page(session: Session, period: Period, *, before: tuple[datetime, in
     read a window page by page without holding a transaction open in between.
     """
     query = (select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
-             .where(_decided_in(period), _won_or_lost())
+             .where(_decided_in(period), _qualified_or_not())
              .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
              .limit(size))
     if before is not None:
         query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
-    return [(payload, outcome == WON, decided_at, lead_id)
+    return [(payload, outcome == QUALIFIED, decided_at, lead_id)
             for payload, outcome, decided_at, lead_id in session.execute(query)]

@@ -1,14 +1,15 @@
 """Rule proposals from decided leads: raise, lower or retire a rule's points, move a group threshold.
 
-Pure functions over counts (no database). Qualified counts as won and Not qualified as
-lost; open outcomes (Nurture, Needs info) are not counted.
+Pure functions over counts (no database). Only the closed outcomes count: Qualified and Not
+qualified; open outcomes (Nurture, Needs info) are not counted. ("Won" is kept for a closed
+deal, once pipeline outcomes arrive.)
 
 How a rule is judged
 --------------------
-- Rates are smoothed with a Beta prior centred on the overall win rate and worth
+- Rates are smoothed with a Beta prior centred on the overall qualification rate and worth
   `prior_strength` leads (Odoo's lead scoring adds a flat pseudo-count instead; centring the
   prior on the overall rate pulls small samples towards what is typical, not towards 50%).
-- A rule's effect is the log odds ratio of winning where it fired vs where it did not (within
+- A rule's effect is the log odds ratio of qualifying where it fired vs where it did not (within
   its segments, for segment rules), on the smoothed counts, with Woolf's 95% interval
   (standard error sqrt(1/a + 1/b + 1/c + 1/d)); the digest also shows Newcombe's interval
   for the plain difference of the two rates, which is how people read it.
@@ -65,24 +66,24 @@ class ProposalKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """Decided leads: won (qualified) and lost (not qualified)."""
+    """Decided leads: how many were qualified and how many not qualified."""
 
-    won: int = 0
-    lost: int = 0
+    qualified: int = 0
+    not_qualified: int = 0
 
     @property
     def decided(self) -> int:
-        return self.won + self.lost
+        return self.qualified + self.not_qualified
 
     @property
     def rate(self) -> float:
-        return self.won / self.decided if self.decided else 0.0
+        return self.qualified / self.decided if self.decided else 0.0
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.won + other.won, self.lost + other.lost)
+        return Tally(self.qualified + other.qualified, self.not_qualified + other.not_qualified)
 
     def __sub__(self, other: Tally) -> Tally:
-        return Tally(max(0, self.won - other.won), max(0, self.lost - other.lost))
+        return Tally(max(0, self.qualified - other.qualified), max(0, self.not_qualified - other.not_qualified))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,7 @@ def proposal_id(version: int, kind: ProposalKind, target: str, setting: str, pro
 
 def smoothed_rate(t: Tally, *, prior: float, strength: float) -> float:
     """Posterior mean under a Beta prior centred on `prior` and worth `strength` leads."""
-    return (t.won + strength * prior) / (t.decided + strength)
+    return (t.qualified + strength * prior) / (t.decided + strength)
 
 
 def wilson(p: float, n: float, *, z: float = Z95) -> tuple[float, float]:
@@ -214,12 +215,12 @@ def family_z(checks: int, *, level: float = 0.95) -> float:
 
 def contrast(a: Tally, b: Tally, *, prior: float, strength: float, z: float = Z95) -> Contrast:
     """Compare `a` with `b`: smoothed rates, Newcombe difference interval, Woolf log odds ratio."""
-    won_a, lost_a = a.won + strength * prior, a.lost + strength * (1 - prior)
-    won_b, lost_b = b.won + strength * prior, b.lost + strength * (1 - prior)
-    rate_a, rate_b = won_a / (won_a + lost_a), won_b / (won_b + lost_b)
-    low, high = newcombe(rate_a, won_a + lost_a, rate_b, won_b + lost_b, z=z)
-    log_odds = math.log(won_a * lost_b / (lost_a * won_b))
-    se = math.sqrt(1 / won_a + 1 / lost_a + 1 / won_b + 1 / lost_b)
+    qualified_a, not_qualified_a = a.qualified + strength * prior, a.not_qualified + strength * (1 - prior)
+    qualified_b, not_qualified_b = b.qualified + strength * prior, b.not_qualified + strength * (1 - prior)
+    rate_a, rate_b = qualified_a / (qualified_a + not_qualified_a), qualified_b / (qualified_b + not_qualified_b)
+    low, high = newcombe(rate_a, qualified_a + not_qualified_a, rate_b, qualified_b + not_qualified_b, z=z)
+    log_odds = math.log(qualified_a * not_qualified_b / (not_qualified_a * qualified_b))
+    se = math.sqrt(1 / qualified_a + 1 / not_qualified_a + 1 / qualified_b + 1 / not_qualified_b)
     return Contrast(a, b, rate_a, rate_b, low, high, log_odds, log_odds - z * se, log_odds + z * se)
 
 
@@ -317,7 +318,8 @@ def _rule_words(e: _RuleEvidence, bar: _Bar) -> str:
 
 def _rule_figures(e: _RuleEvidence, scale: float | None) -> dict[str, float]:
     c = e.c
-    figures = {"fired_won": c.a.won, "fired_lost": c.a.lost, "other_won": c.b.won, "other_lost": c.b.lost,
+    figures = {"fired_qualified": c.a.qualified, "fired_not_qualified": c.a.not_qualified,
+               "other_qualified": c.b.qualified, "other_not_qualified": c.b.not_qualified,
                "fired_rate": round(c.rate_a, 4), "other_rate": round(c.rate_b, 4),
                "diff_low": round(c.diff_low, 4), "diff_high": round(c.diff_high, 4),
                "odds_ratio": round(math.exp(c.log_odds), 3), "odds_ratio_low": round(math.exp(c.log_odds_low), 3),
@@ -400,10 +402,12 @@ def _judge_threshold(spec: RulesetSpec, pair: tuple[Group, Group, Tally, Tally],
         id=proposal_id(version, kind, upper.value, setting, proposed), kind=kind, target=upper.value,
         label=upper.label, setting=setting, current=current, proposed=proposed, ruleset_version=version,
         evidence=words,
-        figures={"group_won": up.won, "group_lost": up.lost, "below_won": down.won, "below_lost": down.lost,
+        figures={"group_qualified": up.qualified, "group_not_qualified": up.not_qualified,
+                 "below_qualified": down.qualified, "below_not_qualified": down.not_qualified,
                  "group_rate": round(c.rate_a, 4), "below_rate": round(c.rate_b, 4),
                  "diff_low": round(c.diff_low, 4), "diff_high": round(c.diff_high, 4),
-                 "kept_won": kept.won, "kept_lost": kept.lost, "moved_won": moved.won, "moved_lost": moved.lost,
+                 "kept_qualified": kept.qualified, "kept_not_qualified": kept.not_qualified,
+                 "moved_qualified": moved.qualified, "moved_not_qualified": moved.not_qualified,
                  "kept_rate": round(kc.rate_a, 4)},
         strength=round(_clearance(kc.diff_low, kc.diff_low, kc.diff_high), 4),
     )
@@ -441,8 +445,8 @@ def _best_move(threshold: GroupThreshold, group: Group, below: Tally, cells: Seq
 
 
 def _log_likelihood(t: Tally) -> float:
-    p = (t.won + 0.5) / (t.decided + 1)
-    return t.won * math.log(p) + t.lost * math.log(1 - p)
+    p = (t.qualified + 0.5) / (t.decided + 1)
+    return t.qualified * math.log(p) + t.not_qualified * math.log(1 - p)
 
 
 # --- entry points ------------------------------------------------------------------------------
@@ -454,8 +458,9 @@ def propose(spec: RulesetSpec, *, version: int, evidence: Evidence, settings: Pr
     thirty rules does not turn chance into a proposal.
     """
     n = settings.min_decided
-    rules = _testable_rules(spec, evidence, n) if evidence.uncapped.won and evidence.uncapped.lost else []
-    pairs = _group_pairs(spec, evidence, n) if evidence.overall.won and evidence.overall.lost else []
+    uncapped, overall = evidence.uncapped, evidence.overall
+    rules = _testable_rules(spec, evidence, n) if uncapped.qualified and uncapped.not_qualified else []
+    pairs = _group_pairs(spec, evidence, n) if overall.qualified and overall.not_qualified else []
     checks = len(rules) + len(pairs)
     if not checks:
         return []

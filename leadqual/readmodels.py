@@ -172,7 +172,7 @@ class Digest:
     trailing: Figures
     ruleset: RulesetChange
     proposals: list[ProposedChange]
-    evidence_leads: int            # decided leads (won or lost) the proposals learned from
+    evidence_leads: int            # decided leads (qualified or not) the proposals learned from
 
     @property
     def ruleset_version(self) -> int:

@@ -19,15 +19,15 @@ from leadqual.simulate import PLANTED, World, simulate_leads
 
 def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> Evidence:
     """What analytics.evidence should count, computed lead by lead in Python (decided leads only)."""
-    won = {Outcome.QUALIFIED.value: True, Outcome.NOT_QUALIFIED.value: False}
+    qualified = {Outcome.QUALIFIED.value: True, Outcome.NOT_QUALIFIED.value: False}
     rules: dict[str, Tally] = {}
     segments: dict[str | None, Tally] = {}
     cells: dict[tuple[Group, int, int], Tally] = {}
     for record in records:
         status = record.get("outcome", {}).get("status")
-        if status not in won:
+        if status not in qualified:
             continue
-        one = Tally(1, 0) if won[status] else Tally(0, 1)
+        one = Tally(1, 0) if qualified[status] else Tally(0, 1)
         s = score(Lead.model_validate(record), ruleset)
         key = (s.group, s.fit, s.intent)
         cells[key] = cells.get(key, Tally()) + one

@@ -65,9 +65,9 @@ def test_raising_a_rule_moves_its_leads_up_and_counts_every_transition() -> None
 def test_priority_precision_and_recall_before_and_after_are_counted_by_hand() -> None:
     result = backtest(DECIDED, current=CURRENT, proposed={"p": raise_bom(50)})["p"]
     # Qualified: RFQ_SOON, BOM, NOTHING. Before, Priority = {RFQ_SOON}; after, + BOM and BOM_WEBINAR.
-    assert (result.before.priority, result.before.priority_won, result.before.won) == (1, 1, 3)
+    assert (result.before.priority, result.before.priority_qualified, result.before.qualified) == (1, 1, 3)
     assert result.before.precision == 1.0 and result.before.recall == pytest.approx(1 / 3)
-    assert (result.after.priority, result.after.priority_won) == (3, 2)
+    assert (result.after.priority, result.after.priority_qualified) == (3, 2)
     assert result.after.precision == pytest.approx(2 / 3) and result.after.recall == pytest.approx(2 / 3)
 
 

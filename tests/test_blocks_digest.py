@@ -38,7 +38,7 @@ def proposal(i: int, *, label: str = "BOM review requested") -> ProposedChange:
     p = Proposal(id=f"p-{i:06x}", kind=ProposalKind.RAISE_POINTS, target=f"rule-{i}", label=label, setting="points",
                  current=30, proposed=60, ruleset_version=3,
                  evidence="Fired on 84 decided leads: 61% qualified vs 22% of 900 where it did not fire (smoothed).",
-                 figures={"fired_won": 51, "fired_lost": 33})
+                 figures={"fired_qualified": 51, "fired_not_qualified": 33})
     bt = Backtest(leads=2000, transitions={(Group.QUALIFIED_REVIEW, Group.PRIORITY): 30,
                                            (Group.PRIORITY, Group.PRIORITY): 200},
                   before=PriorityQuality(200, 150, 600), after=PriorityQuality(230, 170, 600))

@@ -96,7 +96,7 @@ def test_a_review_group_converting_no_better_than_nurture_gets_its_intent_minimu
 def test_the_evidence_is_in_plain_words_with_counts_rates_and_interval() -> None:
     _, found = proposals_in(RULES_OFF)
     bom = found["bom-review"]
-    fired = int(bom.figures["fired_won"] + bom.figures["fired_lost"])
+    fired = int(bom.figures["fired_qualified"] + bom.figures["fired_not_qualified"])
     assert bom.evidence.startswith(f"Fired on {fired} decided leads: ")
     assert "qualified vs" in bom.evidence and "(smoothed)" in bom.evidence
     assert "95% interval allowing for the" in bom.evidence and "not 30." in bom.evidence
@@ -120,7 +120,7 @@ def test_nothing_is_proposed_below_the_minimum_of_decided_leads_where_the_rule_f
 
 
 def test_nothing_is_proposed_below_the_minimum_where_the_rule_did_not_fire() -> None:
-    # It fired on all but 29 leads, and those 29 all won: too few on the other side to say anything.
+    # It fired on all but 29 leads, and those 29 all qualified: too few on the other side to say anything.
     assert propose(RULESET.spec, version=1, evidence=_one_rule(Tally(0, 1000), Tally(29, 1000)),
                    settings=SETTINGS) == []
     assert propose(RULESET.spec, version=1, evidence=_one_rule(Tally(0, 1000), Tally(30, 1000)),

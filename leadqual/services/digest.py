@@ -118,7 +118,7 @@ def stream_decided(ctx: Context, period: Period, *, limit: int, page: int = BACK
     while left > 0:
         with ctx.reading() as session:
             rows = analytics.decided_page(session, period, before=after, size=min(page, left))
-        yield from ((payload, won) for payload, won, _, _ in rows)
+        yield from ((payload, qualified) for payload, qualified, _, _ in rows)
         if len(rows) < min(page, left):
             return
         left -= len(rows)
