@@ -1,230 +1,26 @@
-"""Rule proposals from decided leads: raise, lower or retire a rule's points, move a group threshold.
+"""Judging the evidence: which rules' points and which group thresholds the decided leads say to change.
 
-Pure functions over counts (no database). Only the closed outcomes count: Qualified and Not
-qualified; open outcomes (Nurture, Needs info) are not counted. ("Won" is kept for a closed
-deal, once pipeline outcomes arrive.)
-
-How a rule is judged
---------------------
-- Rates are smoothed with a Beta prior centred on the overall qualification rate and worth
-  `prior_strength` leads (Odoo's lead scoring adds a flat pseudo-count instead; centring the
-  prior on the overall rate pulls small samples towards what is typical, not towards 50%).
-- A rule's effect is the log odds ratio of qualifying where it fired vs where it did not (within
-  its segments, for segment rules), on the smoothed counts, with Woolf's 95% interval
-  (standard error sqrt(1/a + 1/b + 1/c + 1/d)); the digest also shows Newcombe's interval
-  for the plain difference of the two rates, which is how people read it.
-- Points are read as weight of evidence, as in a credit scorecard: a rule's points should be
-  proportional to its log odds ratio. The scale (points per unit of log odds) is the median
-  over the rules with clear evidence, so a proposal says which rules are out of line with
-  the others, never what the whole ruleset "should" score.
-- Leads that fail a must-have are left out of a rule's counts: the must-have caps their group
-  whatever their points, and counting them would credit the rules that correlate with the
-  must-have (a supported-country bonus) with the must-have's effect.
-- A change is proposed only when both sides have `min_decided` decided leads, the whole 95%
-  interval lies beyond a 25% tolerance around the current points, and the change is at
-  least 5 points. A rule whose leads convert the wrong way (a bonus rule whose leads
-  qualify less often, with the whole interval below zero) is proposed for retirement.
-- Counts are marginal: a rule that usually fires together with a stronger one borrows some
-  of its credit. The backtest shows what a change would really do before anyone applies it.
-
-How a group threshold is judged
--------------------------------
-When a group converts no better than the group below it (smoothed rates), the loop splits
-the group where its own leads separate best (a raise of its fit or intent minimum, in steps
-of 5, as a decision tree would pick it). The raise is proposed when the leads it would move
-convert no better than the group below and the leads it keeps convert better than the group
-below with the whole interval above zero, each side with `min_decided` decided leads.
+See the package docstring (leadqual.proposals) for how a rule and a threshold are judged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
-from statistics import NormalDist, median
-from typing import Any
+from statistics import median
 
 from leadqual.config import ProposalSettings
 from leadqual.groups import Group
+from leadqual.proposals.model import Evidence, Proposal, ProposalKind, ScoreCell, Tally, proposal_id
+from leadqual.proposals.statistics import Contrast, contrast, family_z
 from leadqual.rules import GroupThreshold, RuleKind, RulesetSpec, RuleSpec
 
-Z95 = 1.959964
 TOLERANCE = 1.25     # the interval must clear the current points by this factor
 MIN_STEP = 5         # proposed points and thresholds move in steps of 5
 MIN_CALIBRATION_RULES = 3
 
-
-class ProposalKind(StrEnum):
-    RAISE_POINTS = "raise_points"
-    LOWER_POINTS = "lower_points"
-    RETIRE_RULE = "retire_rule"
-    MOVE_THRESHOLD = "move_threshold"
-
-
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """Decided leads: how many were qualified and how many not qualified."""
-
-    qualified: int = 0
-    not_qualified: int = 0
-
-    @property
-    def decided(self) -> int:
-        return self.qualified + self.not_qualified
-
-    @property
-    def rate(self) -> float:
-        return self.qualified / self.decided if self.decided else 0.0
-
-    def __add__(self, other: Tally) -> Tally:
-        return Tally(self.qualified + other.qualified, self.not_qualified + other.not_qualified)
-
-    def __sub__(self, other: Tally) -> Tally:
-        return Tally(max(0, self.qualified - other.qualified), max(0, self.not_qualified - other.not_qualified))
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreCell:
-    """Decided leads that landed in one group with one fit and intent score."""
-
-    group: Group
-    fit: int
-    intent: int
-    tally: Tally
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the proposals learn from: decided leads of one window, counted by the database."""
-
-    overall: Tally                             # every decided lead of the window
-    rules: Mapping[str, Tally]                 # decided leads passing every must-have, where each rule fired
-    segments: Mapping[str | None, Tally]       # decided leads passing every must-have, by segment
-    cells: Sequence[ScoreCell] = ()            # every decided lead, by group, fit and intent
-
-    @property
-    def uncapped(self) -> Tally:
-        """Decided leads that pass every must-have: the ones whose group their points decide."""
-        return sum(self.segments.values(), Tally())
-
-    def groups(self) -> dict[Group, Tally]:
-        out: dict[Group, Tally] = {}
-        for cell in self.cells:
-            out[cell.group] = out.get(cell.group, Tally()) + cell.tally
-        return out
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """One proposed change, with the figures behind it in plain words."""
-
-    id: str
-    kind: ProposalKind
-    target: str                 # rule id, or group value for thresholds
-    label: str
-    setting: str                # "points", or "fit" / "intent" for thresholds
-    current: int
-    proposed: int | None        # None when retiring a rule
-    ruleset_version: int
-    evidence: str
-    figures: dict[str, float] = field(default_factory=dict)
-    strength: float = 0.0       # how far the interval clears the bar, in half-widths; orders the digest
-
-    @property
-    def title(self) -> str:
-        """A one-line summary, such as `Raise "BOM review requested" from 30 to 65 points`."""
-        if self.kind is ProposalKind.RETIRE_RULE:
-            return f'Retire "{self.label}" ({self.current} points)'
-        if self.kind is ProposalKind.MOVE_THRESHOLD:
-            return f"Raise the {self.label} {self.setting} minimum from {self.current} to {self.proposed}"
-        verb = "Raise" if self.kind is ProposalKind.RAISE_POINTS else "Lower"
-        return f'{verb} "{self.label}" from {self.current} to {self.proposed} points'
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind.value, "target": self.target, "label": self.label,
-                "setting": self.setting, "current": self.current, "proposed": self.proposed,
-                "ruleset_version": self.ruleset_version, "title": self.title, "evidence": self.evidence,
-                "figures": dict(self.figures), "strength": self.strength}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Proposal:
-        return cls(id=data["id"], kind=ProposalKind(data["kind"]), target=data["target"], label=data["label"],
-                   setting=data["setting"], current=int(data["current"]),
-                   proposed=None if data.get("proposed") is None else int(data["proposed"]),
-                   ruleset_version=int(data["ruleset_version"]), evidence=data["evidence"],
-                   figures=dict(data.get("figures", {})), strength=float(data.get("strength", 0.0)))
-
-
-def proposal_id(version: int, kind: ProposalKind, target: str, setting: str, proposed: int | None) -> str:
-    """A stable id: the same change to the same ruleset version always gets the same id."""
-    digest = hashlib.sha1(f"{version}:{kind.value}:{target}:{setting}:{proposed}".encode()).hexdigest()
-    return f"p-{digest[:6]}"
-
-
-# --- statistics --------------------------------------------------------------------------------
-
-def smoothed_rate(t: Tally, *, prior: float, strength: float) -> float:
-    """Posterior mean under a Beta prior centred on `prior` and worth `strength` leads."""
-    return (t.qualified + strength * prior) / (t.decided + strength)
-
-
-def wilson(p: float, n: float, *, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval (95% by default) for a proportion `p` observed on `n` leads."""
-    if n <= 0:
-        return 0.0, 1.0
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def newcombe(p1: float, n1: float, p2: float, n2: float, *, z: float = Z95) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for p1 - p2, built from two Wilson intervals."""
-    l1, u1 = wilson(p1, n1, z=z)
-    l2, u2 = wilson(p2, n2, z=z)
-    d = p1 - p2
-    return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
-
-
-@dataclass(frozen=True, slots=True)
-class Contrast:
-    """Two groups of decided leads compared on smoothed counts."""
-
-    a: Tally
-    b: Tally
-    rate_a: float
-    rate_b: float
-    diff_low: float
-    diff_high: float
-    log_odds: float
-    log_odds_low: float
-    log_odds_high: float
-
-    @property
-    def diff(self) -> float:
-        return self.rate_a - self.rate_b
-
-
-def family_z(checks: int, *, level: float = 0.95) -> float:
-    """The z of a two-sided interval that holds for all `checks` at once (Bonferroni)."""
-    return NormalDist().inv_cdf(1 - (1 - level) / (2 * max(1, checks)))
-
-
-def contrast(a: Tally, b: Tally, *, prior: float, strength: float, z: float = Z95) -> Contrast:
-    """Compare `a` with `b`: smoothed rates, Newcombe difference interval, Woolf log odds ratio."""
-    qualified_a, not_qualified_a = a.qualified + strength * prior, a.not_qualified + strength * (1 - prior)
-    qualified_b, not_qualified_b = b.qualified + strength * prior, b.not_qualified + strength * (1 - prior)
-    rate_a, rate_b = qualified_a / (qualified_a + not_qualified_a), qualified_b / (qualified_b + not_qualified_b)
-    low, high = newcombe(rate_a, qualified_a + not_qualified_a, rate_b, qualified_b + not_qualified_b, z=z)
-    log_odds = math.log(qualified_a * not_qualified_b / (not_qualified_a * qualified_b))
-    se = math.sqrt(1 / qualified_a + 1 / not_qualified_a + 1 / qualified_b + 1 / not_qualified_b)
-    return Contrast(a, b, rate_a, rate_b, low, high, log_odds, log_odds - z * se, log_odds + z * se)
-
-
-# --- rules -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class _Bar:
@@ -474,21 +270,3 @@ def propose(spec: RulesetSpec, *, version: int, evidence: Evidence, settings: Pr
     group_bar = _Bar(evidence.overall.rate, settings.prior_strength, n, z, checks)
     found += [p for pair in pairs if (p := _judge_threshold(spec, pair, evidence.cells, group_bar, version))]
     return sorted(found, key=lambda p: -p.strength)
-
-
-def apply_to_spec(spec: RulesetSpec, proposal: Proposal) -> RulesetSpec:
-    """The ruleset with the proposal applied (the version number is left to whoever stores it)."""
-    data = spec.model_dump(mode="json")
-    if proposal.kind is ProposalKind.MOVE_THRESHOLD:
-        if proposal.target not in data["groups"]:
-            raise KeyError(f"the ruleset has no {Group(proposal.target).label} group")
-        data["groups"][proposal.target][proposal.setting] = proposal.proposed
-    elif spec.rule(proposal.target) is None:
-        raise KeyError(f"the ruleset has no rule {proposal.target!r}")
-    elif proposal.kind is ProposalKind.RETIRE_RULE:
-        data["rules"] = [r for r in data["rules"] if r["id"] != proposal.target]
-    else:
-        for rule in data["rules"]:
-            if rule["id"] == proposal.target:
-                rule["points"] = proposal.proposed
-    return RulesetSpec.model_validate(data)
