@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from blocks import ids
 from bot.slack.app import LISTENER_WORKERS, create_app
 from leadqual.bootstrap import bootstrap
-from leadqual.services import triage
+from leadqual.services import cards
 from leadqual.services.intake import ingest, validate_leads
 from leadqual.settings import Settings
 from tests.bot_helpers import PRIORITY_LEAD, DrainableExecutor, interactive_body, signed_request
@@ -111,7 +111,7 @@ def measure() -> tuple[list[float], list[float]]:
                 measured[id(requests)] = _burst(app, requests)
                 executor.drain()
             noops, clicks = measured[id(noop_requests)], measured[id(claim_requests)]
-            owner = triage.read_card(ctx, lead_id=lead.id).owner_id
+            owner = cards.read_card(ctx, lead_id=lead.id).owner_id
             assert owner in users, f"round {round_no}: nobody won"
             if round_no:
                 claims += clicks

@@ -15,7 +15,7 @@ from blocks import ids
 from bot.slack.app import create_app
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.lead import Outcome
-from leadqual.services import triage
+from leadqual.services import cards, triage
 from leadqual.settings import Settings
 from tests.bot_helpers import (
     CHANNEL,
@@ -96,7 +96,7 @@ def test_members_of_a_manager_usergroup_count_as_managers(settings: Settings, bo
     lead_id = add_lead(ctx)
     triage.claim(ctx, lead_id=lead_id, user_id="UDANA")
     managed.click(ids.RELEASE, lead_id, "UBOSS")
-    assert triage.read_card(ctx, lead_id=lead_id).owner_id is None
+    assert cards.read_card(ctx, lead_id=lead_id).owner_id is None
     managed.click(ids.MORE, lead_id, "UREP", selected=f"{ids.MORE_REASSIGN}:{lead_id}")
     assert managed.ephemerals("UREP") == ["Only a manager can do that."]
     assert len(slack.calls_to("usergroups.users.list")) == 1  # cached
@@ -162,12 +162,12 @@ def test_an_invalid_lead_is_answered_on_its_field_and_nothing_is_stored(bot: Bot
 
 def test_adding_a_lead_that_is_already_open_says_so(bot: Bot) -> None:
     lead_id = add_lead(bot.ctx)
-    email = triage.read_card(bot.ctx, lead_id=lead_id).email
+    email = cards.read_card(bot.ctx, lead_id=lead_id).email
     bot.command("", "UDANA")
     bot.submit(bot.opened_view(ids.ADD_LEAD_VIEW), "UDANA", add_values(**{ids.ADD_EMAIL: email}))
     assert bot.ephemerals("UDANA") == [
-        f"*{email}* is already lead #{lead_id}: Priority (fit {triage.read_card(bot.ctx, lead_id=lead_id).fit}, "
-        f"intent {triage.read_card(bot.ctx, lead_id=lead_id).intent}). Nothing new was added."]
+        f"*{email}* is already lead #{lead_id}: Priority (fit {cards.read_card(bot.ctx, lead_id=lead_id).fit}, "
+        f"intent {cards.read_card(bot.ctx, lead_id=lead_id).intent}). Nothing new was added."]
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from blocks import ids
 from leadqual.db.models import Decision, Event, LeadRow, OutboxMessage
-from leadqual.services import triage
+from leadqual.services import cards, triage
 from leadqual.services.context import Context
 from tests.bot_helpers import (
     Bot,
@@ -138,7 +138,7 @@ def test_nurture_needs_a_date_after_today(bot: Bot) -> None:
         None)}}))) == {ids.FOLLOW_UP_ON}
     later = today + timedelta(days=45)
     bot.submit(view, "UDANA", {ids.FOLLOW_UP_ON: {ids.FOLLOW_UP_ON: picked_date(later.isoformat())}})
-    assert triage.read_card(bot.ctx, lead_id=lead_id).follow_up_on == later
+    assert cards.read_card(bot.ctx, lead_id=lead_id).follow_up_on == later
     assert lead(bot.ctx, lead_id).outcome == "nurture"
 
 

@@ -4,7 +4,7 @@ Hypothesis makes leads in the v1 format from hostile text (Slack mentions and li
 RTL, emoji, control characters, text at the length limits) and card states (claimed, decided,
 imported from a CRM with a free-text `decided_by`). Each lead is validated, scored with the
 packaged rules and turned into the card's read model exactly as the worker does
-(`intake.prepare` builds the row, `triage.card_for` reads it); no database is needed for that.
+(`intake.prepare` builds the row, `cards.card_for` reads it); no database is needed for that.
 A last property goes through a real database (SQLite and PostgreSQL): intake, triage and
 `render_outbox`, i.e. what the worker would send.
 
@@ -56,7 +56,7 @@ from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import Home, LeadCard
 from leadqual.rules import load_ruleset_file
 from leadqual.scoring import Ruleset, score
-from leadqual.services import outbox, triage
+from leadqual.services import cards, outbox, triage
 from leadqual.services.context import Context
 from leadqual.services.intake import Ingested, ingest, prepare
 from tests.slack_standin import (
@@ -179,7 +179,7 @@ def card_of(lead: Lead, state: dict[str, Any], *, lead_id: int = 42) -> LeadCard
         else:
             setattr(stored, key, value)
     with Session() as unbound:
-        return triage.card_for(PLAIN, unbound, stored)
+        return cards.card_for(PLAIN, unbound, stored)
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from leadqual.decisions import DecisionInput, Rating, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, NotManager, NotOwner
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services import triage
+from leadqual.services import cards, triage
 from leadqual.services.context import Context
 from leadqual.services.home import home_for
 from tests.bot_helpers import add_lead
@@ -258,14 +258,14 @@ def test_an_invalid_decision_raises_with_field_errors_and_stores_nothing(ctx: Co
 def test_a_lead_without_a_card_gets_no_slack_messages_queued(ctx: Context) -> None:
     lead_id = add_lead(ctx, company={"name": "Someone"}, signals=[], need={},
                        contact={"email": "kid@gmail.com"})
-    card = triage.read_card(ctx, lead_id=lead_id)
+    card = cards.read_card(ctx, lead_id=lead_id)
     assert card.group is Group.POOR_FIT
     triage.claim(ctx, lead_id=lead_id, user_id="UDANA")
     assert count(ctx, OutboxMessage) == 0 and count(ctx, Event, kind="claimed") == 1
 
 
 def test_the_card_read_model_names_the_segment_and_the_strongest_reasons(ctx: Context) -> None:
-    card = triage.read_card(ctx, lead_id=add_lead(ctx))
+    card = cards.read_card(ctx, lead_id=add_lead(ctx))
     assert card.company == "Acme Metals" and card.contact_title == "Maintenance Manager"
     assert card.segment == "equipment_replacement" and card.segment_label == "Equipment replacement"
     assert len(card.reasons) == 3

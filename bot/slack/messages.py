@@ -54,8 +54,9 @@ from leadqual.db.models import LeadRow
 from leadqual.errors import CardNotPosted, LeadNotFound
 from leadqual.readmodels import LeadCard
 from leadqual.services import outbox
+from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REOPENED, card_for
+from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REOPENED
 
 TRIAGE_EVENTS = frozenset({CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED})
 LEAD_PLACEHOLDER = "{lead}"

@@ -16,8 +16,8 @@ from leadqual.db.models import LeadRow
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.readmodels import Home, WeekNumbers
+from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.services.triage import card_for
 
 SHOWN = 15          # rows per list: a view holds at most 100 blocks
 UPCOMING_DAYS = 7   # follow-ups shown ahead of their day

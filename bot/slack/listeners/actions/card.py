@@ -15,7 +15,7 @@ from blocks.modals import encode_metadata, reassign_modal
 from bot.slack.deps import leadbot
 from bot.slack.listeners import action_key, card_metadata, lead_id_of
 from leadqual.errors import NotManager
-from leadqual.services import triage
+from leadqual.services import cards, triage
 
 
 def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -42,6 +42,6 @@ def more(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClie
     lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
     if not lb.is_manager(user):
         raise NotManager()
-    card = triage.read_card(lb.ctx, lead_id=lead_id)
+    card = cards.read_card(lb.ctx, lead_id=lead_id)
     client.views_open(trigger_id=body["trigger_id"],
                       view=reassign_modal(card, metadata=encode_metadata(**card_metadata(body, lead_id))))

@@ -16,7 +16,7 @@ from blocks import ids
 from blocks.modals import disqualify_modal, encode_metadata, needs_info_modal, nurture_modal, qualify_modal
 from bot.slack.deps import leadbot
 from bot.slack.listeners import action_key, card_metadata, lead_id_of
-from leadqual.services import triage
+from leadqual.services import cards, triage
 
 
 def open_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
@@ -28,7 +28,7 @@ def open_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
     view: View
     match action["action_id"]:
         case ids.QUALIFY:
-            view = qualify_modal(card, motions=triage.buying_motions(lb.ctx), metadata=metadata)
+            view = qualify_modal(card, motions=cards.buying_motions(lb.ctx), metadata=metadata)
         case ids.DISQUALIFY:
             view = disqualify_modal(card, reasons=lb.ctx.config.reasons, metadata=metadata)
         case ids.NURTURE:
