@@ -8,7 +8,7 @@ it: exactly once must not become never. A chart that fails to upload does not ho
 digest back.
 
 A process killed between taking the guard and posting leaves a claim that is never marked
-sent; once its lease (`service.CLAIM_LEASE`) has run out, the next run takes it over. A run
+sent; once its lease (`digest_guard.CLAIM_LEASE`) has run out, the next run takes it over. A run
 that finds a digest being sent by another process schedules a retry, so someone always
 comes back to check.
 """
@@ -30,6 +30,7 @@ from blocks.digest import digest_blocks, digest_text
 from bot.slack.client import connected
 from leadqual.readmodels import Digest
 from leadqual.services import digest as service
+from leadqual.services import digest_guard as guard
 from leadqual.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
     week = iso_week or service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
     report = SendReport(week)
     recipients = managers if managers is not None else connected(ctx, client).managers.all()
-    already, elsewhere = service.sent_to(ctx, week), service.being_sent(ctx, week)
+    already, elsewhere = guard.sent_to(ctx, week), guard.being_sent(ctx, week)
     report.skipped = [m for m in recipients if m in already]
     report.waiting = [m for m in recipients if m in elsewhere and m not in already]
     pending = [m for m in recipients if m not in already and m not in elsewhere]
@@ -70,17 +71,17 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
     blocks = [b.to_dict() for b in digest_blocks(digest)]
     text = digest_text(digest)
     for manager in pending:
-        if not service.claim_digest_send(ctx, manager, week, digest.ruleset_version):
+        if not guard.claim_digest_send(ctx, manager, week, digest.ruleset_version):
             report.waiting.append(manager)  # another run claimed it since we looked; the retry checks
             continue
         try:
             _deliver(client, manager, week, chart, blocks, text)
         except (SlackClientError, OSError) as exc:
-            service.release_digest_send(ctx, manager, week)
+            guard.release_digest_send(ctx, manager, week)
             report.failed[manager] = _describe(exc)
             log.warning("digest %s to %s failed (%s); it will be retried", week, manager, report.failed[manager])
         else:
-            service.mark_digest_sent(ctx, manager, week)
+            guard.mark_digest_sent(ctx, manager, week)
             report.sent.append(manager)
     log.info("digest %s: sent to %d, already had it %d, being sent elsewhere %d, failed %d", week, len(report.sent),
              len(report.skipped), len(report.waiting), len(report.failed))

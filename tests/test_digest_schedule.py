@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.digest import CATCH_UP_ID, JOB_ID, RETRY_ID, RETRY_MINUTES, digest_trigger, run_digest_job, schedule_digest
 from leadqual.services import digest as service
+from leadqual.services import digest_guard
 from leadqual.services.context import Context
 from tests.conftest import Clock
 from tests.slack_standin import SlackStandIn
@@ -58,8 +59,8 @@ def test_the_trigger_fires_at_8am_chicago_before_and_after_daylight_saving_ends(
 
 def went_out(ctx: Context, manager: str, week: str) -> None:
     """A digest a sender claimed and Slack took."""
-    assert service.claim_digest_send(ctx, manager, week, 1)
-    service.mark_digest_sent(ctx, manager, week)
+    assert digest_guard.claim_digest_send(ctx, manager, week, 1)
+    digest_guard.mark_digest_sent(ctx, manager, week)
 
 
 @freeze_time("2026-10-27 12:00:00")
@@ -142,7 +143,7 @@ def test_two_workers_starting_after_a_missed_slot_send_one_digest(ctx: Context, 
             scheduler.shutdown(wait=True)
     assert errors == []
     assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["DUMANAGER"]
-    assert service.sent_to(ctx, "2026-W47") == {MANAGER}
+    assert digest_guard.sent_to(ctx, "2026-W47") == {MANAGER}
 
 
 def test_a_failed_run_schedules_a_retry_while_the_week_is_current(ctx: Context, clock: Clock,

@@ -14,6 +14,7 @@ from bot.slack.client import connected
 from leadqual.db.models import DigestSend
 from leadqual.readmodels import Digest
 from leadqual.services import digest as service
+from leadqual.services import digest_guard
 from leadqual.services.context import Context
 from leadqual.simulate import PLANTED
 from tests.conftest import Clock
@@ -122,7 +123,7 @@ def test_two_senders_racing_send_each_manager_exactly_one_digest(ctx: Context, s
 
 def test_a_digest_whose_sender_died_mid_send_is_sent_by_a_later_run_exactly_once(
         ctx: Context, slack: SlackStandIn, quiet_week: Digest, clock: Clock) -> None:
-    assert service.claim_digest_send(ctx, MANAGER, WEEK, 1)  # a sender claimed it, then was SIGKILLed
+    assert digest_guard.claim_digest_send(ctx, MANAGER, WEEK, 1)  # a sender claimed it, then was SIGKILLed
 
     soon = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert soon.waiting == [MANAGER] and soon.sent == []  # it may still be sending: leave it, check later
@@ -132,14 +133,14 @@ def test_a_digest_whose_sender_died_mid_send_is_sent_by_a_later_run_exactly_once
     later = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert later.sent == [MANAGER]
     assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["DUMANAGER"]
-    assert service.sent_to(ctx, WEEK) == {MANAGER}
+    assert digest_guard.sent_to(ctx, WEEK) == {MANAGER}
     again = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert again.skipped == [MANAGER] and len(slack.calls_to("chat.postMessage")) == 1
 
 
 def test_a_run_that_finds_a_digest_in_flight_schedules_a_retry(ctx: Context, slack: SlackStandIn) -> None:
     week = service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
-    assert service.claim_digest_send(ctx, MANAGER, week, 1)
+    assert digest_guard.claim_digest_send(ctx, MANAGER, week, 1)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)
     try:

@@ -13,7 +13,8 @@ from pathlib import Path
 from leadqual.bootstrap import bootstrap, load_app_config, rules_path
 from leadqual.rules import load_ruleset_file
 from leadqual.services import proposals
-from leadqual.services.digest import BACKTEST_LIMIT, load_proposal
+from leadqual.services.digest import BACKTEST_LIMIT
+from leadqual.services.proposal_store import load_proposal
 from leadqual.services.rulesets import active_version
 from leadqual.settings import Settings
 

@@ -15,22 +15,20 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadqual import analytics
 from leadqual.backtest import Backtest, backtest
 from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, Weekday
-from leadqual.db.models import DigestSend, ProposalRow, RulesetVersion
+from leadqual.db.models import ProposalRow, RulesetVersion
 from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
+from leadqual.services import digest_guard, proposal_store
 from leadqual.services.context import Context
-from leadqual.statuses import ProposalStatus, RulesetOrigin
+from leadqual.statuses import RulesetOrigin
 
 BACKTEST_LIMIT = 2_000
 BACKTEST_PAGE = 500
@@ -64,7 +62,7 @@ def week_reported_at(config: AppConfig, slot: datetime) -> str:
 def missed_week(ctx: Context, managers: list[str], now: datetime | None = None) -> str | None:
     """The week whose digest is due but not sent to every one of `managers` (or to anyone)."""
     week = week_reported_at(ctx.config, latest_slot(ctx.config, now or ctx.now()))
-    sent = sent_to(ctx, week)
+    sent = digest_guard.sent_to(ctx, week)
     if not sent or any(m not in sent for m in managers):
         return week
     return None
@@ -96,7 +94,7 @@ def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: i
         evidence_leads=evidence.overall.decided,
     )
     if persist:
-        save_proposals(ctx, digest)
+        proposal_store.save_proposals(ctx, digest)
     return digest
 
 
@@ -139,92 +137,3 @@ def _active_change(session: Session) -> RulesetChange:
         proposal_title=(made_by.data.get("proposal") or {}).get("title") if made_by else None,
         latest_version=session.scalar(select(func.max(RulesetVersion.version))),
     )
-
-
-def save_proposals(ctx: Context, digest: Digest) -> None:
-    """Store each proposal by id (idempotent); an open one gets its figures refreshed."""
-    if not digest.proposals:
-        return
-    now = ctx.now()
-    rows = [{"id": c.proposal.id, "ruleset_version": c.proposal.ruleset_version, "iso_week": digest.iso_week,
-             "kind": c.proposal.kind.value, "status": ProposalStatus.OPEN, "created_at": now,
-             "data": {"proposal": c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}}
-            for c in digest.proposals]
-    with ctx.transaction() as session:
-        dialect = session.get_bind().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = make(ProposalRow)
-        # Two processes building the same digest at once both land here: the upsert makes it one row.
-        stmt = stmt.on_conflict_do_update(index_elements=[ProposalRow.id], set_={"data": stmt.excluded.data},
-                                          where=ProposalRow.status == ProposalStatus.OPEN)
-        session.execute(stmt, rows)
-
-
-def load_proposal(ctx: Context, proposal_id: str) -> tuple[ProposalRow, Proposal] | None:
-    """A stored proposal row and the proposal it holds."""
-    with ctx.transaction() as session:
-        row = session.get(ProposalRow, proposal_id)
-        if row is None:
-            return None
-        session.expunge(row)
-        return row, Proposal.from_json(row.data["proposal"])
-
-
-# --- the exactly-once guard ------------------------------------------------------------------
-
-# A claim not marked sent after this long is taken to be from a sender that died.
-CLAIM_LEASE = timedelta(minutes=10)
-
-
-def claim_digest_send(ctx: Context, manager_id: str, iso_week: str, version: int) -> bool:
-    """Take the right to send `iso_week`'s digest to a manager; False when it is sent or being sent.
-
-    The unique (manager_id, iso_week) constraint is the guard: of any number of processes
-    racing here, exactly one insert commits. A claim left unsent past `CLAIM_LEASE` (its
-    sender crashed between claiming and posting) is taken over by a conditional update,
-    which again only one racer can win.
-    """
-    now = ctx.now()
-    try:
-        with ctx.transaction() as session:
-            session.execute(insert(DigestSend), [{"manager_id": manager_id, "iso_week": iso_week,
-                                                  "ruleset_version": version, "created_at": now}])
-        return True
-    except IntegrityError:
-        pass
-    with ctx.transaction() as session:
-        taken = session.execute(
-            update(DigestSend)
-            .where(DigestSend.manager_id == manager_id, DigestSend.iso_week == iso_week,
-                   DigestSend.sent_at.is_(None), DigestSend.created_at < now - CLAIM_LEASE)
-            .values(created_at=now, ruleset_version=version))
-        return bool(getattr(taken, "rowcount", 0) == 1)
-
-
-def mark_digest_sent(ctx: Context, manager_id: str, iso_week: str) -> None:
-    """Record that Slack took the manager's digest: from now on nobody sends it again."""
-    with ctx.transaction() as session:
-        session.execute(update(DigestSend).where(DigestSend.manager_id == manager_id, DigestSend.iso_week == iso_week)
-                        .values(sent_at=ctx.now()))
-
-
-def release_digest_send(ctx: Context, manager_id: str, iso_week: str) -> None:
-    """Give the guard back after a failed send, so a later run sends it (exactly once, not never)."""
-    with ctx.transaction() as session:
-        session.execute(delete(DigestSend).where(DigestSend.manager_id == manager_id,
-                                                 DigestSend.iso_week == iso_week, DigestSend.sent_at.is_(None)))
-
-
-def sent_to(ctx: Context, iso_week: str) -> set[str]:
-    """The managers Slack has taken `iso_week`'s digest for."""
-    with ctx.transaction() as session:
-        return set(session.scalars(select(DigestSend.manager_id).where(
-            DigestSend.iso_week == iso_week, DigestSend.sent_at.is_not(None))))
-
-
-def being_sent(ctx: Context, iso_week: str) -> set[str]:
-    """The managers whose `iso_week` digest another run claimed within its lease and has not sent yet."""
-    with ctx.transaction() as session:
-        return set(session.scalars(select(DigestSend.manager_id).where(
-            DigestSend.iso_week == iso_week, DigestSend.sent_at.is_(None),
-            DigestSend.created_at >= ctx.now() - CLAIM_LEASE)))
