@@ -140,7 +140,7 @@ def _error(status: int, error: str, message: str, headers: dict[str, str] | None
 
 def _database_answers(ctx: Context) -> bool:
     try:
-        with ctx.session_factory() as session:
+        with ctx.reading() as session:
             session.execute(text("SELECT 1"))
         return True
     except Exception:  # any failure to reach the database is "not healthy"

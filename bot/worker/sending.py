@@ -101,7 +101,7 @@ class Sender:
 
     def _render(self, lease: Lease) -> dict[str, Any] | None:
         try:
-            with self.ctx.session_factory() as session:
+            with self.ctx.reading() as session:
                 row = session.get(OutboxMessage, lease.id)
                 if row is None or row.status != delivery.PENDING or row.next_attempt_at != lease.until:
                     raise _Outcome("lost")  # someone else holds it now

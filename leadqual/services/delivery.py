@@ -278,7 +278,7 @@ def requeue_dead(ctx: Context, *, ids: Collection[int] | None = None, now: datet
 
 def dead_rows(ctx: Context, *, limit: int = 100) -> list[DeadRow]:
     """The dead rows, newest first, with why they died."""
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)
                                .order_by(OutboxMessage.id.desc()).limit(limit))
         return [DeadRow(r.id, r.kind, r.lead_id, r.channel_id, r.attempts, r.last_error, r.created_at) for r in rows]
@@ -286,7 +286,7 @@ def dead_rows(ctx: Context, *, limit: int = 100) -> list[DeadRow]:
 
 def counts(ctx: Context) -> dict[str, int]:
     """How many outbox rows are pending, sent and dead."""
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:
         found = {status: n for status, n in session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}
     return {status: int(found.get(status, 0)) for status in (PENDING, SENT, DEAD)}
@@ -297,5 +297,5 @@ def has_pending(ctx: Context, *, due_by: datetime | None = None) -> bool:
     query = select(OutboxMessage.id).where(OutboxMessage.status == PENDING)
     if due_by is not None:
         query = query.where(OutboxMessage.next_attempt_at <= due_by)
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:
         return session.scalar(query.limit(1)) is not None

@@ -98,7 +98,7 @@ def set_away(ctx: Context, user_id: str, away: bool) -> bool:
 
 
 def away_reps(ctx: Context) -> list[str]:
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:
         return list(session.scalars(select(RepStatus.user_id).where(RepStatus.away).order_by(RepStatus.user_id)))
 
 
