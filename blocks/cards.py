@@ -92,10 +92,7 @@ def card_buttons(card: LeadCard) -> list[ButtonElement | OverflowMenuElement]:
              ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary"))
     return [
         first,
-        ButtonElement(text="Qualify", action_id=ids.QUALIFY, value=value),
-        ButtonElement(text="Disqualify", action_id=ids.DISQUALIFY, value=value),
-        ButtonElement(text="Nurture", action_id=ids.NURTURE, value=value),
-        ButtonElement(text="Needs info", action_id=ids.NEEDS_INFO, value=value),
+        *(ButtonElement(text=d.label, action_id=d.button, value=value) for d in ids.DECISIONS),
         OverflowMenuElement(action_id=ids.MORE, options=[
             Option(value=f"{ids.MORE_REASSIGN}:{card.id}", label="Reassign… (managers)")]),
     ]

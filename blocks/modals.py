@@ -171,6 +171,20 @@ def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
     return _modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
 
 
+def decision_modal(outcome: Outcome, card: LeadCard, *, motions: Iterable[tuple[str, str]],
+                   reasons: Iterable[Reason], metadata: str) -> View:
+    """The modal a decision button opens (ids.DECISIONS pairs each button with its outcome)."""
+    match outcome:
+        case Outcome.QUALIFIED:
+            return qualify_modal(card, motions=motions, metadata=metadata)
+        case Outcome.NOT_QUALIFIED:
+            return disqualify_modal(card, reasons=reasons, metadata=metadata)
+        case Outcome.NURTURE:
+            return nurture_modal(card, metadata=metadata)
+        case Outcome.NEEDS_INFO:
+            return needs_info_modal(card, metadata=metadata)
+
+
 def reassign_modal(card: LeadCard, *, metadata: str) -> View:
     """Pick the rep who takes the lead over (managers only)."""
     blocks: list[Block] = [
@@ -214,21 +228,21 @@ def _date(value: Any) -> date | None:
 
 def read_decision(callback_id: str, state: State) -> DecisionInput:
     """The decision a modal's submission describes."""
+    decision = ids.DECISION_BY_VIEW.get(callback_id)
+    if decision is None:
+        raise ValueError(f"not a decision modal: {callback_id}")
     note = _value(state, ids.NOTE)
-    if callback_id == ids.QUALIFY_VIEW:
+    outcome = decision.outcome
+    if outcome is Outcome.QUALIFIED:
         fian = {c.value: _rating(_value(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
         return DecisionInput(outcome=Outcome.QUALIFIED, note=note, fian=fian, motion=_value(state, ids.MOTION),
                              next_step=_value(state, ids.NEXT_STEP),
                              next_step_on=_date(_value(state, ids.NEXT_STEP_ON)))
-    if callback_id == ids.DISQUALIFY_VIEW:
-        return DecisionInput(outcome=Outcome.NOT_QUALIFIED, reason=_value(state, ids.REASON), note=note)
-    if callback_id == ids.NURTURE_VIEW:
-        return DecisionInput(outcome=Outcome.NURTURE, follow_up_on=_date(_value(state, ids.FOLLOW_UP_ON)),
-                             note=note)
-    if callback_id == ids.NEEDS_INFO_VIEW:
-        return DecisionInput(outcome=Outcome.NEEDS_INFO, missing=tuple(_value(state, ids.MISSING) or ()),
-                             note=note)
-    raise ValueError(f"not a decision modal: {callback_id}")
+    if outcome is Outcome.NOT_QUALIFIED:
+        return DecisionInput(outcome=outcome, reason=_value(state, ids.REASON), note=note)
+    if outcome is Outcome.NURTURE:
+        return DecisionInput(outcome=outcome, follow_up_on=_date(_value(state, ids.FOLLOW_UP_ON)), note=note)
+    return DecisionInput(outcome=outcome, missing=tuple(_value(state, ids.MISSING) or ()), note=note)
 
 
 def _rating(value: Any) -> Rating | None:
