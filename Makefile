@@ -18,6 +18,7 @@ demo: $(STAMP)
 # The whole suite: lint, types, unit, integration on SQLite and PostgreSQL, bot and stress tests.
 test: $(STAMP)
 	$(BIN)/ruff check leadqual blocks bot tests bench
+	$(BIN)/ruff format --check leadqual blocks bot tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
