@@ -26,8 +26,9 @@ def minutes(value: float | None) -> str:
     return f"{value / 1440:.1f} d"
 
 
-def text_table(rows: Sequence[Sequence[str]], *, right: Collection[int] = (), ruled: bool = False,
-               free_last: bool = False) -> str:
+def text_table(
+    rows: Sequence[Sequence[str]], *, right: Collection[int] = (), ruled: bool = False, free_last: bool = False
+) -> str:
     """Align `rows` (the first is the header) in columns two spaces apart.
 
     `right` holds the columns aligned right (numbers); `ruled` draws dashes under the header;
@@ -39,8 +40,10 @@ def text_table(rows: Sequence[Sequence[str]], *, right: Collection[int] = (), ru
     last = len(widths) - 1
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c if free_last and i == last else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.rjust(w) if i in right else c if free_last and i == last else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     lines = [line(r) for r in rows]
     if ruled:

@@ -20,7 +20,7 @@ DISQUALIFY = "lead_disqualify"
 NURTURE = "lead_nurture"
 NEEDS_INFO = "lead_needs_info"
 REOPEN = "lead_reopen"
-MORE = "lead_more"          # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
+MORE = "lead_more"  # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
 MORE_REASSIGN = "reassign"
 
 # --- Decision modals (callback_id) and their input blocks (block_id == action_id) --------
@@ -32,15 +32,14 @@ REASSIGN_VIEW = "reassign_view"
 ADD_LEAD_VIEW = "add_lead_view"
 
 
-
 @dataclass(frozen=True, slots=True)
 class DecisionIds:
     """One outcome's card button and the modal it opens (whose submission blocks.modals reads back)."""
 
     outcome: Outcome
-    button: str      # action_id on the card
-    label: str       # the button's text
-    view: str        # callback_id of its modal
+    button: str  # action_id on the card
+    label: str  # the button's text
+    view: str  # callback_id of its modal
 
 
 # The one table from a decision to its button, its modal and (by callback_id) its reader.

@@ -91,9 +91,15 @@ def decode_metadata(text: str | None) -> dict[str, Any]:
 
 
 def _modal(callback_id: str, title: str, blocks: Sequence[Block], *, metadata: str, submit: str = "Save") -> View:
-    return View(type="modal", callback_id=callback_id, title=plain(title, MODAL_TITLE),
-                submit=plain(submit, MODAL_TITLE), close="Cancel", blocks=list(blocks),
-                private_metadata=metadata)
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, MODAL_TITLE),
+        submit=plain(submit, MODAL_TITLE),
+        close="Cancel",
+        blocks=list(blocks),
+        private_metadata=metadata,
+    )
 
 
 def _about(card: LeadCard) -> SectionBlock:
@@ -101,8 +107,12 @@ def _about(card: LeadCard) -> SectionBlock:
 
 
 def _note(*, optional: bool = True, label: str = "Note") -> InputBlock:
-    return InputBlock(block_id=ids.NOTE, label=label, optional=optional,
-                      element=PlainTextInputElement(action_id=ids.NOTE, multiline=True, max_length=NOTE_MAX))
+    return InputBlock(
+        block_id=ids.NOTE,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(action_id=ids.NOTE, multiline=True, max_length=NOTE_MAX),
+    )
 
 
 def _rating_options() -> list[Option]:
@@ -113,22 +123,45 @@ def qualify_modal(card: LeadCard, *, motions: Iterable[tuple[str, str]], metadat
     """FIAN checklist, buying motion, next step and its date, note."""
     blocks: list[Block] = [_about(card)]
     for criterion in FIAN:
-        blocks.append(InputBlock(
-            block_id=ids.FIAN_BLOCKS[criterion], label=criterion.label,
-            element=RadioButtonsElement(action_id=ids.FIAN_BLOCKS[criterion], options=_rating_options())))
-    options = [Option(value=plain(value, OPTION_VALUE), label=plain(label, OPTION_LABEL))
-               for value, label in list(motions)[:MAX_OPTIONS]]
+        blocks.append(
+            InputBlock(
+                block_id=ids.FIAN_BLOCKS[criterion],
+                label=criterion.label,
+                element=RadioButtonsElement(action_id=ids.FIAN_BLOCKS[criterion], options=_rating_options()),
+            )
+        )
+    options = [
+        Option(value=plain(value, OPTION_VALUE), label=plain(label, OPTION_LABEL))
+        for value, label in list(motions)[:MAX_OPTIONS]
+    ]
     if options:
         initial = next((o for o in options if o.value == card.segment), None)
-        blocks.append(InputBlock(block_id=ids.MOTION, label="Buying motion", optional=True,
-                                 element=StaticSelectElement(action_id=ids.MOTION, placeholder="Pick one",
-                                                             options=options, initial_option=initial)))
+        blocks.append(
+            InputBlock(
+                block_id=ids.MOTION,
+                label="Buying motion",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=ids.MOTION, placeholder="Pick one", options=options, initial_option=initial
+                ),
+            )
+        )
     blocks += [
-        InputBlock(block_id=ids.NEXT_STEP, label="Next step",
-                   element=PlainTextInputElement(action_id=ids.NEXT_STEP, max_length=NEXT_STEP_MAX,
-                                                 placeholder="e.g. site visit, send quote, technical call")),
-        InputBlock(block_id=ids.NEXT_STEP_ON, label="Next step date", optional=True,
-                   element=DatePickerElement(action_id=ids.NEXT_STEP_ON)),
+        InputBlock(
+            block_id=ids.NEXT_STEP,
+            label="Next step",
+            element=PlainTextInputElement(
+                action_id=ids.NEXT_STEP,
+                max_length=NEXT_STEP_MAX,
+                placeholder="e.g. site visit, send quote, technical call",
+            ),
+        ),
+        InputBlock(
+            block_id=ids.NEXT_STEP_ON,
+            label="Next step date",
+            optional=True,
+            element=DatePickerElement(action_id=ids.NEXT_STEP_ON),
+        ),
         _note(),
     ]
     return _modal(ids.QUALIFY_VIEW, "Qualify lead", blocks, metadata=metadata, submit="Qualify")
@@ -139,9 +172,11 @@ def disqualify_modal(card: LeadCard, *, reasons: Iterable[Reason], metadata: str
     options = [Option(value=r.code, label=plain(r.label, OPTION_LABEL)) for r in list(reasons)[:MAX_OPTIONS]]
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.REASON, label="Reason",
-                   element=StaticSelectElement(action_id=ids.REASON, placeholder="Why is it not qualified?",
-                                               options=options)),
+        InputBlock(
+            block_id=ids.REASON,
+            label="Reason",
+            element=StaticSelectElement(action_id=ids.REASON, placeholder="Why is it not qualified?", options=options),
+        ),
         _note(),
     ]
     return _modal(ids.DISQUALIFY_VIEW, "Disqualify lead", blocks, metadata=metadata, submit="Disqualify")
@@ -151,9 +186,12 @@ def nurture_modal(card: LeadCard, *, metadata: str) -> View:
     """A required follow-up date (after today) and a note."""
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.FOLLOW_UP_ON, label="Follow up on",
-                   hint="The lead shows in your App Home from that day.",
-                   element=DatePickerElement(action_id=ids.FOLLOW_UP_ON)),
+        InputBlock(
+            block_id=ids.FOLLOW_UP_ON,
+            label="Follow up on",
+            hint="The lead shows in your App Home from that day.",
+            element=DatePickerElement(action_id=ids.FOLLOW_UP_ON),
+        ),
         _note(),
     ]
     return _modal(ids.NURTURE_VIEW, "Nurture lead", blocks, metadata=metadata, submit="Nurture")
@@ -164,15 +202,19 @@ def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
     options = [Option(value=key, label=label) for key, label in MISSING_DETAILS.items()]
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.MISSING, label="What is missing?",
-                   element=CheckboxesElement(action_id=ids.MISSING, options=options)),
+        InputBlock(
+            block_id=ids.MISSING,
+            label="What is missing?",
+            element=CheckboxesElement(action_id=ids.MISSING, options=options),
+        ),
         _note(),
     ]
     return _modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
 
 
-def decision_modal(outcome: Outcome, card: LeadCard, *, motions: Iterable[tuple[str, str]],
-                   reasons: Iterable[Reason], metadata: str) -> View:
+def decision_modal(
+    outcome: Outcome, card: LeadCard, *, motions: Iterable[tuple[str, str]], reasons: Iterable[Reason], metadata: str
+) -> View:
     """The modal a decision button opens (ids.DECISIONS pairs each button with its outcome)."""
     match outcome:
         case Outcome.QUALIFIED:
@@ -189,9 +231,11 @@ def reassign_modal(card: LeadCard, *, metadata: str) -> View:
     """Pick the rep who takes the lead over (managers only)."""
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.REASSIGN_TO, label="Reassign to",
-                   element=UserSelectElement(action_id=ids.REASSIGN_TO, placeholder="Pick a rep",
-                                             initial_user=card.owner_id)),
+        InputBlock(
+            block_id=ids.REASSIGN_TO,
+            label="Reassign to",
+            element=UserSelectElement(action_id=ids.REASSIGN_TO, placeholder="Pick a rep", initial_user=card.owner_id),
+        ),
     ]
     return _modal(ids.REASSIGN_VIEW, "Reassign lead", blocks, metadata=metadata, submit="Reassign")
 
@@ -235,9 +279,14 @@ def read_decision(callback_id: str, state: State) -> DecisionInput:
     outcome = decision.outcome
     if outcome is Outcome.QUALIFIED:
         fian = {c.value: _rating(_value(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
-        return DecisionInput(outcome=Outcome.QUALIFIED, note=note, fian=fian, motion=_value(state, ids.MOTION),
-                             next_step=_value(state, ids.NEXT_STEP),
-                             next_step_on=_date(_value(state, ids.NEXT_STEP_ON)))
+        return DecisionInput(
+            outcome=Outcome.QUALIFIED,
+            note=note,
+            fian=fian,
+            motion=_value(state, ids.MOTION),
+            next_step=_value(state, ids.NEXT_STEP),
+            next_step_on=_date(_value(state, ids.NEXT_STEP_ON)),
+        )
     if outcome is Outcome.NOT_QUALIFIED:
         return DecisionInput(outcome=outcome, reason=_value(state, ids.REASON), note=note)
     if outcome is Outcome.NURTURE:
@@ -265,19 +314,32 @@ def read_reassign(state: State) -> str | None:
 
 def add_lead_modal(*, metadata: str) -> View:
     """Company, contact, title, industry, country, need and message; company or email is required."""
-    def text(block_id: str, label: str, *, hint: str | None = None, multiline: bool = False,
-             max_length: int = 300) -> InputBlock:
-        return InputBlock(block_id=block_id, label=label, optional=True, hint=hint,
-                          element=PlainTextInputElement(action_id=block_id, multiline=multiline,
-                                                        max_length=max_length))
+
+    def text(
+        block_id: str, label: str, *, hint: str | None = None, multiline: bool = False, max_length: int = 300
+    ) -> InputBlock:
+        return InputBlock(
+            block_id=block_id,
+            label=label,
+            optional=True,
+            hint=hint,
+            element=PlainTextInputElement(action_id=block_id, multiline=multiline, max_length=max_length),
+        )
 
     blocks: list[Block] = [
-        ContextBlock(elements=[MarkdownTextObject(
-            text="Scored and routed like any other lead. Give at least a company or an email.")]),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="Scored and routed like any other lead. Give at least a company or an email.")
+            ]
+        ),
         text(ids.ADD_COMPANY, "Company"),
         text(ids.ADD_CONTACT_NAME, "Contact name"),
-        InputBlock(block_id=ids.ADD_EMAIL, label="Contact email", optional=True,
-                   element=EmailInputElement(action_id=ids.ADD_EMAIL)),
+        InputBlock(
+            block_id=ids.ADD_EMAIL,
+            label="Contact email",
+            optional=True,
+            element=EmailInputElement(action_id=ids.ADD_EMAIL),
+        ),
         text(ids.ADD_TITLE, "Title", hint="e.g. Maintenance Manager"),
         text(ids.ADD_INDUSTRY, "Industry", hint="e.g. metals, chemicals, energy, water"),
         text(ids.ADD_COUNTRY, "Country", hint="Two-letter code, e.g. US", max_length=2),

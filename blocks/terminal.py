@@ -37,40 +37,68 @@ def digest_report(d: Digest) -> str:
     ]
     if d.week.reasons:
         lines += ["", "Why leads were disqualified (this week):"]
-        lines += [f"  {g.label}: " + ", ".join(f"{code.replace('_', ' ')} {n}" for code, n in reasons)
-                  for g, reasons in d.week.reasons.items()]
-    lines += ["", "Quality by source (window): " + _slices(d.trailing.sources),
-              "Quality by offer (window):  " + _slices(d.trailing.offers), ""]
+        lines += [
+            f"  {g.label}: " + ", ".join(f"{code.replace('_', ' ')} {n}" for code, n in reasons)
+            for g, reasons in d.week.reasons.items()
+        ]
+    lines += [
+        "",
+        "Quality by source (window): " + _slices(d.trailing.sources),
+        "Quality by offer (window):  " + _slices(d.trailing.offers),
+        "",
+    ]
     lines += _proposals(d)
     if d.ruleset.from_proposal:
-        lines += ["", f"Last change: v{d.ruleset.version} from {d.ruleset.proposal_id or 'a proposal'} "
-                      f"({d.ruleset.proposal_title or ''}). Undo with: leadbot rules rollback"]
+        lines += [
+            "",
+            f"Last change: v{d.ruleset.version} from {d.ruleset.proposal_id or 'a proposal'} "
+            f"({d.ruleset.proposal_title or ''}). Undo with: leadbot rules rollback",
+        ]
     return "\n".join(lines)
 
 
 def _summary(week: Figures, trailing: Figures) -> str:
-    claim = (f"first claim median {minutes(week.claim_median_minutes)}, p90 {minutes(week.claim_p90_minutes)}"
-             if week.claim_median_minutes is not None else "no claims")
-    cards = (f"{pct(week.actioned_share)} of {week.cards_posted} posted cards got any action"
-             if week.cards_posted else "no cards posted")
-    return (f"This week: {week.received} leads ({week.routed} routed to sales), {week.qualified} qualified of "
-            f"{week.decided} decided ({rate(week.qualified, week.decided)}; window "
-            f"{rate(trailing.qualified, trailing.decided)}); {claim}; {cards}.")
+    claim = (
+        f"first claim median {minutes(week.claim_median_minutes)}, p90 {minutes(week.claim_p90_minutes)}"
+        if week.claim_median_minutes is not None
+        else "no claims"
+    )
+    cards = (
+        f"{pct(week.actioned_share)} of {week.cards_posted} posted cards got any action"
+        if week.cards_posted
+        else "no cards posted"
+    )
+    return (
+        f"This week: {week.received} leads ({week.routed} routed to sales), {week.qualified} qualified of "
+        f"{week.decided} decided ({rate(week.qualified, week.decided)}; window "
+        f"{rate(trailing.qualified, trailing.decided)}); {claim}; {cards}."
+    )
 
 
 def _table(week: Figures, trailing: Figures) -> str:
     rows = [("group", "leads", "accepted", "qualified", "claim p50", "claim p90", "window qualified")]
     for g in Group:
         w, t = week.group(g), trailing.group(g)
-        rows.append((g.label, str(w.received), pct(w.acceptance), _rate_n(w.qualified, w.decided),
-                     minutes(w.claim_median_minutes), minutes(w.claim_p90_minutes), _rate_n(t.qualified, t.decided)))
+        rows.append(
+            (
+                g.label,
+                str(w.received),
+                pct(w.acceptance),
+                _rate_n(w.qualified, w.decided),
+                minutes(w.claim_median_minutes),
+                minutes(w.claim_p90_minutes),
+                _rate_n(t.qualified, t.decided),
+            )
+        )
     return text_table(rows, right=range(1, len(rows[0])))
 
 
 def _misses(week: Figures) -> str:
     negatives = ", ".join(f"{n} {g.label}" for g, n in week.false_negatives.items())
-    return (f"False positives: {week.false_positives} Priority not qualified of "
-            f"{week.group(Group.PRIORITY).decided} decided. False negatives (low groups qualified): {negatives}.")
+    return (
+        f"False positives: {week.false_positives} Priority not qualified of "
+        f"{week.group(Group.PRIORITY).decided} decided. False negatives (low groups qualified): {negatives}."
+    )
 
 
 def _slices(slices: list[SliceFigures]) -> str:
@@ -86,8 +114,9 @@ def _proposals(d: Digest) -> list[str]:
         lines.append(f"{i:>2}. {p.id}  {p.title}")
         lines += textwrap.wrap(p.evidence, WIDTH, initial_indent="    ", subsequent_indent="    ")
         if change.backtest is not None:
-            lines += textwrap.wrap("Backtest: " + change.backtest.summary(), WIDTH, initial_indent="    ",
-                                   subsequent_indent="    ")
+            lines += textwrap.wrap(
+                "Backtest: " + change.backtest.summary(), WIDTH, initial_indent="    ", subsequent_indent="    "
+            )
         lines.append(f"    Apply: leadbot rules apply {p.id}")
     return lines
 
@@ -112,8 +141,9 @@ def blocks_text(blocks: list[dict[str, Any]]) -> str:
         elif kind == "context":
             lines.append("  ".join(e.get("text", "") for e in block.get("elements", [])))
         elif kind == "actions":
-            lines.append("  ".join(f"[{e['text']['text']}]" for e in block.get("elements", [])
-                                   if e.get("type") == "button"))
+            lines.append(
+                "  ".join(f"[{e['text']['text']}]" for e in block.get("elements", []) if e.get("type") == "button")
+            )
         elif kind == "divider":
             lines.append("-" * 40)
     return "\n".join(lines)

@@ -59,8 +59,9 @@ def sla_line(payload: dict[str, Any], *, lead: str) -> str:
         case "remind":
             return f"No one has claimed this {group} lead after {minutes}. Can someone take it?"
         case "escalate":
-            return fit_mrkdwn(f"{lead}, a {group} lead, has been unclaimed for {minutes}. Can you find it an owner?",
-                              SECTION_LIMIT)
+            return fit_mrkdwn(
+                f"{lead}, a {group} lead, has been unclaimed for {minutes}. Can you find it an owner?", SECTION_LIMIT
+            )
         case _:
             after = payload.get("suggested_owner")
             who = f"{mention(after)} is now suggested" if after else "The suggested owner was cleared"

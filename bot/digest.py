@@ -49,13 +49,19 @@ class SendReport:
 
     iso_week: str
     sent: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)     # already had it (another run or process sent it)
-    waiting: list[str] = field(default_factory=list)     # another process is sending it: check again later
+    skipped: list[str] = field(default_factory=list)  # already had it (another run or process sent it)
+    waiting: list[str] = field(default_factory=list)  # another process is sending it: check again later
     failed: dict[str, str] = field(default_factory=dict)  # manager -> error; the guard was given back
 
 
-def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
-                managers: list[str] | None = None, built: Digest | None = None) -> SendReport:
+def send_digest(
+    ctx: Context,
+    client: WebClient,
+    *,
+    iso_week: str | None = None,
+    managers: list[str] | None = None,
+    built: Digest | None = None,
+) -> SendReport:
     """Send `iso_week`'s digest (default: the week the latest slot reports) to every manager who lacks it."""
     week = iso_week or service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
     report = SendReport(week)
@@ -83,17 +89,29 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
         else:
             guard.mark_digest_sent(ctx, manager, week)
             report.sent.append(manager)
-    log.info("digest %s: sent to %d, already had it %d, being sent elsewhere %d, failed %d", week, len(report.sent),
-             len(report.skipped), len(report.waiting), len(report.failed))
+    log.info(
+        "digest %s: sent to %d, already had it %d, being sent elsewhere %d, failed %d",
+        week,
+        len(report.sent),
+        len(report.skipped),
+        len(report.waiting),
+        len(report.failed),
+    )
     return report
 
 
-def _deliver(client: WebClient, manager: str, week: str, chart: bytes, blocks: list[dict[str, object]],
-             text: str) -> None:
+def _deliver(
+    client: WebClient, manager: str, week: str, chart: bytes, blocks: list[dict[str, object]], text: str
+) -> None:
     channel = client.conversations_open(users=manager)["channel"]["id"]
     try:
-        client.files_upload_v2(channel=channel, content=chart, filename=f"leadbot-digest-{week}.png",
-                               title=f"Leads by group, {week}", alt_txt="Leads and qualification rate by group")
+        client.files_upload_v2(
+            channel=channel,
+            content=chart,
+            filename=f"leadbot-digest-{week}.png",
+            title=f"Leads by group, {week}",
+            alt_txt="Leads and qualification rate by group",
+        )
     except (SlackClientError, OSError) as exc:  # the figures are in the message too
         log.warning("digest %s: chart upload to %s failed (%s); sending without it", week, manager, _describe(exc))
     client.chat_postMessage(channel=channel, blocks=blocks, text=text, unfurl_links=False)
@@ -106,6 +124,7 @@ def _describe(exc: BaseException) -> str:
 
 
 # --- schedule ---------------------------------------------------------------------------------
+
 
 def scheduler_time(scheduler: BaseScheduler, *, after: timedelta = timedelta(0)) -> datetime:
     """A moment `after` from now on the scheduler's own clock.
@@ -121,26 +140,42 @@ def scheduler_time(scheduler: BaseScheduler, *, after: timedelta = timedelta(0))
 def digest_trigger(ctx: Context) -> CronTrigger:
     """The configured weekday and hour, in the configured time zone (DST handled by the zone)."""
     schedule = ctx.config.digest
-    return CronTrigger(day_of_week=schedule.weekday.value, hour=schedule.hour, minute=0, second=0,
-                       timezone=ctx.config.tz)
+    return CronTrigger(
+        day_of_week=schedule.weekday.value, hour=schedule.hour, minute=0, second=0, timezone=ctx.config.tz
+    )
 
 
 def schedule_digest(scheduler: BaseScheduler, ctx: Context, client: WebClient) -> None:
     """Add the weekly digest job, and a run now if this week's slot has passed without every digest sent."""
-    scheduler.add_job(run_digest_job, digest_trigger(ctx), id=JOB_ID, name="weekly digest",
-                      args=[scheduler, ctx, client], replace_existing=True, coalesce=True, max_instances=1,
-                      misfire_grace_time=MISFIRE_GRACE)
+    scheduler.add_job(
+        run_digest_job,
+        digest_trigger(ctx),
+        id=JOB_ID,
+        name="weekly digest",
+        args=[scheduler, ctx, client],
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=MISFIRE_GRACE,
+    )
     missed = service.missed_week(ctx, connected(ctx, client).managers.all())
     if missed is not None:
         log.info("digest %s is due and not sent to everyone: catching up now", missed)
-        scheduler.add_job(run_digest_job, DateTrigger(run_date=scheduler_time(scheduler)), id=CATCH_UP_ID,
-                          name="digest catch-up",
-                          args=[scheduler, ctx, client], kwargs={"iso_week": missed}, replace_existing=True,
-                          misfire_grace_time=MISFIRE_GRACE)
+        scheduler.add_job(
+            run_digest_job,
+            DateTrigger(run_date=scheduler_time(scheduler)),
+            id=CATCH_UP_ID,
+            name="digest catch-up",
+            args=[scheduler, ctx, client],
+            kwargs={"iso_week": missed},
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE,
+        )
 
 
-def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
-                   iso_week: str | None = None) -> SendReport:
+def run_digest_job(
+    scheduler: BaseScheduler, ctx: Context, client: WebClient, *, iso_week: str | None = None
+) -> SendReport:
     """One scheduled (or catch-up, or retry) run; failures schedule a retry while the week is current."""
     slot = service.latest_slot(ctx.config, ctx.now())
     week = iso_week or service.week_reported_at(ctx.config, slot)
@@ -151,7 +186,14 @@ def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
         report = SendReport(week, failed={"*": "the digest could not be built"})
     if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
         retry_at = scheduler_time(scheduler, after=timedelta(minutes=RETRY_MINUTES))
-        scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",
-                          args=[scheduler, ctx, client], kwargs={"iso_week": week}, replace_existing=True,
-                          misfire_grace_time=MISFIRE_GRACE)
+        scheduler.add_job(
+            run_digest_job,
+            DateTrigger(run_date=retry_at),
+            id=RETRY_ID,
+            name="digest retry",
+            args=[scheduler, ctx, client],
+            kwargs={"iso_week": week},
+            replace_existing=True,
+            misfire_grace_time=MISFIRE_GRACE,
+        )
     return report

@@ -53,10 +53,13 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
     )
     async def submit_leads(request: Request) -> JSONResponse:
         if token is None or not _bearer_ok(request.headers.get("authorization"), token):
-            return _error(401, "unauthorized",
-                          "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`"
-                          + ("" if token else " (intake is disabled until LEADBOT_INTAKE_TOKEN is set)"),
-                          headers={"WWW-Authenticate": "Bearer"})
+            return _error(
+                401,
+                "unauthorized",
+                "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`"
+                + ("" if token else " (intake is disabled until LEADBOT_INTAKE_TOKEN is set)"),
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         try:
             body = await _read_capped(request, MAX_BODY)
         except BodyTooLarge:
@@ -66,22 +69,53 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
         # RecursionError: a body nested thousands of levels deep ("[[[[...") exhausts the parser's
         # stack; it is a bad body (422), not a server error.
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            return JSONResponse(status_code=422, content={"error": "invalid_json", "detail": [
-                {"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "invalid_json",
+                    "detail": [{"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}],
+                },
+            )
         records = data if isinstance(data, list) else [data]
         if not records or not all(isinstance(r, dict) for r in records):
-            return JSONResponse(status_code=422, content={"error": "invalid_body", "detail": [
-                {"loc": ["body"], "msg": "Send a lead object or a non-empty array of lead objects",
-                 "type": "invalid_body"}]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "invalid_body",
+                    "detail": [
+                        {
+                            "loc": ["body"],
+                            "msg": "Send a lead object or a non-empty array of lead objects",
+                            "type": "invalid_body",
+                        }
+                    ],
+                },
+            )
         if len(records) > MAX_LEADS_PER_REQUEST:
-            return JSONResponse(status_code=422, content={"error": "too_many", "detail": [
-                {"loc": ["body"], "msg": f"At most {MAX_LEADS_PER_REQUEST} leads per request",
-                 "type": "too_many"}]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "too_many",
+                    "detail": [
+                        {
+                            "loc": ["body"],
+                            "msg": f"At most {MAX_LEADS_PER_REQUEST} leads per request",
+                            "type": "too_many",
+                        }
+                    ],
+                },
+            )
         try:
             leads = validate_leads(records)
         except InvalidLead as exc:
-            detail = [{"loc": ["body", *([e["index"]] if isinstance(data, list) else []), *_path(e["loc"])],
-                       "msg": e["msg"], "type": e["type"]} for e in exc.errors]
+            detail = [
+                {
+                    "loc": ["body", *([e["index"]] if isinstance(data, list) else []), *_path(e["loc"])],
+                    "msg": e["msg"],
+                    "type": e["type"],
+                }
+                for e in exc.errors
+            ]
             return JSONResponse(status_code=422, content={"error": "invalid_lead", "detail": detail})
         results = await run_in_threadpool(ingest, ctx, leads)
         return JSONResponse(status_code=202, content={"leads": [r.as_json() for r in results]})
@@ -110,8 +144,21 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
 
 def _intake_openapi() -> dict[str, Any]:
     lead = {"$ref": "#/components/schemas/Lead"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "oneOf": [lead, {"type": "array", "items": lead, "minItems": 1, "maxItems": MAX_LEADS_PER_REQUEST}]}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            lead,
+                            {"type": "array", "items": lead, "minItems": 1, "maxItems": MAX_LEADS_PER_REQUEST},
+                        ]
+                    }
+                }
+            },
+        }
+    }
 
 
 def _bearer_ok(header: str | None, token: bytes) -> bool:

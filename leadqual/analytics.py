@@ -36,6 +36,7 @@ TOP_SLICES = 8  # sources and offers shown, by volume
 
 # --- queries -----------------------------------------------------------------------------------
 
+
 def _received_in(period: Period) -> ColumnElement[bool]:
     return and_(LeadRow.received_at >= period.start, LeadRow.received_at < period.end)
 
@@ -67,12 +68,19 @@ def figures(session: Session, period: Period) -> Figures:
     # One row per (group, source, offer, outcome, reason): every figure below is a sum of these rows.
     rows = session.execute(
         select(
-            LeadRow.group, LeadRow.source, LeadRow.offer, LeadRow.outcome, LeadRow.reason,
-            _count_if(received), _count_if(fresh), _count_if(and_(fresh, LeadRow.first_claimed_at.is_not(None))),
+            LeadRow.group,
+            LeadRow.source,
+            LeadRow.offer,
+            LeadRow.outcome,
+            LeadRow.reason,
+            _count_if(received),
+            _count_if(fresh),
+            _count_if(and_(fresh, LeadRow.first_claimed_at.is_not(None))),
             _count_if(posted),
             _count_if(and_(posted, or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None)))),
             _count_if(decided),
-        ).where(or_(received, decided))
+        )
+        .where(or_(received, decided))
         .group_by(LeadRow.group, LeadRow.source, LeadRow.offer, LeadRow.outcome, LeadRow.reason)
     ).all()
     volume: dict[str, list[int]] = {}
@@ -92,26 +100,38 @@ def figures(session: Session, period: Period) -> Figures:
     for g in Group:
         received_n, live, claimed, _, _ = volume.get(g.value, [0] * 5)
         median, p90 = claim_times.get(g.value, (None, None))
-        groups.append(GroupFigures(
-            group=g, received=received_n, live=live, claimed=claimed,
-            qualified=outcomes.get((g.value, QUALIFIED), 0),
-            not_qualified=outcomes.get((g.value, NOT_QUALIFIED), 0),
-            open_decisions=sum(n for (grp, o), n in outcomes.items()
-                               if grp == g.value and o not in (QUALIFIED, NOT_QUALIFIED)),
-            claim_median_minutes=median, claim_p90_minutes=p90,
-        ))
+        groups.append(
+            GroupFigures(
+                group=g,
+                received=received_n,
+                live=live,
+                claimed=claimed,
+                qualified=outcomes.get((g.value, QUALIFIED), 0),
+                not_qualified=outcomes.get((g.value, NOT_QUALIFIED), 0),
+                open_decisions=sum(
+                    n for (grp, o), n in outcomes.items() if grp == g.value and o not in (QUALIFIED, NOT_QUALIFIED)
+                ),
+                claim_median_minutes=median,
+                claim_p90_minutes=p90,
+            )
+        )
     overall_median, overall_p90 = claim_times.get(None, (None, None))
     return Figures(
-        period=period, groups=groups,
+        period=period,
+        groups=groups,
         reasons={g: sorted(reasons[g].items(), key=lambda r: (-r[1], r[0])) for g in Group if g in reasons},
-        sources=_slices(rows, 1), offers=_slices(rows, 2),
-        cards_posted=sum(v[3] for v in volume.values()), cards_actioned=sum(v[4] for v in volume.values()),
-        claim_median_minutes=overall_median, claim_p90_minutes=overall_p90,
+        sources=_slices(rows, 1),
+        offers=_slices(rows, 2),
+        cards_posted=sum(v[3] for v in volume.values()),
+        cards_actioned=sum(v[4] for v in volume.values()),
+        claim_median_minutes=overall_median,
+        claim_p90_minutes=overall_p90,
     )
 
 
-def _claim_percentiles(session: Session, period: Period, dialect: str
-                       ) -> dict[str | None, tuple[float | None, float | None]]:
+def _claim_percentiles(
+    session: Session, period: Period, dialect: str
+) -> dict[str | None, tuple[float | None, float | None]]:
     """Median and 90th percentile of minutes to first claim, per group and overall (None).
 
     Nearest-rank percentiles with window functions: SQLite has no percentile_cont, and a
@@ -119,11 +139,14 @@ def _claim_percentiles(session: Session, period: Period, dialect: str
     the rows at the ranks come back.
     """
     minutes = _minutes_to_claim(dialect).label("minutes")
-    claimed = (select(LeadRow.group.label("grp"), minutes)
-               .where(_received_in(period), LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))
-               .subquery())
+    claimed = (
+        select(LeadRow.group.label("grp"), minutes)
+        .where(_received_in(period), LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))
+        .subquery()
+    )
     ranked = select(
-        claimed.c.grp, claimed.c.minutes,
+        claimed.c.grp,
+        claimed.c.minutes,
         func.row_number().over(partition_by=claimed.c.grp, order_by=claimed.c.minutes).label("rn"),
         func.count().over(partition_by=claimed.c.grp).label("n"),
         func.row_number().over(order_by=claimed.c.minutes).label("all_rn"),
@@ -161,6 +184,7 @@ def _slices(rows: Any, column: int) -> list[SliceFigures]:
 
 # --- evidence for proposals --------------------------------------------------------------------
 
+
 def _fired_rules(dialect: str) -> tuple[Any, ColumnElement[Any], ColumnElement[bool]]:
     """Unnest `leads.hits`: the table-valued function to join, each hit's rule id, and the filter to apply."""
     if dialect == "postgresql":
@@ -197,15 +221,26 @@ def evidence(session: Session, period: Period) -> Evidence:
         cell_counts.setdefault((group, fit, intent), [0, 0])[side] += n
         if uncapped:
             segment_counts.setdefault(segment, [0, 0])[side] += n
-    cells = [ScoreCell(Group(g), fit, intent, Tally(qualified, not_qualified))
-             for (g, fit, intent), (qualified, not_qualified) in cell_counts.items()]
+    cells = [
+        ScoreCell(Group(g), fit, intent, Tally(qualified, not_qualified))
+        for (g, fit, intent), (qualified, not_qualified) in cell_counts.items()
+    ]
     hits, rule, is_rule = _fired_rules(dialect)
-    rules = _tallies(session.execute(
-        select(rule, LeadRow.outcome, func.count()).select_from(LeadRow).join(hits, literal(True))
-        .where(window, passes, is_rule).group_by(rule, LeadRow.outcome)
-    ))
-    return Evidence(overall=sum((c.tally for c in cells), Tally()), rules=rules,
-                    segments={k: Tally(q, nq) for k, (q, nq) in segment_counts.items()}, cells=cells)
+    rules = _tallies(
+        session.execute(
+            select(rule, LeadRow.outcome, func.count())
+            .select_from(LeadRow)
+            .join(hits, literal(True))
+            .where(window, passes, is_rule)
+            .group_by(rule, LeadRow.outcome)
+        )
+    )
+    return Evidence(
+        overall=sum((c.tally for c in cells), Tally()),
+        rules=rules,
+        segments={k: Tally(q, nq) for k, (q, nq) in segment_counts.items()},
+        cells=cells,
+    )
 
 
 def _tallies(rows: Any) -> dict[Any, Tally]:
@@ -215,18 +250,23 @@ def _tallies(rows: Any) -> dict[Any, Tally]:
     return {k: Tally(q, nq) for k, (q, nq) in counts.items()}
 
 
-def decided_page(session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
-                 ) -> list[tuple[dict[str, Any], bool, datetime, int]]:
+def decided_page(
+    session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
+) -> list[tuple[dict[str, Any], bool, datetime, int]]:
     """One page of decided leads, most recent first: (payload, qualified?, decided_at, id).
 
     Keyset pagination on (decided_at, id): each page is its own short query, so a caller can
     read a window page by page without holding a transaction open in between.
     """
-    query = (select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
-             .where(_decided_in(period), _qualified_or_not())
-             .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
-             .limit(size))
+    query = (
+        select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
+        .where(_decided_in(period), _qualified_or_not())
+        .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
+        .limit(size)
+    )
     if before is not None:
         query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
-    return [(payload, outcome == QUALIFIED, decided_at, lead_id)
-            for payload, outcome, decided_at, lead_id in session.execute(query)]
+    return [
+        (payload, outcome == QUALIFIED, decided_at, lead_id)
+        for payload, outcome, decided_at, lead_id in session.execute(query)
+    ]

@@ -68,8 +68,6 @@ def utc_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-
-
 def local_today(now: datetime, tz: ZoneInfo) -> date:
     """The date `now` falls on in `tz` (follow-up dates are local dates)."""
     return now.astimezone(tz).date()

@@ -95,8 +95,9 @@ class DecisionInput:
         return data
 
 
-def check_decision(decision: DecisionInput, *, config: AppConfig, today: date,
-                   motions: set[str] | None = None) -> dict[str, str]:
+def check_decision(
+    decision: DecisionInput, *, config: AppConfig, today: date, motions: set[str] | None = None
+) -> dict[str, str]:
     """Return {field: what is wrong} for a decision ({} when it may be stored).
 
     Qualified to pursue means fit and intent confirmed and a next step defined (DOMAIN.md);
@@ -114,8 +115,9 @@ def check_decision(decision: DecisionInput, *, config: AppConfig, today: date,
             for criterion in (Criterion.FIT, Criterion.INTENT):
                 rating = decision.fian.get(criterion)
                 if rating is not None and rating is not Rating.CONFIRMED:
-                    errors[criterion] = (f"Qualifying needs a confirmed {criterion}; "
-                                         "choose Needs info or Nurture instead.")
+                    errors[criterion] = (
+                        f"Qualifying needs a confirmed {criterion}; choose Needs info or Nurture instead."
+                    )
             if not (decision.next_step or "").strip():
                 errors["next_step"] = "Say what the next step is."
             elif len(decision.next_step or "") > NEXT_STEP_MAX:

@@ -19,12 +19,12 @@ class GroupFigures:
     """One score group's figures for a period."""
 
     group: Group
-    received: int = 0            # leads received
-    live: int = 0                # ... offered to sales (not imported history)
-    claimed: int = 0             # ... claimed at least once
-    qualified: int = 0           # leads decided in the period, by final outcome
+    received: int = 0  # leads received
+    live: int = 0  # ... offered to sales (not imported history)
+    claimed: int = 0  # ... claimed at least once
+    qualified: int = 0  # leads decided in the period, by final outcome
     not_qualified: int = 0
-    open_decisions: int = 0      # nurture or needs info
+    open_decisions: int = 0  # nurture or needs info
     claim_median_minutes: float | None = None
     claim_p90_minutes: float | None = None
 
@@ -112,8 +112,11 @@ class Figures:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "period": {"label": self.period.label, "start": self.period.start.isoformat(),
-                       "end": self.period.end.isoformat()},
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
             "received": self.received,
             "routed": self.routed,
             "decided": self.decided,
@@ -121,27 +124,45 @@ class Figures:
             "claim_median_minutes": _round(self.claim_median_minutes),
             "claim_p90_minutes": _round(self.claim_p90_minutes),
             "groups": [
-                {"group": g.group.value, "received": g.received, "live": g.live, "claimed": g.claimed,
-                 "acceptance": _round(g.acceptance), "qualified": g.qualified, "not_qualified": g.not_qualified,
-                 "open_decisions": g.open_decisions, "qualification_rate": _round(g.qualification_rate),
-                 "claim_median_minutes": _round(g.claim_median_minutes),
-                 "claim_p90_minutes": _round(g.claim_p90_minutes)}
+                {
+                    "group": g.group.value,
+                    "received": g.received,
+                    "live": g.live,
+                    "claimed": g.claimed,
+                    "acceptance": _round(g.acceptance),
+                    "qualified": g.qualified,
+                    "not_qualified": g.not_qualified,
+                    "open_decisions": g.open_decisions,
+                    "qualification_rate": _round(g.qualification_rate),
+                    "claim_median_minutes": _round(g.claim_median_minutes),
+                    "claim_p90_minutes": _round(g.claim_p90_minutes),
+                }
                 for g in self.groups
             ],
             "disqualification_reasons": {g.value: dict(r) for g, r in self.reasons.items()},
-            "false_positives": {"priority_not_qualified": self.false_positives,
-                                "priority_decided": self.group(Group.PRIORITY).decided},
+            "false_positives": {
+                "priority_not_qualified": self.false_positives,
+                "priority_decided": self.group(Group.PRIORITY).decided,
+            },
             "false_negatives": {g.value: n for g, n in self.false_negatives.items()},
             "sources": [_slice_json(s) for s in self.sources],
             "offers": [_slice_json(s) for s in self.offers],
-            "cards": {"posted": self.cards_posted, "actioned": self.cards_actioned,
-                      "actioned_share": _round(self.actioned_share)},
+            "cards": {
+                "posted": self.cards_posted,
+                "actioned": self.cards_actioned,
+                "actioned_share": _round(self.actioned_share),
+            },
         }
 
 
 def _slice_json(s: SliceFigures) -> dict[str, Any]:
-    return {"name": s.name, "received": s.received, "qualified": s.qualified, "not_qualified": s.not_qualified,
-            "qualification_rate": _round(s.qualification_rate)}
+    return {
+        "name": s.name,
+        "received": s.received,
+        "qualified": s.qualified,
+        "not_qualified": s.not_qualified,
+        "qualification_rate": _round(s.qualification_rate),
+    }
 
 
 def _round(x: float | None) -> float | None:

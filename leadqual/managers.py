@@ -70,7 +70,6 @@ class ManagerDirectory:
                 try:
                     self._members[group] = tuple(self.members_of(group))
                 except UsergroupUnavailable as exc:
-                    log.warning("cannot read manager usergroup %s (%s); keeping its last known members",
-                                group, exc.why)
+                    log.warning("cannot read manager usergroup %s (%s); keeping its last known members", group, exc.why)
             self._read_at = self.monotonic()
             return self._members

@@ -97,7 +97,6 @@ class Applied:
     changed: bool
 
 
-
 # --- App Home ----------------------------------------------------------------------------------
 
 
@@ -128,7 +127,6 @@ class Home:
     week: WeekNumbers | None
 
 
-
 # --- the weekly digest -------------------------------------------------------------------------
 
 
@@ -139,10 +137,10 @@ class RulesetChange:
     version: int
     name: str
     parent_version: int | None
-    origin: str                    # file | apply | rollback
+    origin: str  # file | apply | rollback
     created_at: datetime
     created_by: str | None
-    proposal_id: str | None        # the proposal that made it, if any
+    proposal_id: str | None  # the proposal that made it, if any
     proposal_title: str | None
     latest_version: int | None = None  # the highest version stored (above `version` after a rollback)
 
@@ -172,7 +170,7 @@ class Digest:
     trailing: Figures
     ruleset: RulesetChange
     proposals: list[ProposedChange]
-    evidence_leads: int            # decided leads (qualified or not) the proposals learned from
+    evidence_leads: int  # decided leads (qualified or not) the proposals learned from
 
     @property
     def ruleset_version(self) -> int:
@@ -182,12 +180,19 @@ class Digest:
         return {
             "iso_week": self.iso_week,
             "timezone": self.timezone,
-            "ruleset": {"version": self.ruleset.version, "name": self.ruleset.name, "origin": self.ruleset.origin,
-                        "parent_version": self.ruleset.parent_version, "proposal": self.ruleset.proposal_id,
-                        "can_roll_back": self.ruleset.from_proposal},
+            "ruleset": {
+                "version": self.ruleset.version,
+                "name": self.ruleset.name,
+                "origin": self.ruleset.origin,
+                "parent_version": self.ruleset.parent_version,
+                "proposal": self.ruleset.proposal_id,
+                "can_roll_back": self.ruleset.from_proposal,
+            },
             "week": self.week.as_json(),
             "trailing": self.trailing.as_json(),
             "evidence_leads": self.evidence_leads,
-            "proposals": [{**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
-                          for c in self.proposals],
+            "proposals": [
+                {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
+                for c in self.proposals
+            ],
         }

@@ -23,11 +23,11 @@ class LeadStatus(StrEnum):
 class OutboxKind(StrEnum):
     """What an outbox row sends."""
 
-    CARD = "card"                # post a lead's card to its channel
+    CARD = "card"  # post a lead's card to its channel
     CARD_UPDATE = "card_update"  # chat.update the card in place
-    THREAD = "thread"            # a line in the card's thread
-    DM = "dm"                    # a direct message (escalations, digest)
-    EPHEMERAL = "ephemeral"      # an ephemeral note to one user in a channel
+    THREAD = "thread"  # a line in the card's thread
+    DM = "dm"  # a direct message (escalations, digest)
+    EPHEMERAL = "ephemeral"  # an ephemeral note to one user in a channel
 
 
 class OutboxStatus(StrEnum):
@@ -45,6 +45,6 @@ class ProposalStatus(StrEnum):
 class RulesetOrigin(StrEnum):
     """How a ruleset version came to be."""
 
-    FILE = "file"          # loaded from a rules file whose content was new
-    APPLY = "apply"        # a proposal applied to the active version
+    FILE = "file"  # loaded from a rules file whose content was new
+    APPLY = "apply"  # a proposal applied to the active version
     ROLLBACK = "rollback"  # the previous version reactivated

@@ -73,8 +73,7 @@ def test_an_applied_proposal_keeps_its_status_when_the_digest_is_rebuilt(ctx: Co
     assert loaded is not None and loaded[0].status == "applied"
 
 
-def test_the_digest_names_the_active_version_and_whether_it_came_from_a_proposal(ctx: Context,
-                                                                                  built: Digest) -> None:
+def test_the_digest_names_the_active_version_and_whether_it_came_from_a_proposal(ctx: Context, built: Digest) -> None:
     assert built.ruleset.version == 1 and not built.ruleset.from_proposal
     top = built.proposals[0].proposal
     proposals.apply_proposal(ctx, top.id, actor=MANAGER)
@@ -88,8 +87,16 @@ def test_the_json_holds_every_figure_and_every_proposal_with_id_and_evidence(bui
     data = built.as_json()
     assert data["iso_week"] == "2026-W47" and data["ruleset"]["version"] == 1
     for period in ("week", "trailing"):
-        assert {"groups", "disqualification_reasons", "false_positives", "false_negatives", "sources", "offers",
-                "cards", "claim_median_minutes"} <= set(data[period])
+        assert {
+            "groups",
+            "disqualification_reasons",
+            "false_positives",
+            "false_negatives",
+            "sources",
+            "offers",
+            "cards",
+            "claim_median_minutes",
+        } <= set(data[period])
     assert len(data["proposals"]) == len(built.proposals) > 0
     for item in data["proposals"]:
         assert item["id"].startswith("p-") and item["evidence"] and item["figures"] and item["backtest"]["leads"]
@@ -110,6 +117,7 @@ def test_a_dry_build_stores_nothing(ctx: Context, history: list[dict[str, Any]])
 
 
 # --- the guard ---------------------------------------------------------------------------------
+
 
 def test_the_send_guard_is_taken_once_per_manager_and_week(ctx: Context) -> None:
     assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is True

@@ -50,15 +50,18 @@ def forbidden(path: Path, prefixes: tuple[str, ...]) -> list[str]:
 
 def markup(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return [f"{shown(path)}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and any(m in node.value for m in SLACK_MARKUP)]
+    return [
+        f"{shown(path)}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and any(m in node.value for m in SLACK_MARKUP)
+    ]
 
 
 def test_the_checks_see_a_forbidden_import_and_a_mention(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text('from leadqual.services import triage\nfrom leadqual import db\nimport sqlalchemy.orm\n'
-                      'TEXT = f"<@{triage}>"\n')
+    sample.write_text(
+        'from leadqual.services import triage\nfrom leadqual import db\nimport sqlalchemy.orm\nTEXT = f"<@{triage}>"\n'
+    )
     assert len(forbidden(sample, BLOCKS_MAY_NOT_IMPORT)) == 3
     assert len(markup(sample)) == 1
 

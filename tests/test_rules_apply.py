@@ -33,7 +33,8 @@ MANAGER = "UMANAGER"  # LEADBOT_MANAGERS in the test settings
 BOM_LEAD: dict[str, Any] = {
     "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "employees": 850},
     "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
-    "signals": [{"type": "bom_review"}], "need": {"scope": "replacement"},
+    "signals": [{"type": "bom_review"}],
+    "need": {"scope": "replacement"},
 }
 
 
@@ -84,9 +85,13 @@ def test_the_proposal_is_marked_applied_and_the_change_is_audited(ctx: Context, 
 def test_leads_keep_the_version_that_scored_them(ctx: Context) -> None:
     before = ingest(ctx, validate_leads([{**BOM_LEAD, "external_id": "before"}]), post=False)[0]
     proposals.apply_proposal(ctx, store_proposal(ctx), actor=MANAGER)
-    after = ingest(ctx, validate_leads([{**BOM_LEAD, "external_id": "after",
-                                         "contact": {"email": "lee@acmemetals.com", "title": "Plant Manager"}}]),
-                   post=False)[0]
+    after = ingest(
+        ctx,
+        validate_leads(
+            [{**BOM_LEAD, "external_id": "after", "contact": {"email": "lee@acmemetals.com", "title": "Plant Manager"}}]
+        ),
+        post=False,
+    )[0]
     with ctx.transaction() as session:
         rows = {r.external_id: r for r in session.scalars(select(LeadRow))}
     assert rows["before"].ruleset_version == 1 and rows["before"].intent == 30
@@ -131,8 +136,9 @@ def test_a_proposal_the_active_rules_already_hold_is_refused(ctx: Context) -> No
 
 
 def test_moving_a_threshold_makes_a_version_with_the_new_minimum(ctx: Context) -> None:
-    pid = store_proposal(ctx, kind=ProposalKind.MOVE_THRESHOLD, target="qualified_review", setting="intent",
-                         current=20, proposed=40)
+    pid = store_proposal(
+        ctx, kind=ProposalKind.MOVE_THRESHOLD, target="qualified_review", setting="intent", current=20, proposed=40
+    )
     proposals.apply_proposal(ctx, pid, actor=MANAGER)
     assert ctx.active_ruleset().spec.groups[Group.QUALIFIED_REVIEW].intent == 40
 
@@ -210,8 +216,10 @@ def test_after_a_rollback_the_digest_names_the_version_applying_will_really_make
     proposals.rollback(ctx, actor=MANAGER, expected=2)
     ruleset = build_digest(ctx, persist=False).ruleset
     assert (ruleset.version, ruleset.next_version) == (1, 3)
-    digest = dataclasses.replace(build_digest(ctx, persist=False), proposals=[ProposedChange(
-        Proposal.from_json(proposal_row(ctx, pid).data["proposal"]), None)])
+    digest = dataclasses.replace(
+        build_digest(ctx, persist=False),
+        proposals=[ProposedChange(Proposal.from_json(proposal_row(ctx, pid).data["proposal"]), None)],
+    )
     head = json.dumps([b.to_dict() for b in digest_blocks(digest)])
     assert "applying one makes ruleset v3," in head
     assert proposals.apply_proposal(ctx, pid, actor=MANAGER) == (1, 3)

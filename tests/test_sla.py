@@ -41,7 +41,9 @@ def test_the_reminder_is_due_at_fifteen_minutes_and_only_once() -> None:
 
 def test_a_worker_that_was_down_runs_every_missed_step_in_order() -> None:
     assert [s.step.action for s in due_steps(LADDER, done=0, posted_at=POSTED, now=at(50))] == [
-        SlaAction.REMIND, SlaAction.ESCALATE]
+        SlaAction.REMIND,
+        SlaAction.ESCALATE,
+    ]
     assert due_steps(LADDER, done=2, posted_at=POSTED, now=at(500)) == []
 
 
@@ -68,7 +70,8 @@ def sla_rows(ctx: Context) -> list[tuple[str, str | None]]:
 
 
 def test_the_ladder_reminds_at_15_escalates_to_each_manager_at_45_and_never_doubles(
-        managed: Context, clock: Clock) -> None:
+    managed: Context, clock: Clock
+) -> None:
     lead_id = posted_lead(managed)
 
     clock.advance(minutes=14, seconds=59)
@@ -97,10 +100,12 @@ def test_the_ladder_reminds_at_15_escalates_to_each_manager_at_45_and_never_doub
 
 
 def test_members_of_a_manager_usergroup_get_the_escalation_like_the_configured_managers(
-        managed: Context, clock: Clock, slack: SlackStandIn) -> None:
+    managed: Context, clock: Clock, slack: SlackStandIn
+) -> None:
     slack.usergroups = {"S0MGRS": ["UHEAD", "UBOSS"]}
-    with_group = dataclasses.replace(managed, config=managed.config.model_copy(
-        update={"manager_usergroups": ["S0MGRS"]}))
+    with_group = dataclasses.replace(
+        managed, config=managed.config.model_copy(update={"manager_usergroups": ["S0MGRS"]})
+    )
     worker_ctx = connected(with_group, slack.client())  # as the worker's scheduler wires it
     posted_lead(worker_ctx)
     clock.advance(minutes=45)
@@ -157,8 +162,9 @@ def test_two_workers_ticking_at_once_send_each_step_once(managed: Context, clock
 def test_reassign_moves_the_suggestion_to_the_next_rep_and_updates_the_card(ctx: Context, clock: Clock) -> None:
     route = Route(channel="C0LEADS", rotation=True, reps=[Rep(user="UANA", weight=1), Rep(user="UBEN", weight=1)])
     ladder = [SlaStep(after_minutes=120, action=SlaAction.REASSIGN)]
-    config = ctx.config.model_copy(update={"routes": {**ctx.config.routes, Group.PRIORITY: route},
-                                           "sla": {Group.PRIORITY: ladder}})
+    config = ctx.config.model_copy(
+        update={"routes": {**ctx.config.routes, Group.PRIORITY: route}, "sla": {Group.PRIORITY: ladder}}
+    )
     rotating = dataclasses.replace(ctx, config=config)
     lead_id = posted_lead(rotating)
     first = lead(rotating, lead_id).suggested_owner
@@ -170,7 +176,9 @@ def test_reassign_moves_the_suggestion_to_the_next_rep_and_updates_the_card(ctx:
     assert step.action == SlaAction.REASSIGN
     assert lead(rotating, lead_id).suggested_owner == ({"UANA", "UBEN"} - {first}).pop()
     assert [(r.kind, r.payload.get("sla")) for r in outbox_rows(rotating) if r.kind != "card"] == [
-        ("card_update", "reassign"), ("thread", "reassign")]
+        ("card_update", "reassign"),
+        ("thread", "reassign"),
+    ]
 
 
 def test_sla_steps_are_queued_as_data_and_worded_by_blocks(managed: Context, clock: Clock) -> None:
@@ -180,8 +188,11 @@ def test_sla_steps_are_queued_as_data_and_worded_by_blocks(managed: Context, clo
     payloads = [r.payload for r in outbox_rows(managed) if r.kind != "card"]
     assert all("text" not in p for p in payloads)
     assert sla_line(payloads[0], lead="*Acme*") == (
-        "No one has claimed this Priority lead after 15 minutes. Can someone take it?")
+        "No one has claimed this Priority lead after 15 minutes. Can someone take it?"
+    )
     assert sla_line(payloads[1], lead="*Acme*") == (
-        "*Acme*, a Priority lead, has been unclaimed for 45 minutes. Can you find it an owner?")
+        "*Acme*, a Priority lead, has been unclaimed for 45 minutes. Can you find it an owner?"
+    )
     assert sla_line({"sla": "reassign", "after_minutes": 120, "suggested_owner": "USAM"}, lead="") == (
-        "Unclaimed after 2 hours. <@USAM> is now suggested.")
+        "Unclaimed after 2 hours. <@USAM> is now suggested."
+    )

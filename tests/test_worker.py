@@ -32,8 +32,14 @@ from tests.conftest import make_settings
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
 from tests.slack_standin import SlackStandIn
 
-FAST = WorkerOptions(rate_per_channel=20, backoff_base=0.05, backoff_cap=0.2, poll_interval=0.05,
-                     concurrency=8, lease=timedelta(seconds=30))
+FAST = WorkerOptions(
+    rate_per_channel=20,
+    backoff_base=0.05,
+    backoff_cap=0.2,
+    poll_interval=0.05,
+    concurrency=8,
+    lease=timedelta(seconds=30),
+)
 
 
 @pytest.fixture
@@ -59,8 +65,11 @@ def drain(ctx: Context, slack: SlackStandIn, options: WorkerOptions = FAST, *, w
 
 
 def posts_per_outbox_row(slack: SlackStandIn) -> Counter[int]:
-    return Counter(c.params["metadata"]["event_payload"]["outbox_id"] for c in slack.calls_to("chat.postMessage")
-                   if c.params.get("metadata"))
+    return Counter(
+        c.params["metadata"]["event_payload"]["outbox_id"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.params.get("metadata")
+    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -112,8 +121,10 @@ def test_a_card_posted_just_before_a_crash_is_found_not_posted_again(live: Conte
     # before marking it. A zero-length lease stands for that lease having run out.
     [first] = delivery.lease_due(live, limit=1, worker_id="crashed", lease=timedelta(0))
     posted = client_for(standin).chat_postMessage(
-        channel="C0LEADS", text="card", metadata={"event_type": "leadbot_card",
-                                                  "event_payload": {"outbox_id": first.id}})
+        channel="C0LEADS",
+        text="card",
+        metadata={"event_type": "leadbot_card", "event_payload": {"outbox_id": first.id}},
+    )
 
     stats = drain(live, standin)
 
@@ -124,7 +135,8 @@ def test_a_card_posted_just_before_a_crash_is_found_not_posted_again(live: Conte
 
 
 def test_a_retried_card_that_never_reached_slack_is_posted_after_the_lookup(
-        live: Context, standin: SlackStandIn) -> None:
+    live: Context, standin: SlackStandIn
+) -> None:
     ingest_leads(live, 1)
     standin.fail_next("chat.postMessage", status=503)
 
@@ -210,8 +222,12 @@ def test_two_workers_on_one_outbox_never_send_a_row_twice(live: Context, standin
 def test_stopping_finishes_the_send_in_flight_and_hands_the_rest_back(live: Context, standin: SlackStandIn) -> None:
     leads_with_cards(live, ["C1", "C2"], per_channel=6)
     stop = threading.Event()
-    worker = Worker(live, client_for(standin), render=plain_render,
-                    options=dataclasses.replace(FAST, rate_per_channel=2, read_ahead=3))
+    worker = Worker(
+        live,
+        client_for(standin),
+        render=plain_render,
+        options=dataclasses.replace(FAST, rate_per_channel=2, read_ahead=3),
+    )
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
     wait_until(lambda: len(standin.calls_to("chat.postMessage")) >= 3)
@@ -235,6 +251,7 @@ def test_once_leaves_rows_due_much_later_for_the_next_run(live: Context, standin
 
     assert stats.sent == 1
     assert [r.status for r in outbox_rows(live)] == ["pending", "sent"]
+
 
 def test_the_scheduler_ticks_the_sla_ladder_and_sends_the_weekly_digest(live: Context, standin: SlackStandIn) -> None:
     scheduler = start_scheduler(live, client_for(standin))
@@ -270,7 +287,8 @@ def test_the_sla_ladder_reaches_slack_through_the_real_renderer(live: Context, s
 
 @pytest.mark.stress
 def test_thirty_cards_at_one_per_second_per_channel_with_500s_are_each_posted_once(
-        live: Context, standin: SlackStandIn) -> None:
+    live: Context, standin: SlackStandIn
+) -> None:
     leads_with_cards(live, [f"C{i}" for i in range(5)], per_channel=6)
     standin.rate_limit("chat.postMessage", per_second=1)
     standin.fail_next("chat.postMessage", status=500, times=4)
@@ -284,10 +302,21 @@ def test_thirty_cards_at_one_per_second_per_channel_with_500s_are_each_posted_on
 
 
 def worker_process(db_url: str, slack: SlackStandIn, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_API_URL": slack.url,
-           "SLACK_BOT_TOKEN": "xoxb-test-token", "LEADBOT_CHANNEL": "C0LEADS", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": db_url,
+        "SLACK_API_URL": slack.url,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "LEADBOT_CHANNEL": "C0LEADS",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.fixture
@@ -300,7 +329,8 @@ def file_db(tmp_path: Path) -> Iterator[tuple[str, Context]]:
 
 @pytest.mark.stress
 def test_a_worker_killed_mid_drain_and_restarted_posts_every_card_exactly_once(
-        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path
+) -> None:
     url, ctx = file_db
     leads_with_cards(ctx, ["C1", "C2", "C3"], per_channel=8)
     standin.rate_limit("chat.postMessage", per_second=2)
@@ -326,7 +356,8 @@ def test_a_worker_killed_mid_drain_and_restarted_posts_every_card_exactly_once(
 
 
 def test_sigterm_finishes_in_flight_work_and_hands_the_rest_back(
-        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path
+) -> None:
     url, ctx = file_db
     leads_with_cards(ctx, ["C1", "C2"], per_channel=6)
     standin.rate_limit("chat.postMessage", per_second=2)
@@ -344,7 +375,8 @@ def test_sigterm_finishes_in_flight_work_and_hands_the_rest_back(
 
 
 def test_dead_rows_are_listed_and_requeued_from_the_command_line(
-        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path
+) -> None:
     url, ctx = file_db
     leads_with_cards(ctx, ["C1"], per_channel=1)
     [row] = outbox_rows(ctx)
@@ -361,7 +393,8 @@ def test_dead_rows_are_listed_and_requeued_from_the_command_line(
 
 
 def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_is_a_day_old(
-        live: Context, standin: SlackStandIn) -> None:
+    live: Context, standin: SlackStandIn
+) -> None:
     ingest_leads(live, 1)
     standin.fail_next("chat.postMessage", status=500, times=12)  # more than the old 8-attempt budget
 

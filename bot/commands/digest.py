@@ -53,8 +53,10 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(digest_report(built))
         if report is not None:
-            print(f"\nsent to {len(report['sent'])} manager(s); {len(report['skipped'])} already had it"
-                  + "".join(f"\nfailed for {m}: {why}" for m, why in report["failed"].items()))
+            print(
+                f"\nsent to {len(report['sent'])} manager(s); {len(report['skipped'])} already had it"
+                + "".join(f"\nfailed for {m}: {why}" for m, why in report["failed"].items())
+            )
     return 1 if report and report["failed"] else 0
 
 
@@ -65,7 +67,8 @@ def _send(ctx: Any, settings: Settings, built: Digest) -> dict[str, Any]:
     client = make_client(settings)
     managers = connected(ctx, client).managers.all()
     if not managers:
-        raise ConfigError("No managers to send the digest to: set LEADBOT_MANAGERS or `managers:` in the config "
-                          "(or use --dry-run)")
+        raise ConfigError(
+            "No managers to send the digest to: set LEADBOT_MANAGERS or `managers:` in the config (or use --dry-run)"
+        )
     sent = send_digest(ctx, client, iso_week=built.iso_week, managers=managers, built=built)
     return {"iso_week": sent.iso_week, "sent": sent.sent, "skipped": sent.skipped, "failed": sent.failed}

@@ -61,8 +61,10 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     fresh = [r for r in results if not r.duplicate]
     groups = Counter(r.group for r in fresh)
     summary = ", ".join(f"{groups[g]} {g.label}" for g in Group if groups[g])
-    print(f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
-          + (f": {summary}" if summary else ""))
+    print(
+        f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
+        + (f": {summary}" if summary else "")
+    )
     return 0
 
 
@@ -75,8 +77,9 @@ def score_file(args: argparse.Namespace, settings: Settings) -> int:
     for lead in leads:
         s = score(lead, ruleset)
         why = s.explain(args.reasons)
-        rows.append((lead.display_name[:28], str(s.fit), str(s.intent),
-                     s.group.label + (" (urgent)" if s.urgent else ""), why))
+        rows.append(
+            (lead.display_name[:28], str(s.fit), str(s.intent), s.group.label + (" (urgent)" if s.urgent else ""), why)
+        )
     print(f"ruleset {spec.name} v{spec.version} from {path}")
     print(text_table([("lead", "fit", "intent", "group", "why"), *rows], ruled=True, free_last=True))
     counts = Counter(r[3].removesuffix(" (urgent)") for r in rows)

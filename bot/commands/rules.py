@@ -33,8 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rollback.set_defaults(run=rollback_rules)
     backtest = rules.add_parser("backtest", help="rescore recent decided leads with a proposal applied")
     backtest.add_argument("proposal_id", metavar="ID")
-    backtest.add_argument("--limit", type=int, default=BACKTEST_LIMIT,
-                          help=f"decided leads to rescore, most recent first (default {BACKTEST_LIMIT})")
+    backtest.add_argument(
+        "--limit",
+        type=int,
+        default=BACKTEST_LIMIT,
+        help=f"decided leads to rescore, most recent first (default {BACKTEST_LIMIT})",
+    )
     backtest.set_defaults(run=backtest_rules)
 
 
@@ -45,8 +49,10 @@ def check_rules(args: argparse.Namespace, settings: Settings) -> int:
     for rule in spec.rules:
         kinds[rule.kind.value] = kinds.get(rule.kind.value, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in kinds.items())
-    print(f"{path}: ok: {spec.name} v{spec.version}: {len(spec.rules)} rules ({summary}), "
-          f"{len(spec.must_have)} must-haves, {len(spec.segments)} segments")
+    print(
+        f"{path}: ok: {spec.name} v{spec.version}: {len(spec.rules)} rules ({summary}), "
+        f"{len(spec.must_have)} must-haves, {len(spec.segments)} segments"
+    )
     return 0
 
 
@@ -68,8 +74,10 @@ def apply_rules(args: argparse.Namespace, settings: Settings) -> int:
     found = load_proposal(ctx, args.proposal_id)
     title = found[1].title if found else args.proposal_id
     print(f"applied {args.proposal_id}: {title}")
-    print(f"ruleset v{new} is active (was v{old}); leads already scored keep their version. "
-          "Undo with: leadbot rules rollback")
+    print(
+        f"ruleset v{new} is active (was v{old}); leads already scored keep their version. "
+        "Undo with: leadbot rules rollback"
+    )
     return 0
 
 

@@ -31,11 +31,15 @@ def make_client(settings: Settings, *, retries: bool = True, token: str | None =
         if settings.slack_bot_token is None:
             raise ConfigError("SLACK_BOT_TOKEN is not set: Slack features need the app's xoxb- bot token")
         token = settings.slack_bot_token.get_secret_value()
-    handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        ServerErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=1),
-    ] if retries else []
+    handlers = (
+        [
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=1),
+        ]
+        if retries
+        else []
+    )
     return WebClient(token=token, base_url=settings.slack_api_url, timeout=TIMEOUT, retry_handlers=handlers)
 
 

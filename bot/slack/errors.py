@@ -29,6 +29,7 @@ from leadqual.errors import LeadbotError
 
 log = logging.getLogger(__name__)
 
+
 def register(app: App) -> None:
     app.error(handle_error)
 

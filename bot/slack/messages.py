@@ -95,8 +95,12 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
     if row.kind == outbox.CARD_UPDATE:
         lead = _posted(session, row)
         card = card_for(ctx, session, lead)
-        return {"channel": lead.channel_id, "ts": lead.message_ts, "text": fallback_text(card),
-                "blocks": _card_blocks(ctx, card)}
+        return {
+            "channel": lead.channel_id,
+            "ts": lead.message_ts,
+            "text": fallback_text(card),
+            "blocks": _card_blocks(ctx, card),
+        }
     if row.kind == outbox.THREAD:
         lead = _posted(session, row)
         if payload.get("event") in TRIAGE_EVENTS:
@@ -105,14 +109,22 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
             text = sla_line(payload, lead=_lead_name(ctx, session, row))
         else:
             text = _text(ctx, session, row, payload)
-        return {"channel": lead.channel_id, "thread_ts": lead.message_ts, "text": text,
-                "unfurl_links": False, "unfurl_media": False}
+        return {
+            "channel": lead.channel_id,
+            "thread_ts": lead.message_ts,
+            "text": text,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
     if row.kind == outbox.DM:
         user = payload.get("user") or row.channel_id
         if not user:
             raise ValueError(f"outbox row {row.id}: a dm needs a user")
-        text = sla_line(payload, lead=_lead_name(ctx, session, row)) if _is_sla_step(payload) else _text(
-            ctx, session, row, payload)
+        text = (
+            sla_line(payload, lead=_lead_name(ctx, session, row))
+            if _is_sla_step(payload)
+            else _text(ctx, session, row, payload)
+        )
         message: dict[str, Any] = {"channel": user, "text": text}
         if payload.get("blocks"):
             message["blocks"] = payload["blocks"]

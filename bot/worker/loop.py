@@ -42,8 +42,15 @@ def default_worker_id() -> str:
 class Worker(Sender):
     """Drain the outbox to Slack; `run(stop)` until `stop` is set (or, with once=True, until empty)."""
 
-    def __init__(self, ctx: Context, client: WebClient, *, render: Render | None = None,
-                 options: WorkerOptions | None = None, worker_id: str | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        client: WebClient,
+        *,
+        render: Render | None = None,
+        options: WorkerOptions | None = None,
+        worker_id: str | None = None,
+    ) -> None:
         if render is None:
             from bot.slack.messages import render_outbox  # the interactive app's renderer
 
@@ -57,7 +64,7 @@ class Worker(Sender):
         self._interval = 1.0 / self.options.rate_per_channel
         self._lanes: dict[str, _Lane] = {}
         self._next_allowed: dict[str, float] = {}  # per channel, time.monotonic()
-        self._holding: dict[int, float] = {}       # leased row id -> last moment to start sending it
+        self._holding: dict[int, float] = {}  # leased row id -> last moment to start sending it
         self._dm_channels: dict[str, str] = {}
         self._wake = threading.Event()
 
@@ -99,8 +106,14 @@ class Worker(Sender):
     def _poll(self) -> None:
         held = self._held()
         try:
-            leases = delivery.lease_due(self.ctx, limit=self.options.batch, worker_id=self.worker_id,
-                                        lease=self.options.lease, per_channel=self.options.read_ahead, held=held)
+            leases = delivery.lease_due(
+                self.ctx,
+                limit=self.options.batch,
+                worker_id=self.worker_id,
+                lease=self.options.lease,
+                per_channel=self.options.read_ahead,
+                held=held,
+            )
         except SQLAlchemyError as exc:
             log.warning("could not lease outbox rows (will retry): %s", exc.__class__.__name__)
             return
@@ -174,9 +187,16 @@ def _lane_key(lease: Lease) -> str:
     return lease.channel_id or f"~{lease.id}"
 
 
-def run_worker(ctx: Context, client: WebClient, *, stop: threading.Event, once: bool = False,
-               options: WorkerOptions | None = None, render: Render | None = None,
-               scheduler: bool = True) -> WorkerStats:
+def run_worker(
+    ctx: Context,
+    client: WebClient,
+    *,
+    stop: threading.Event,
+    once: bool = False,
+    options: WorkerOptions | None = None,
+    render: Render | None = None,
+    scheduler: bool = True,
+) -> WorkerStats:
     """Run the worker until `stop` is set: deliveries plus the scheduled jobs.
 
     With `once`, run the SLA ladder one time, deliver everything pending and return

@@ -14,17 +14,17 @@ from leadqual.services.delivery import Lease
 class WorkerOptions:
     """How fast and how stubbornly the worker delivers."""
 
-    rate_per_channel: float = 1.0        # calls per second per channel
+    rate_per_channel: float = 1.0  # calls per second per channel
     lease: timedelta = delivery.DEFAULT_LEASE
-    max_attempts: int | None = None      # None: no cap on count; `give_up_after` decides
+    max_attempts: int | None = None  # None: no cap on count; `give_up_after` decides
     give_up_after: timedelta = delivery.DEFAULT_GIVE_UP_AFTER
-    batch: int = 100                     # rows leased per poll, at most
-    read_ahead: int = 2                  # rows held per channel
-    concurrency: int = 4                 # sends in flight (one per channel)
-    poll_interval: float = 0.5           # seconds between polls when idle
-    backoff_base: float = 2.0            # seconds before the first retry
+    batch: int = 100  # rows leased per poll, at most
+    read_ahead: int = 2  # rows held per channel
+    concurrency: int = 4  # sends in flight (one per channel)
+    poll_interval: float = 0.5  # seconds between polls when idle
+    backoff_base: float = 2.0  # seconds before the first retry
     backoff_cap: float = 300.0
-    http_timeout: float = 30.0           # the client's; no send starts that could outlive its lease
+    http_timeout: float = 30.0  # the client's; no send starts that could outlive its lease
     history_margin: timedelta = timedelta(minutes=2)  # clock skew allowance for the history lookup
     once_horizon: timedelta = timedelta(minutes=5)  # `once` waits for retries due this soon, leaves later ones
 
@@ -37,12 +37,12 @@ class WorkerOptions:
 @dataclass
 class WorkerStats:
     sent: int = 0
-    found: int = 0      # cards already in Slack from an attempt that crashed before marking
+    found: int = 0  # cards already in Slack from an attempt that crashed before marking
     skipped: int = 0
     retried: int = 0
     rate_limited: int = 0
     dead: int = 0
-    lost: int = 0       # leases that ran out or were taken over before sending
+    lost: int = 0  # leases that ran out or were taken over before sending
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -51,7 +51,7 @@ class WorkerStats:
 @dataclass(frozen=True)
 class Done:
     lease: Lease
-    outcome: str         # sent | found | skipped | retry | ratelimited | dead | lost | unmarked
-    finished: float      # time.monotonic() when Slack's answer (or the error) arrived
+    outcome: str  # sent | found | skipped | retry | ratelimited | dead | lost | unmarked
+    finished: float  # time.monotonic() when Slack's answer (or the error) arrived
     called: bool = True  # whether a paced call reached Slack
     retry_after: float = 0.0

@@ -39,12 +39,12 @@ METHODS = {
     outbox.EPHEMERAL: "chat_postEphemeral",
 }
 # Slack errors worth another try; every other error is about the payload or the setup.
-TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout",
-                              "team_added_to_org", "ratelimited"})
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org", "ratelimited"}
+)
 NETWORK_ERRORS = (OSError, http.client.HTTPException, socket.timeout)
 CARD_WAIT = timedelta(seconds=5)
 PREPARE_AHEAD = 0.05  # seconds before a channel's next slot that its next row is rendered
-
 
 
 class Sender:
@@ -115,8 +115,12 @@ class Sender:
             return None
         except CardNotPosted:
             # Leasing already holds these back; if one slips through, wait for the card without using an attempt.
-            self._safely(lambda: delivery.retry_later(self.ctx, lease.id, CARD_WAIT, "waiting for the card",
-                                                      until=lease.until, counts=False), False)
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx, lease.id, CARD_WAIT, "waiting for the card", until=lease.until, counts=False
+                ),
+                False,
+            )
             raise _Outcome("retry") from None
         except SQLAlchemyError as exc:
             outcome = self._transient(lease, f"database: {exc.__class__.__name__}", time.monotonic()).outcome
@@ -131,9 +135,17 @@ class Sender:
         error = str(exc.response.get("error") or f"http_{status}")
         if status == 429 or error == "ratelimited":
             retry_after = _retry_after(exc.response.headers)
-            self._safely(lambda: delivery.retry_later(self.ctx, lease.id, timedelta(seconds=retry_after),
-                                                      f"ratelimited (Retry-After {retry_after:g}s)",
-                                                      until=lease.until, counts=False), False)
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx,
+                    lease.id,
+                    timedelta(seconds=retry_after),
+                    f"ratelimited (Retry-After {retry_after:g}s)",
+                    until=lease.until,
+                    counts=False,
+                ),
+                False,
+            )
             log.info("rate limited on %s: holding the channel for %gs", lease.channel_id, retry_after)
             return Done(lease, "ratelimited", finished, retry_after=retry_after)
         if status >= 500 or error in TRANSIENT_ERRORS:
@@ -145,13 +157,26 @@ class Sender:
         too_many = self.options.max_attempts is not None and lease.attempts >= self.options.max_attempts
         too_old = self.ctx.now() - lease.created_at >= self.options.give_up_after
         if too_many or too_old:
-            log.warning("%s #%d for lead %s: giving up after %d attempts: %s",
-                        lease.kind, lease.id, lease.lead_id, lease.attempts, error)
+            log.warning(
+                "%s #%d for lead %s: giving up after %d attempts: %s",
+                lease.kind,
+                lease.id,
+                lease.lead_id,
+                lease.attempts,
+                error,
+            )
             return Done(lease, self._dead(lease, f"gave up after {lease.attempts} attempts: {error}"), finished)
         delay = self.options.backoff(lease.attempts)
         self._safely(lambda: delivery.retry_later(self.ctx, lease.id, delay, error, until=lease.until), False)
-        log.info("%s #%d for lead %s failed (%s); retry %d in %.1fs",
-                 lease.kind, lease.id, lease.lead_id, error, lease.attempts + 1, delay.total_seconds())
+        log.info(
+            "%s #%d for lead %s failed (%s); retry %d in %.1fs",
+            lease.kind,
+            lease.id,
+            lease.lead_id,
+            error,
+            lease.attempts + 1,
+            delay.total_seconds(),
+        )
         return Done(lease, "retry", finished)
 
     def _dead(self, lease: Lease, error: str) -> str:
@@ -166,7 +191,7 @@ class Sender:
                 return True
             except SQLAlchemyError as exc:
                 log.warning("marking row %d sent failed (%s), attempt %d", lease.id, exc.__class__.__name__, attempt)
-                time.sleep(0.2 * 2 ** attempt)
+                time.sleep(0.2 * 2**attempt)
         log.error("row %d reached Slack (ts=%s) but could not be marked sent", lease.id, ts)
         return False
 
@@ -175,8 +200,9 @@ class Sender:
         oldest = (lease.created_at - self.options.history_margin).timestamp()
         cursor: str | None = None
         while True:
-            page = self.client.conversations_history(channel=channel, oldest=f"{max(oldest, 0):.6f}",
-                                                     include_all_metadata=True, limit=200, cursor=cursor)
+            page = self.client.conversations_history(
+                channel=channel, oldest=f"{max(oldest, 0):.6f}", include_all_metadata=True, limit=200, cursor=cursor
+            )
             for message in page.get("messages") or []:
                 meta = message.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
@@ -196,18 +222,27 @@ class Sender:
         return channel
 
     def _log_send(self, lease: Lease, what: str, ts: str | None, started: float) -> None:
-        log.info("%s %s #%d lead=%s channel=%s ts=%s attempt=%d %.0fms", what, lease.kind, lease.id, lease.lead_id,
-                 lease.channel_id, ts, lease.attempts, (time.monotonic() - started) * 1000)
+        log.info(
+            "%s %s #%d lead=%s channel=%s ts=%s attempt=%d %.0fms",
+            what,
+            lease.kind,
+            lease.id,
+            lease.lead_id,
+            lease.channel_id,
+            ts,
+            lease.attempts,
+            (time.monotonic() - started) * 1000,
+        )
 
     def _safely(self, action: Callable[[], Any], default: Any) -> Any:
         try:
             return action()
         except SQLAlchemyError as exc:
             # The lease runs out and the row comes back by itself; nothing is lost.
-            log.warning("outbox bookkeeping failed (%s); the lease will expire and the row return",
-                        exc.__class__.__name__)
+            log.warning(
+                "outbox bookkeeping failed (%s); the lease will expire and the row return", exc.__class__.__name__
+            )
             return default
-
 
 
 class _Outcome(Exception):
@@ -215,8 +250,16 @@ class _Outcome(Exception):
         self.outcome = outcome
 
 
-_STAT = {"sent": "sent", "found": "found", "skipped": "skipped", "retry": "retried", "ratelimited": "rate_limited",
-         "dead": "dead", "lost": "lost", "unmarked": "sent"}
+_STAT = {
+    "sent": "sent",
+    "found": "found",
+    "skipped": "skipped",
+    "retry": "retried",
+    "ratelimited": "rate_limited",
+    "dead": "dead",
+    "lost": "lost",
+    "unmarked": "sent",
+}
 
 
 def _card_metadata(given: Any, lease: Lease) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from leadqual.proposals.model import Evidence, Proposal, ProposalKind, ScoreCell
 from leadqual.proposals.statistics import Contrast, contrast, family_z
 from leadqual.rules import GroupThreshold, RuleKind, RulesetSpec, RuleSpec
 
-TOLERANCE = 1.25     # the interval must clear the current points by this factor
-MIN_STEP = 5         # proposed points and thresholds move in steps of 5
+TOLERANCE = 1.25  # the interval must clear the current points by this factor
+MIN_STEP = 5  # proposed points and thresholds move in steps of 5
 MIN_CALIBRATION_RULES = 3
 
 
@@ -43,9 +43,9 @@ class _Bar:
 @dataclass(frozen=True, slots=True)
 class _RuleEvidence:
     rule: RuleSpec
-    sign: int            # +1 for bonus rules, -1 for negative rules
-    c: Contrast          # on smoothed counts
-    raw: Contrast        # on counts with a single pseudo-lead (see _judge_rule)
+    sign: int  # +1 for bonus rules, -1 for negative rules
+    c: Contrast  # on smoothed counts
+    raw: Contrast  # on counts with a single pseudo-lead (see _judge_rule)
 
     @property
     def effect(self) -> tuple[float, float, float]:
@@ -107,23 +107,36 @@ def _points(x: float) -> str:
 def _rule_words(e: _RuleEvidence, bar: _Bar) -> str:
     c = e.c
     where = f" in {', '.join(e.rule.segments)}" if e.rule.segments else ""
-    return (f"Fired on {c.a.decided} decided leads{where}: {_pct(c.rate_a)} qualified vs {_pct(c.rate_b)} "
-            f"of {c.b.decided} where it did not fire (smoothed); {bar.interval} of the difference "
-            f"{_points(c.diff_low)} to {_points(c.diff_high)} points.")
+    return (
+        f"Fired on {c.a.decided} decided leads{where}: {_pct(c.rate_a)} qualified vs {_pct(c.rate_b)} "
+        f"of {c.b.decided} where it did not fire (smoothed); {bar.interval} of the difference "
+        f"{_points(c.diff_low)} to {_points(c.diff_high)} points."
+    )
 
 
 def _rule_figures(e: _RuleEvidence, scale: float | None) -> dict[str, float]:
     c = e.c
-    figures = {"fired_qualified": c.a.qualified, "fired_not_qualified": c.a.not_qualified,
-               "other_qualified": c.b.qualified, "other_not_qualified": c.b.not_qualified,
-               "fired_rate": round(c.rate_a, 4), "other_rate": round(c.rate_b, 4),
-               "diff_low": round(c.diff_low, 4), "diff_high": round(c.diff_high, 4),
-               "odds_ratio": round(math.exp(c.log_odds), 3), "odds_ratio_low": round(math.exp(c.log_odds_low), 3),
-               "odds_ratio_high": round(math.exp(c.log_odds_high), 3)}
+    figures = {
+        "fired_qualified": c.a.qualified,
+        "fired_not_qualified": c.a.not_qualified,
+        "other_qualified": c.b.qualified,
+        "other_not_qualified": c.b.not_qualified,
+        "fired_rate": round(c.rate_a, 4),
+        "other_rate": round(c.rate_b, 4),
+        "diff_low": round(c.diff_low, 4),
+        "diff_high": round(c.diff_high, 4),
+        "odds_ratio": round(math.exp(c.log_odds), 3),
+        "odds_ratio_low": round(math.exp(c.log_odds_low), 3),
+        "odds_ratio_high": round(math.exp(c.log_odds_high), 3),
+    }
     if scale is not None:
         lo, mid, hi = e.effect
-        figures |= {"implied_points": round(scale * mid, 1), "implied_low": round(scale * lo, 1),
-                    "implied_high": round(scale * hi, 1), "points_per_log_odds": round(scale, 2)}
+        figures |= {
+            "implied_points": round(scale * mid, 1),
+            "implied_low": round(scale * lo, 1),
+            "implied_high": round(scale * hi, 1),
+            "points_per_log_odds": round(scale, 2),
+        }
     return figures
 
 
@@ -136,8 +149,11 @@ def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) 
     strength = 0.0
     if hi < 0:
         kind, strength = ProposalKind.RETIRE_RULE, _clearance(0.0 - hi, lo, hi)
-        words += (" Leads where it fires qualify less often, not more." if e.sign > 0
-                  else " Leads where it fires qualify more often, not less.")
+        words += (
+            " Leads where it fires qualify less often, not more."
+            if e.sign > 0
+            else " Leads where it fires qualify more often, not less."
+        )
     elif scale is not None:
         implied, low, high = scale * mid, scale * lo, scale * hi
         target = _round_points(implied)
@@ -147,23 +163,33 @@ def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) 
         # The prior pulls a small sample towards the overall rate, so every rule looks weaker on
         # smoothed counts: caution before raising, but no evidence for lowering. A lowering
         # must also hold on the counts as they are (one pseudo-lead against zeros).
-        elif (high < points / TOLERANCE and scale * e.raw_effect[2] < points / TOLERANCE
-              and target <= points - MIN_STEP):
+        elif high < points / TOLERANCE and scale * e.raw_effect[2] < points / TOLERANCE and target <= points - MIN_STEP:
             strength = _clearance(points / TOLERANCE - high, low, high)
             kind, proposed = (ProposalKind.LOWER_POINTS, target) if target > 0 else (ProposalKind.RETIRE_RULE, None)
         if kind is not None:
-            words += (f" Weighed like the other rules, that is worth about {_plural(max(implied, 0), 'point')} "
-                      f"({max(low, 0):.0f} to {max(high, 0):.0f}), not {points}.")
+            words += (
+                f" Weighed like the other rules, that is worth about {_plural(max(implied, 0), 'point')} "
+                f"({max(low, 0):.0f} to {max(high, 0):.0f}), not {points}."
+            )
     if kind is None:
         return None
     return Proposal(
-        id=proposal_id(version, kind, rule.id, "points", proposed), kind=kind, target=rule.id, label=rule.label,
-        setting="points", current=points, proposed=proposed, ruleset_version=version, evidence=words,
-        figures=_rule_figures(e, scale), strength=round(strength, 4),
+        id=proposal_id(version, kind, rule.id, "points", proposed),
+        kind=kind,
+        target=rule.id,
+        label=rule.label,
+        setting="points",
+        current=points,
+        proposed=proposed,
+        ruleset_version=version,
+        evidence=words,
+        figures=_rule_figures(e, scale),
+        strength=round(strength, 4),
     )
 
 
 # --- group thresholds --------------------------------------------------------------------------
+
 
 def _group_pairs(spec: RulesetSpec, ev: Evidence, min_decided: int) -> list[tuple[Group, Group, Tally, Tally]]:
     """Each group with the one ranked below it, where both have `min_decided` decided leads."""
@@ -177,8 +203,9 @@ def _group_pairs(spec: RulesetSpec, ev: Evidence, min_decided: int) -> list[tupl
     return pairs
 
 
-def _judge_threshold(spec: RulesetSpec, pair: tuple[Group, Group, Tally, Tally], cells: Sequence[ScoreCell],
-                     bar: _Bar, version: int) -> Proposal | None:
+def _judge_threshold(
+    spec: RulesetSpec, pair: tuple[Group, Group, Tally, Tally], cells: Sequence[ScoreCell], bar: _Bar, version: int
+) -> Proposal | None:
     upper, lower, up, down = pair
     c = bar.contrast(up, down)
     if c.diff > 0:  # it converts better than the group below: nothing to move
@@ -187,30 +214,47 @@ def _judge_threshold(spec: RulesetSpec, pair: tuple[Group, Group, Tally, Tally],
     if move is None:
         return None
     setting, current, proposed, kept, moved, kc = move
-    words = (f"{upper.label} converted {_pct(c.rate_a)} of {up.decided} decided leads vs {_pct(c.rate_b)} of "
-             f"{down.decided} in {lower.label} (smoothed): no better ({bar.interval} of the difference "
-             f"{_points(c.diff_low)} to {_points(c.diff_high)} points). Raising its {setting} minimum from "
-             f"{current} to {proposed} keeps {kept.decided} leads converting {_pct(kc.rate_a)} (difference to "
-             f"{lower.label} {_points(kc.diff_low)} to {_points(kc.diff_high)} points) and moves "
-             f"{moved.decided} converting {_pct(moved.rate)} down.")
+    words = (
+        f"{upper.label} converted {_pct(c.rate_a)} of {up.decided} decided leads vs {_pct(c.rate_b)} of "
+        f"{down.decided} in {lower.label} (smoothed): no better ({bar.interval} of the difference "
+        f"{_points(c.diff_low)} to {_points(c.diff_high)} points). Raising its {setting} minimum from "
+        f"{current} to {proposed} keeps {kept.decided} leads converting {_pct(kc.rate_a)} (difference to "
+        f"{lower.label} {_points(kc.diff_low)} to {_points(kc.diff_high)} points) and moves "
+        f"{moved.decided} converting {_pct(moved.rate)} down."
+    )
     kind = ProposalKind.MOVE_THRESHOLD
     return Proposal(
-        id=proposal_id(version, kind, upper.value, setting, proposed), kind=kind, target=upper.value,
-        label=upper.label, setting=setting, current=current, proposed=proposed, ruleset_version=version,
+        id=proposal_id(version, kind, upper.value, setting, proposed),
+        kind=kind,
+        target=upper.value,
+        label=upper.label,
+        setting=setting,
+        current=current,
+        proposed=proposed,
+        ruleset_version=version,
         evidence=words,
-        figures={"group_qualified": up.qualified, "group_not_qualified": up.not_qualified,
-                 "below_qualified": down.qualified, "below_not_qualified": down.not_qualified,
-                 "group_rate": round(c.rate_a, 4), "below_rate": round(c.rate_b, 4),
-                 "diff_low": round(c.diff_low, 4), "diff_high": round(c.diff_high, 4),
-                 "kept_qualified": kept.qualified, "kept_not_qualified": kept.not_qualified,
-                 "moved_qualified": moved.qualified, "moved_not_qualified": moved.not_qualified,
-                 "kept_rate": round(kc.rate_a, 4)},
+        figures={
+            "group_qualified": up.qualified,
+            "group_not_qualified": up.not_qualified,
+            "below_qualified": down.qualified,
+            "below_not_qualified": down.not_qualified,
+            "group_rate": round(c.rate_a, 4),
+            "below_rate": round(c.rate_b, 4),
+            "diff_low": round(c.diff_low, 4),
+            "diff_high": round(c.diff_high, 4),
+            "kept_qualified": kept.qualified,
+            "kept_not_qualified": kept.not_qualified,
+            "moved_qualified": moved.qualified,
+            "moved_not_qualified": moved.not_qualified,
+            "kept_rate": round(kc.rate_a, 4),
+        },
         strength=round(_clearance(kc.diff_low, kc.diff_low, kc.diff_high), 4),
     )
 
 
-def _best_move(threshold: GroupThreshold, group: Group, below: Tally, cells: Sequence[ScoreCell],
-               bar: _Bar) -> tuple[str, int, int, Tally, Tally, Contrast] | None:
+def _best_move(
+    threshold: GroupThreshold, group: Group, below: Tally, cells: Sequence[ScoreCell], bar: _Bar
+) -> tuple[str, int, int, Tally, Tally, Contrast] | None:
     """The raise of fit or intent that best splits the group, if its bottom part belongs below.
 
     The split is the one a decision tree would pick (largest likelihood of two rates); it is
@@ -247,6 +291,7 @@ def _log_likelihood(t: Tally) -> float:
 
 # --- entry points ------------------------------------------------------------------------------
 
+
 def propose(spec: RulesetSpec, *, version: int, evidence: Evidence, settings: ProposalSettings) -> list[Proposal]:
     """Every change the evidence supports, strongest first; nothing where the evidence is weak.
 
@@ -262,9 +307,15 @@ def propose(spec: RulesetSpec, *, version: int, evidence: Evidence, settings: Pr
         return []
     z = family_z(checks)
     rule_bar = _Bar(evidence.uncapped.rate, settings.prior_strength, n, z, checks)
-    judged = [_RuleEvidence(rule, -1 if rule.kind is RuleKind.NEGATIVE else 1, rule_bar.contrast(fired, other),
-                            contrast(fired, other, prior=rule_bar.prior, strength=1.0, z=z))
-              for rule, fired, other in rules]
+    judged = [
+        _RuleEvidence(
+            rule,
+            -1 if rule.kind is RuleKind.NEGATIVE else 1,
+            rule_bar.contrast(fired, other),
+            contrast(fired, other, prior=rule_bar.prior, strength=1.0, z=z),
+        )
+        for rule, fired, other in rules
+    ]
     scale = _scale(judged)
     found = [p for e in judged if (p := _judge_rule(e, scale, rule_bar, version)) is not None]
     group_bar = _Bar(evidence.overall.rate, settings.prior_strength, n, z, checks)

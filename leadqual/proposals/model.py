@@ -55,10 +55,10 @@ class ScoreCell:
 class Evidence:
     """What the proposals learn from: decided leads of one window, counted by the database."""
 
-    overall: Tally                             # every decided lead of the window
-    rules: Mapping[str, Tally]                 # decided leads passing every must-have, where each rule fired
-    segments: Mapping[str | None, Tally]       # decided leads passing every must-have, by segment
-    cells: Sequence[ScoreCell] = ()            # every decided lead, by group, fit and intent
+    overall: Tally  # every decided lead of the window
+    rules: Mapping[str, Tally]  # decided leads passing every must-have, where each rule fired
+    segments: Mapping[str | None, Tally]  # decided leads passing every must-have, by segment
+    cells: Sequence[ScoreCell] = ()  # every decided lead, by group, fit and intent
 
     @property
     def uncapped(self) -> Tally:
@@ -78,15 +78,15 @@ class Proposal:
 
     id: str
     kind: ProposalKind
-    target: str                 # rule id, or group value for thresholds
+    target: str  # rule id, or group value for thresholds
     label: str
-    setting: str                # "points", or "fit" / "intent" for thresholds
+    setting: str  # "points", or "fit" / "intent" for thresholds
     current: int
-    proposed: int | None        # None when retiring a rule
+    proposed: int | None  # None when retiring a rule
     ruleset_version: int
     evidence: str
     figures: dict[str, float] = field(default_factory=dict)
-    strength: float = 0.0       # how far the interval clears the bar, in half-widths; orders the digest
+    strength: float = 0.0  # how far the interval clears the bar, in half-widths; orders the digest
 
     @property
     def title(self) -> str:
@@ -99,18 +99,36 @@ class Proposal:
         return f'{verb} "{self.label}" from {self.current} to {self.proposed} points'
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind.value, "target": self.target, "label": self.label,
-                "setting": self.setting, "current": self.current, "proposed": self.proposed,
-                "ruleset_version": self.ruleset_version, "title": self.title, "evidence": self.evidence,
-                "figures": dict(self.figures), "strength": self.strength}
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "target": self.target,
+            "label": self.label,
+            "setting": self.setting,
+            "current": self.current,
+            "proposed": self.proposed,
+            "ruleset_version": self.ruleset_version,
+            "title": self.title,
+            "evidence": self.evidence,
+            "figures": dict(self.figures),
+            "strength": self.strength,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Proposal:
-        return cls(id=data["id"], kind=ProposalKind(data["kind"]), target=data["target"], label=data["label"],
-                   setting=data["setting"], current=int(data["current"]),
-                   proposed=None if data.get("proposed") is None else int(data["proposed"]),
-                   ruleset_version=int(data["ruleset_version"]), evidence=data["evidence"],
-                   figures=dict(data.get("figures", {})), strength=float(data.get("strength", 0.0)))
+        return cls(
+            id=data["id"],
+            kind=ProposalKind(data["kind"]),
+            target=data["target"],
+            label=data["label"],
+            setting=data["setting"],
+            current=int(data["current"]),
+            proposed=None if data.get("proposed") is None else int(data["proposed"]),
+            ruleset_version=int(data["ruleset_version"]),
+            evidence=data["evidence"],
+            figures=dict(data.get("figures", {})),
+            strength=float(data.get("strength", 0.0)),
+        )
 
 
 def proposal_id(version: int, kind: ProposalKind, target: str, setting: str, proposed: int | None) -> str:

@@ -75,8 +75,10 @@ def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
 def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:
     items = [h for h in hits or () if isinstance(h, dict)]
     items.sort(key=lambda h: -abs(int(h.get("points") or 0)))
-    return tuple(CardReason(str(h.get("label") or h.get("rule") or "?"), int(h.get("points") or 0),
-                            str(h.get("kind") or "")) for h in items[:TOP_REASONS])
+    return tuple(
+        CardReason(str(h.get("label") or h.get("rule") or "?"), int(h.get("points") or 0), str(h.get("kind") or ""))
+        for h in items[:TOP_REASONS]
+    )
 
 
 def _segment_label(ctx: Context, session: Session, row: LeadRow) -> str | None:
@@ -92,8 +94,6 @@ def _segment_label(ctx: Context, session: Session, row: LeadRow) -> str | None:
 def buying_motions(ctx: Context) -> list[tuple[str, str]]:
     """(id, label) of each buying motion (segment) in the active ruleset, for the qualify modal."""
     return [(s.id, s.label or s.id) for s in ctx.active_ruleset().spec.segments]
-
-
 
 
 def _row(session: Session, lead_id: int) -> LeadRow:

@@ -39,9 +39,12 @@ class Context:
 
     def __post_init__(self) -> None:
         # Built here, not passed in, so dataclasses.replace(ctx, config=...) gets a matching directory.
-        self.managers = ManagerDirectory(users=tuple(self.config.managers),
-                                         usergroups=tuple(self.config.manager_usergroups),
-                                         members_of=self.usergroup_members, operators=self.operators)
+        self.managers = ManagerDirectory(
+            users=tuple(self.config.managers),
+            usergroups=tuple(self.config.manager_usergroups),
+            members_of=self.usergroup_members,
+            operators=self.operators,
+        )
 
     def with_usergroups(self, members: UsergroupMembers) -> Context:
         """This context with `manager_usergroups` read through `members`."""

@@ -37,6 +37,7 @@ _WEEKDAYS = list(Weekday)
 
 # --- when ------------------------------------------------------------------------------------
 
+
 def last_complete_week(ctx: Context, now: datetime | None = None) -> str:
     """The ISO week before the one `now` falls in (local time): the week a digest reports on."""
     return previous_week(week_of(now or ctx.now(), ctx.config.tz))
@@ -70,8 +71,10 @@ def missed_week(ctx: Context, managers: list[str], now: datetime | None = None) 
 
 # --- build -----------------------------------------------------------------------------------
 
-def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: int = BACKTEST_LIMIT,
-                 persist: bool = True) -> Digest:
+
+def build_digest(
+    ctx: Context, *, iso_week: str | None = None, backtest_limit: int = BACKTEST_LIMIT, persist: bool = True
+) -> Digest:
     """Figures, proposals and backtests for `iso_week` (default: the last complete week)."""
     week_label = iso_week or last_complete_week(ctx)
     tz = ctx.config.tz
@@ -89,8 +92,12 @@ def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: i
     proposals = propose(ruleset.spec, version=ruleset.version, evidence=evidence, settings=ctx.config.proposals)
     backtests = backtest_proposals(ctx, ruleset, proposals, trailing, limit=backtest_limit)
     digest = Digest(
-        iso_week=week.label, timezone=ctx.config.timezone, week=week_figures, trailing=trailing_figures,
-        ruleset=change, proposals=[ProposedChange(p, backtests.get(p.id)) for p in proposals],
+        iso_week=week.label,
+        timezone=ctx.config.timezone,
+        week=week_figures,
+        trailing=trailing_figures,
+        ruleset=change,
+        proposals=[ProposedChange(p, backtests.get(p.id)) for p in proposals],
         evidence_leads=evidence.overall.decided,
     )
     if persist:
@@ -98,8 +105,9 @@ def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: i
     return digest
 
 
-def backtest_proposals(ctx: Context, ruleset: Ruleset, proposals: list[Proposal], period: Period, *,
-                       limit: int = BACKTEST_LIMIT) -> dict[str, Backtest]:
+def backtest_proposals(
+    ctx: Context, ruleset: Ruleset, proposals: list[Proposal], period: Period, *, limit: int = BACKTEST_LIMIT
+) -> dict[str, Backtest]:
     """Rescore the `limit` most recent decided leads of `period` under each proposal, in one pass."""
     if not proposals:
         return {}
@@ -108,8 +116,9 @@ def backtest_proposals(ctx: Context, ruleset: Ruleset, proposals: list[Proposal]
     return backtest(stream_decided(ctx, period, limit=limit), current=ruleset, proposed=changed, scope=scope)
 
 
-def stream_decided(ctx: Context, period: Period, *, limit: int, page: int = BACKTEST_PAGE
-                   ) -> Iterator[tuple[dict[str, Any], bool]]:
+def stream_decided(
+    ctx: Context, period: Period, *, limit: int, page: int = BACKTEST_PAGE
+) -> Iterator[tuple[dict[str, Any], bool]]:
     """Yield (payload, qualified?) for the `limit` most recent decided leads, a page per transaction."""
     after: tuple[datetime, int] | None = None
     left = limit
@@ -128,12 +137,24 @@ def _active_change(session: Session) -> RulesetChange:
     row = session.scalar(select(RulesetVersion).where(RulesetVersion.active))
     if row is None:
         raise LookupError("no active ruleset: run `leadbot rules check` or start the app once")
-    made_by = session.scalar(select(ProposalRow).where(ProposalRow.applied_version == row.version)
-                             .order_by(ProposalRow.applied_at.desc()).limit(1)
-                             ) if row.origin == RulesetOrigin.APPLY else None
+    made_by = (
+        session.scalar(
+            select(ProposalRow)
+            .where(ProposalRow.applied_version == row.version)
+            .order_by(ProposalRow.applied_at.desc())
+            .limit(1)
+        )
+        if row.origin == RulesetOrigin.APPLY
+        else None
+    )
     return RulesetChange(
-        version=row.version, name=row.name, parent_version=row.parent_version, origin=row.origin,
-        created_at=row.created_at, created_by=row.created_by, proposal_id=made_by.id if made_by else None,
+        version=row.version,
+        name=row.name,
+        parent_version=row.parent_version,
+        origin=row.origin,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        proposal_id=made_by.id if made_by else None,
         proposal_title=(made_by.data.get("proposal") or {}).get("title") if made_by else None,
         latest_version=session.scalar(select(func.max(RulesetVersion.version))),
     )

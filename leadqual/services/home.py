@@ -19,8 +19,8 @@ from leadqual.readmodels import Home, WeekNumbers
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
 
-SHOWN = 15          # rows per list: a view holds at most 100 blocks
-UPCOMING_DAYS = 7   # follow-ups shown ahead of their day
+SHOWN = 15  # rows per list: a view holds at most 100 blocks
+UPCOMING_DAYS = 7  # follow-ups shown ahead of their day
 
 
 def home_for(ctx: Context, *, user_id: str) -> Home:
@@ -33,7 +33,9 @@ def home_for(ctx: Context, *, user_id: str) -> Home:
         follow_q = select(LeadRow).where(
             (LeadRow.owner_id == user_id) | (LeadRow.decided_by == user_id),
             LeadRow.outcome.in_([Outcome.NURTURE.value, Outcome.QUALIFIED.value, Outcome.NEEDS_INFO.value]),
-            LeadRow.follow_up_on.is_not(None), LeadRow.follow_up_on < horizon)
+            LeadRow.follow_up_on.is_not(None),
+            LeadRow.follow_up_on < horizon,
+        )
         follow_rows = session.scalars(follow_q.order_by(LeadRow.follow_up_on).limit(SHOWN)).all()
         follow_total = session.scalar(select(func.count()).select_from(follow_q.subquery())) or 0
         return Home(
@@ -52,16 +54,29 @@ def week_numbers(ctx: Context, session: Session) -> WeekNumbers:
     starts = local_midnight(day - timedelta(days=day.weekday()), ctx.config.tz)
     live = LeadRow.historical.is_(False)
     received = dict.fromkeys(Group, 0)
-    for group, n in session.execute(select(LeadRow.group, func.count()).where(live, LeadRow.created_at >= starts)
-                                    .group_by(LeadRow.group)):
+    for group, n in session.execute(
+        select(LeadRow.group, func.count()).where(live, LeadRow.created_at >= starts).group_by(LeadRow.group)
+    ):
         received[Group(group)] = n
     claimed = session.scalar(select(func.count()).where(live, LeadRow.first_claimed_at >= starts)) or 0
     decided = dict.fromkeys(Outcome, 0)
-    for outcome, n in session.execute(select(LeadRow.outcome, func.count()).where(
-            live, LeadRow.decided_at >= starts, LeadRow.outcome.is_not(None)).group_by(LeadRow.outcome)):
+    for outcome, n in session.execute(
+        select(LeadRow.outcome, func.count())
+        .where(live, LeadRow.decided_at >= starts, LeadRow.outcome.is_not(None))
+        .group_by(LeadRow.outcome)
+    ):
         decided[Outcome(str(outcome))] = n
-    waits = [(claimed_at - created).total_seconds() / 60 for created, claimed_at in session.execute(
-        select(LeadRow.created_at, LeadRow.first_claimed_at).where(live, LeadRow.first_claimed_at >= starts))
-        if claimed_at is not None]
-    return WeekNumbers(starts=starts, received=received, claimed=claimed, decided=decided,
-                       median_minutes_to_claim=statistics.median(waits) if waits else None)
+    waits = [
+        (claimed_at - created).total_seconds() / 60
+        for created, claimed_at in session.execute(
+            select(LeadRow.created_at, LeadRow.first_claimed_at).where(live, LeadRow.first_claimed_at >= starts)
+        )
+        if claimed_at is not None
+    ]
+    return WeekNumbers(
+        starts=starts,
+        received=received,
+        claimed=claimed,
+        decided=decided,
+        median_minutes_to_claim=statistics.median(waits) if waits else None,
+    )

@@ -30,8 +30,17 @@ def enqueue(
     now: datetime,
 ) -> None:
     """Queue one Slack call, due at `now` (the service's clock); `dedupe_key` names it uniquely."""
-    session.add(OutboxMessage(kind=kind, lead_id=lead_id, channel_id=channel_id, payload=payload or {},
-                              dedupe_key=dedupe_key, created_at=now, next_attempt_at=now))
+    session.add(
+        OutboxMessage(
+            kind=kind,
+            lead_id=lead_id,
+            channel_id=channel_id,
+            payload=payload or {},
+            dedupe_key=dedupe_key,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:

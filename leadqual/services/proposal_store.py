@@ -17,17 +17,28 @@ def save_proposals(ctx: Context, digest: Digest) -> None:
     if not digest.proposals:
         return
     now = ctx.now()
-    rows = [{"id": c.proposal.id, "ruleset_version": c.proposal.ruleset_version, "iso_week": digest.iso_week,
-             "kind": c.proposal.kind.value, "status": ProposalStatus.OPEN, "created_at": now,
-             "data": {"proposal": c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}}
-            for c in digest.proposals]
+    rows = [
+        {
+            "id": c.proposal.id,
+            "ruleset_version": c.proposal.ruleset_version,
+            "iso_week": digest.iso_week,
+            "kind": c.proposal.kind.value,
+            "status": ProposalStatus.OPEN,
+            "created_at": now,
+            "data": {"proposal": c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None},
+        }
+        for c in digest.proposals
+    ]
     with ctx.transaction() as session:
         dialect = session.get_bind().dialect.name
         make = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = make(ProposalRow)
         # Two processes building the same digest at once both land here: the upsert makes it one row.
-        stmt = stmt.on_conflict_do_update(index_elements=[ProposalRow.id], set_={"data": stmt.excluded.data},
-                                          where=ProposalRow.status == ProposalStatus.OPEN)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ProposalRow.id],
+            set_={"data": stmt.excluded.data},
+            where=ProposalRow.status == ProposalStatus.OPEN,
+        )
         session.execute(stmt, rows)
 
 

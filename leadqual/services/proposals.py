@@ -58,14 +58,21 @@ def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, 
             raise ProposalNoLongerApplies(proposal_id, str(exc.args[0])) from None
         if content_hash(changed) == content_hash(spec):
             raise ProposalNoLongerApplies(proposal_id, f"ruleset v{active.version} already has this change")
-        made = rulesets.create_version(session, changed, origin=RulesetOrigin.APPLY,
-                                       note=f"{proposal_id}: {proposal.title}", created_by=actor)
+        made = rulesets.create_version(
+            session, changed, origin=RulesetOrigin.APPLY, note=f"{proposal_id}: {proposal.title}", created_by=actor
+        )
         now = ctx.now()
         row.status, row.applied_at, row.applied_by = ProposalStatus.APPLIED, now, actor
         row.applied_version = made.version
-        session.add(Event(kind=APPLIED, actor=actor, at=now, key=f"{APPLIED}:{proposal_id}:v{made.version}",
-                          data={"proposal": proposal_id, "title": proposal.title, "from": active.version,
-                                "to": made.version}))
+        session.add(
+            Event(
+                kind=APPLIED,
+                actor=actor,
+                at=now,
+                key=f"{APPLIED}:{proposal_id}:v{made.version}",
+                data={"proposal": proposal_id, "title": proposal.title, "from": active.version, "to": made.version},
+            )
+        )
         return active.version, made.version
 
 
@@ -82,15 +89,15 @@ def _lock_active(session: Session) -> RulesetVersion | None:
     return None
 
 
-def rollback(ctx: Context, *, actor: str, expected: int | None = None
-             ) -> tuple[int, int]:
+def rollback(ctx: Context, *, actor: str, expected: int | None = None) -> tuple[int, int]:
     """Reactivate the previous ruleset version; return (from, to). See rulesets.rollback for `expected`."""
     _require_manager(ctx, actor)
     return rulesets.rollback(ctx, actor=actor, expected=expected)
 
 
-def backtest_proposal(ctx: Context, proposal_id: str, *, iso_week: str | None = None,
-                      limit: int = BACKTEST_LIMIT) -> tuple[Proposal, Backtest]:
+def backtest_proposal(
+    ctx: Context, proposal_id: str, *, iso_week: str | None = None, limit: int = BACKTEST_LIMIT
+) -> tuple[Proposal, Backtest]:
     """Rescore recent decided leads under the active ruleset with the proposal applied."""
     with ctx.transaction() as session:
         row = session.get(ProposalRow, proposal_id)

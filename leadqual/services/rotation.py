@@ -31,8 +31,13 @@ class Pick:
     credit: dict[str, int]
 
 
-def next_pick(reps: Sequence[Rep], credit: dict[str, int], *, away: frozenset[str] = frozenset(),
-              exclude: frozenset[str] = frozenset()) -> Pick | None:
+def next_pick(
+    reps: Sequence[Rep],
+    credit: dict[str, int],
+    *,
+    away: frozenset[str] = frozenset(),
+    exclude: frozenset[str] = frozenset(),
+) -> Pick | None:
     """Pick the next rep from `reps` (credit before the pick in `credit`); None when nobody is available."""
     available = [r for r in reps if r.user not in away and r.user not in exclude]
     if not available:
@@ -46,8 +51,9 @@ def next_pick(reps: Sequence[Rep], credit: dict[str, int], *, away: frozenset[st
     return Pick(winner.user, after)
 
 
-def suggest_owner(session: Session, config: AppConfig, group: Group, *,
-                  exclude: frozenset[str] = frozenset()) -> str | None:
+def suggest_owner(
+    session: Session, config: AppConfig, group: Group, *, exclude: frozenset[str] = frozenset()
+) -> str | None:
     """The next rep for `group`'s route when it rotates (None otherwise), advancing the rotation.
 
     Runs inside the caller's transaction. The reps' status rows are locked (in a fixed
@@ -56,16 +62,21 @@ def suggest_owner(session: Session, config: AppConfig, group: Group, *,
     return suggest_owners(session, config, group, count=1, exclude=exclude)[0]
 
 
-def suggest_owners(session: Session, config: AppConfig, group: Group, *, count: int,
-                   exclude: frozenset[str] = frozenset()) -> list[str | None]:
+def suggest_owners(
+    session: Session, config: AppConfig, group: Group, *, count: int, exclude: frozenset[str] = frozenset()
+) -> list[str | None]:
     """The next `count` suggestions for `group` in one round trip (bulk intake); None where nobody is available."""
     route = config.routes.get(group)
     if route is None or not route.rotation or not route.reps or count <= 0:
         return [None] * max(count, 0)
     users = sorted({r.user for r in route.reps})
     _ensure_status_rows(session, users)
-    rows = {s.user_id: s for s in session.scalars(
-        select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update())}
+    rows = {
+        s.user_id: s
+        for s in session.scalars(
+            select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update()
+        )
+    }
     away = frozenset(u for u in users if rows[u].away)
     credit = {u: rows[u].credit for u in users}
     picked: list[str | None] = []
@@ -107,5 +118,8 @@ def _ensure_status_rows(session: Session, users: Sequence[str]) -> None:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(RepStatus).values([{"user_id": u, "away": False, "credit": 0} for u in users])
-                    .on_conflict_do_nothing(index_elements=["user_id"]))
+    session.execute(
+        insert(RepStatus)
+        .values([{"user_id": u, "away": False, "credit": 0} for u in users])
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )

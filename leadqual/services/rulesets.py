@@ -37,8 +37,12 @@ def sync_rules_file(ctx: Context, spec: RulesetSpec, *, source: str) -> RulesetV
 
 
 def create_version(
-    session: Session, spec: RulesetSpec, *, origin: RulesetOrigin, note: str | None = None,
-    created_by: str | None = None
+    session: Session,
+    spec: RulesetSpec,
+    *,
+    origin: RulesetOrigin,
+    note: str | None = None,
+    created_by: str | None = None,
 ) -> RulesetVersion:
     """Store `spec` as the next version (numbered after the highest, whatever is active), make it active."""
     latest = session.scalar(select(func.max(RulesetVersion.version))) or 0
@@ -94,9 +98,10 @@ def rollback(ctx: Context, *, actor: str | None = None, expected: int | None = N
         current.active = False
         session.flush()
         target.active = True
-        session.add(Event(kind="ruleset_rollback", actor=actor,
-                          data={"from": current.version, "to": target.version}))
-        session.execute(update(ProposalRow).where(ProposalRow.applied_version == current.version,
-                                                  ProposalRow.status == ProposalStatus.APPLIED)
-                        .values(status=ProposalStatus.ROLLED_BACK))
+        session.add(Event(kind="ruleset_rollback", actor=actor, data={"from": current.version, "to": target.version}))
+        session.execute(
+            update(ProposalRow)
+            .where(ProposalRow.applied_version == current.version, ProposalRow.status == ProposalStatus.APPLIED)
+            .values(status=ProposalStatus.ROLLED_BACK)
+        )
         return current.version, target.version

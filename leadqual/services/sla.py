@@ -52,8 +52,11 @@ def due_steps(ladder: Sequence[SlaStep], *, done: int, posted_at: datetime, now:
     is silently skipped.
     """
     waited = now - posted_at
-    return [DueStep(i, step) for i, step in enumerate(ladder)
-            if i >= done and waited >= timedelta(minutes=step.after_minutes)]
+    return [
+        DueStep(i, step)
+        for i, step in enumerate(ladder)
+        if i >= done and waited >= timedelta(minutes=step.after_minutes)
+    ]
 
 
 def sla_tick(ctx: Context, *, now: datetime | None = None) -> list[Taken]:
@@ -78,10 +81,17 @@ def _candidates(ctx: Context, ladders: dict[Group, list[SlaStep]]) -> list[tuple
             rows = session.execute(
                 select(LeadRow.id, LeadRow.sla_step, OutboxMessage.sent_at)
                 .join(OutboxMessage, (OutboxMessage.lead_id == LeadRow.id) & (OutboxMessage.kind == outbox.CARD))
-                .where(LeadRow.group == group.value, LeadRow.status == OPEN_UNCLAIMED, LeadRow.owner_id.is_(None),
-                       LeadRow.outcome.is_(None), LeadRow.message_ts.is_not(None),
-                       LeadRow.sla_step < len(steps), OutboxMessage.sent_at.is_not(None))
-                .order_by(LeadRow.id))
+                .where(
+                    LeadRow.group == group.value,
+                    LeadRow.status == OPEN_UNCLAIMED,
+                    LeadRow.owner_id.is_(None),
+                    LeadRow.outcome.is_(None),
+                    LeadRow.message_ts.is_not(None),
+                    LeadRow.sla_step < len(steps),
+                    OutboxMessage.sent_at.is_not(None),
+                )
+                .order_by(LeadRow.id)
+            )
             found.extend((lead_id, group, done, sent_at) for lead_id, done, sent_at in rows if sent_at is not None)
     return found
 
@@ -91,9 +101,14 @@ def _climb(ctx: Context, *, lead_id: int, group: Group, done: int, due: list[Due
         # Compare-and-set: whoever moves sla_step first owns these steps; a claim in between wins too.
         won = session.execute(
             update(LeadRow)
-            .where(LeadRow.id == lead_id, LeadRow.sla_step == done, LeadRow.status == OPEN_UNCLAIMED,
-                   LeadRow.owner_id.is_(None))
-            .values(sla_step=due[-1].index + 1))
+            .where(
+                LeadRow.id == lead_id,
+                LeadRow.sla_step == done,
+                LeadRow.status == OPEN_UNCLAIMED,
+                LeadRow.owner_id.is_(None),
+            )
+            .values(sla_step=due[-1].index + 1)
+        )
         if not won.rowcount:  # type: ignore[attr-defined]
             return []
         lead = session.get(LeadRow, lead_id)
@@ -104,16 +119,18 @@ def _climb(ctx: Context, *, lead_id: int, group: Group, done: int, due: list[Due
 
 
 def _remind(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    _queue(session, outbox.THREAD, lead, lead.channel_id, now, key=_key(lead, item, "remind"),
-           payload=_step(item, group))
+    _queue(
+        session, outbox.THREAD, lead, lead.channel_id, now, key=_key(lead, item, "remind"), payload=_step(item, group)
+    )
     _event(session, lead, item, now, {})
 
 
 def _escalate(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
     managers = ctx.managers.all()  # usergroup members too
     for manager in managers:
-        _queue(session, outbox.DM, lead, manager, now, key=_key(lead, item, f"dm:{manager}"),
-               payload=_step(item, group))
+        _queue(
+            session, outbox.DM, lead, manager, now, key=_key(lead, item, f"dm:{manager}"), payload=_step(item, group)
+        )
     _event(session, lead, item, now, {"managers": managers})
 
 
@@ -125,16 +142,34 @@ def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, grou
     key_update, key_line = _key(lead, item, "update"), _key(lead, item, "reassign")
     lead.suggested_owner = after
     lead.version += 1  # the card shows the suggestion: it changed
-    _queue(session, outbox.CARD_UPDATE, lead, lead.channel_id, now, key=key_update,
-           payload={"sla": "reassign", "step": item.index, "version": lead.version})
-    _queue(session, outbox.THREAD, lead, lead.channel_id, now, key=key_line,
-           payload={**_step(item, group), "suggested_owner": after})
+    _queue(
+        session,
+        outbox.CARD_UPDATE,
+        lead,
+        lead.channel_id,
+        now,
+        key=key_update,
+        payload={"sla": "reassign", "step": item.index, "version": lead.version},
+    )
+    _queue(
+        session,
+        outbox.THREAD,
+        lead,
+        lead.channel_id,
+        now,
+        key=key_line,
+        payload={**_step(item, group), "suggested_owner": after},
+    )
     _event(session, lead, item, now, {"from": before, "to": after})
 
 
 def _step(item: DueStep, group: Group) -> dict[str, object]:
-    return {"sla": item.step.action.value, "step": item.index, "after_minutes": item.step.after_minutes,
-            "group": group.value}
+    return {
+        "sla": item.step.action.value,
+        "step": item.index,
+        "after_minutes": item.step.after_minutes,
+        "group": group.value,
+    }
 
 
 _ACTIONS = {SlaAction.REMIND: _remind, SlaAction.ESCALATE: _escalate, SlaAction.REASSIGN: _reassign}
@@ -145,14 +180,42 @@ def _key(lead: LeadRow, item: DueStep, what: str) -> str:
     return f"sla:{lead.id}:v{lead.version}:{item.index}:{what}"
 
 
-def _queue(session: Session, kind: str, lead: LeadRow, channel: str | None, now: datetime, *, key: str,
-           payload: dict[str, object]) -> None:
-    outbox.enqueue_many(session, [{"kind": kind, "lead_id": lead.id, "channel_id": channel, "payload": payload,
-                                   "dedupe_key": key, "status": outbox.PENDING, "attempts": 0,
-                                   "next_attempt_at": now, "created_at": now}])
+def _queue(
+    session: Session,
+    kind: str,
+    lead: LeadRow,
+    channel: str | None,
+    now: datetime,
+    *,
+    key: str,
+    payload: dict[str, object],
+) -> None:
+    outbox.enqueue_many(
+        session,
+        [
+            {
+                "kind": kind,
+                "lead_id": lead.id,
+                "channel_id": channel,
+                "payload": payload,
+                "dedupe_key": key,
+                "status": outbox.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        ],
+    )
 
 
 def _event(session: Session, lead: LeadRow, item: DueStep, now: datetime, data: dict[str, object]) -> None:
-    session.add(Event(lead_id=lead.id, kind=f"sla_{item.step.action.value}", actor=None, at=now,
-                      data={"step": item.index, "after_minutes": item.step.after_minutes, **data},
-                      key=f"sla:{lead.id}:v{lead.version}:{item.index}"))
+    session.add(
+        Event(
+            lead_id=lead.id,
+            kind=f"sla_{item.step.action.value}",
+            actor=None,
+            at=now,
+            data={"step": item.index, "after_minutes": item.step.after_minutes, **data},
+            key=f"sla:{lead.id}:v{lead.version}:{item.index}",
+        )
+    )

@@ -171,11 +171,17 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
         elif row.owner_id != user_id and not is_manager:
             raise NotOwner(row.owner_id)
         now = ctx.now()
-        follow_up = decision.follow_up_on or (decision.next_step_on if decision.outcome is Outcome.QUALIFIED
-                                              else None)
+        follow_up = decision.follow_up_on or (decision.next_step_on if decision.outcome is Outcome.QUALIFIED else None)
         note = (decision.note or "").strip() or None
-        record = Decision(lead_id=lead_id, outcome=decision.outcome.value, reason=decision.reason,
-                          details=decision.details(), note=note, decided_by=user_id, decided_at=now)
+        record = Decision(
+            lead_id=lead_id,
+            outcome=decision.outcome.value,
+            reason=decision.reason,
+            details=decision.details(),
+            note=note,
+            decided_by=user_id,
+            decided_at=now,
+        )
         session.add(record)
         row.outcome = decision.outcome.value
         row.status = decision.outcome.value
@@ -187,11 +193,23 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
         row.version += 1
         session.flush()
         reason = ctx.config.reason(decision.reason) if decision.reason else None
-        _log(ctx, session, row, DECIDED, user_id, key, now,
-             {"decision_id": record.id, "outcome": decision.outcome.value, "reason": row.reason},
-             thread={"outcome": decision.outcome.value, "reason": row.reason,
-                     "reason_label": reason.label if reason and row.reason else None,
-                     "note": note, **decision.details()})
+        _log(
+            ctx,
+            session,
+            row,
+            DECIDED,
+            user_id,
+            key,
+            now,
+            {"decision_id": record.id, "outcome": decision.outcome.value, "reason": row.reason},
+            thread={
+                "outcome": decision.outcome.value,
+                "reason": row.reason,
+                "reason_label": reason.label if reason and row.reason else None,
+                "note": note,
+                **decision.details(),
+            },
+        )
         return Applied(card_for(ctx, session, row), changed=True)
 
 
@@ -209,8 +227,11 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
             raise NotOwner(holder) if holder else NotManager()
         now = ctx.now()
         previous = row.outcome
-        session.execute(update(Decision).where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
-                        .values(superseded_at=literal(now, UTCDateTime())))
+        session.execute(
+            update(Decision)
+            .where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
+            .values(superseded_at=literal(now, UTCDateTime()))
+        )
         row.outcome = None
         row.reason = None
         row.decided_at = None
@@ -236,8 +257,9 @@ def _get(session: Session, lead_id: int) -> LeadRow:
 
 def _lock(session: Session, lead_id: int) -> LeadRow:
     # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
-    row = session.scalar(select(LeadRow).where(LeadRow.id == lead_id).with_for_update()
-                         .execution_options(populate_existing=True))
+    row = session.scalar(
+        select(LeadRow).where(LeadRow.id == lead_id).with_for_update().execution_options(populate_existing=True)
+    )
     if row is None:
         raise LeadNotFound(lead_id)
     return row
@@ -247,17 +269,22 @@ def _seen(session: Session, key: str | None) -> bool:
     return key is not None and session.scalar(select(Event.id).where(Event.key == key)) is not None
 
 
-def _claim(ctx: Context, session: Session, lead_id: int, user_id: str, *, key: str | None,
-           allow_manager: bool = False) -> bool:
+def _claim(
+    ctx: Context, session: Session, lead_id: int, user_id: str, *, key: str | None, allow_manager: bool = False
+) -> bool:
     """The atomic claim; True when this call took the lead, False when the caller already held it."""
     now = literal(ctx.now(), UTCDateTime())
     result = session.execute(
         update(LeadRow)
         .where(LeadRow.id == lead_id, LeadRow.owner_id.is_(None), LeadRow.outcome.is_(None))
-        .values(owner_id=user_id, status=LeadStatus.CLAIMED, claimed_at=now,
-                first_claimed_at=func.coalesce(LeadRow.first_claimed_at, now),
-                first_action_at=func.coalesce(LeadRow.first_action_at, now),
-                version=LeadRow.version + 1)
+        .values(
+            owner_id=user_id,
+            status=LeadStatus.CLAIMED,
+            claimed_at=now,
+            first_claimed_at=func.coalesce(LeadRow.first_claimed_at, now),
+            first_action_at=func.coalesce(LeadRow.first_action_at, now),
+            version=LeadRow.version + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -280,12 +307,25 @@ def _claim(ctx: Context, session: Session, lead_id: int, user_id: str, *, key: s
 
 
 def _close_claims(session: Session, lead_id: int, now: datetime, by: str) -> None:
-    session.execute(update(Claim).where(Claim.lead_id == lead_id, Claim.released_at.is_(None))
-                    .values(released_at=literal(now, UTCDateTime()), released_by=by))
+    session.execute(
+        update(Claim)
+        .where(Claim.lead_id == lead_id, Claim.released_at.is_(None))
+        .values(released_at=literal(now, UTCDateTime()), released_by=by)
+    )
 
 
-def _log(ctx: Context, session: Session, row: LeadRow, kind: str, actor: str, key: str | None, now: datetime,
-         data: dict[str, Any], *, thread: dict[str, Any] | None = None) -> None:
+def _log(
+    ctx: Context,
+    session: Session,
+    row: LeadRow,
+    kind: str,
+    actor: str,
+    key: str | None,
+    now: datetime,
+    data: dict[str, Any],
+    *,
+    thread: dict[str, Any] | None = None,
+) -> None:
     """Write the audit event and, when the lead has a card, queue its update and a thread line."""
     session.add(Event(lead_id=row.id, kind=kind, actor=actor, at=now, data=data, key=key))
     channel = _card_channel(session, row)
@@ -293,18 +333,33 @@ def _log(ctx: Context, session: Session, row: LeadRow, kind: str, actor: str, ke
         return
     line = {"event": kind, "actor": actor, "at": now.isoformat(), **data, **(thread or {})}
     # Same channel as the card: the outbox sends each channel in order, so these follow the card.
-    outbox.enqueue(session, outbox.CARD_UPDATE, lead_id=row.id, channel_id=channel,
-                   payload={"version": row.version}, dedupe_key=f"card_update:{row.id}:v{row.version}", now=now)
-    outbox.enqueue(session, outbox.THREAD, lead_id=row.id, channel_id=channel,
-                   payload=line, dedupe_key=f"thread:{row.id}:v{row.version}", now=now)
+    outbox.enqueue(
+        session,
+        outbox.CARD_UPDATE,
+        lead_id=row.id,
+        channel_id=channel,
+        payload={"version": row.version},
+        dedupe_key=f"card_update:{row.id}:v{row.version}",
+        now=now,
+    )
+    outbox.enqueue(
+        session,
+        outbox.THREAD,
+        lead_id=row.id,
+        channel_id=channel,
+        payload=line,
+        dedupe_key=f"thread:{row.id}:v{row.version}",
+        now=now,
+    )
 
 
 def _card_channel(session: Session, row: LeadRow) -> str | None:
     """The channel of the lead's card, posted or queued; None when it has none (history, Poor fit, --no-post)."""
     if row.message_ts and row.channel_id:
         return row.channel_id
-    found = session.execute(select(OutboxMessage.channel_id, OutboxMessage.status)
-                            .where(OutboxMessage.dedupe_key == f"card:{row.id}")).first()
+    found = session.execute(
+        select(OutboxMessage.channel_id, OutboxMessage.status).where(OutboxMessage.dedupe_key == f"card:{row.id}")
+    ).first()
     if found is None or found.status == outbox.DEAD:
         return None
     return found.channel_id

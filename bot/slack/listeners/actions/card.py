@@ -43,5 +43,7 @@ def more(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClie
     if not lb.is_manager(user):
         raise NotManager()
     card = cards.read_card(lb.ctx, lead_id=lead_id)
-    client.views_open(trigger_id=body["trigger_id"],
-                      view=reassign_modal(card, metadata=encode_metadata(**card_metadata(body, lead_id))))
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=reassign_modal(card, metadata=encode_metadata(**card_metadata(body, lead_id))),
+    )

@@ -19,8 +19,9 @@ from leadqual.lead import Outcome
 from leadqual.services import cards, triage
 
 
-def open_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                  context: BoltContext) -> None:
+def open_decision(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
     card = triage.begin_decision(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))

@@ -15,8 +15,9 @@ from leadqual.errors import InvalidLead
 from leadqual.services.intake import Ingested, ingest, validate_leads
 
 
-def add_lead_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                       context: BoltContext) -> None:
+def add_lead_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     user = body["user"]["id"]
     record = read_add_lead(view["state"]["values"], user_id=user)
     # The view id names this one submission. As the lead's external id it makes a retried or
@@ -40,7 +41,9 @@ def added_message(result: Ingested, name: str, channel: str | None) -> str:
     score = f"{result.group.label} (fit {result.fit}, intent {result.intent})"
     if result.duplicate:
         return f"{lead} is already lead #{result.id}: {score}. Nothing new was added."
-    where = (f" Its card is on its way to <#{channel}>." if channel
-             else " It is not posted: Poor fit stays out of the sales queue.")
+    where = (
+        f" Its card is on its way to <#{channel}>."
+        if channel
+        else " It is not posted: Poor fit stays out of the sales queue."
+    )
     return f"Added {lead} as lead #{result.id}: {score}.{where}"
-

@@ -27,8 +27,13 @@ def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         return
     ack()
     user = body["user"]["id"]
-    triage.decide(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
-                  decision=decision, key=f"view:{view['id']}")
+    triage.decide(
+        lb.ctx,
+        lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")),
+        user_id=user,
+        decision=decision,
+        key=f"view:{view['id']}",
+    )
 
 
 def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -39,5 +44,10 @@ def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         return
     ack()
     user = body["user"]["id"]
-    triage.reassign(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
-                    to_user=to_user, key=f"view:{view['id']}")
+    triage.reassign(
+        lb.ctx,
+        lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")),
+        user_id=user,
+        to_user=to_user,
+        key=f"view:{view['id']}",
+    )
