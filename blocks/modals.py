@@ -1,4 +1,4 @@
-"""Modals: the four decisions (Qualify, Disqualify, Nurture, Needs info), Reassign, and /lead's Add a lead.
+"""Modals: the four decisions (Qualify, Disqualify, Nurture, Needs info) and Reassign (Add a lead: blocks.add_lead).
 
 Each builder returns a typed `View`; each `read_*` turns a submission's state back into the
 domain input, and `*_errors` maps the domain's field errors onto the block that shows them
@@ -15,9 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
-    ContextBlock,
     DatePickerElement,
-    EmailInputElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -51,19 +49,6 @@ DECISION_FIELDS = {
     "note": ids.NOTE,
 }
 
-# Add-a-lead inputs: block id -> the intake field (dotted path) it fills.
-ADD_LEAD_FIELDS = {
-    ids.ADD_COMPANY: "company.name",
-    ids.ADD_CONTACT_NAME: "contact.name",
-    ids.ADD_EMAIL: "contact.email",
-    ids.ADD_TITLE: "contact.title",
-    ids.ADD_INDUSTRY: "company.industry",
-    ids.ADD_COUNTRY: "company.country",
-    ids.ADD_NEED: "need.problem",
-    ids.ADD_MESSAGE: "message",
-}
-
-
 # ---------------------------------------------------------------------------
 # private_metadata: which lead (and card) a modal is about
 # ---------------------------------------------------------------------------
@@ -90,7 +75,7 @@ def decode_metadata(text: str | None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def _modal(callback_id: str, title: str, blocks: Sequence[Block], *, metadata: str, submit: str = "Save") -> View:
+def modal(callback_id: str, title: str, blocks: Sequence[Block], *, metadata: str, submit: str = "Save") -> View:
     return View(
         type="modal",
         callback_id=callback_id,
@@ -164,7 +149,7 @@ def qualify_modal(card: LeadCard, *, motions: Iterable[tuple[str, str]], metadat
         ),
         _note(),
     ]
-    return _modal(ids.QUALIFY_VIEW, "Qualify lead", blocks, metadata=metadata, submit="Qualify")
+    return modal(ids.QUALIFY_VIEW, "Qualify lead", blocks, metadata=metadata, submit="Qualify")
 
 
 def disqualify_modal(card: LeadCard, *, reasons: Iterable[Reason], metadata: str) -> View:
@@ -179,7 +164,7 @@ def disqualify_modal(card: LeadCard, *, reasons: Iterable[Reason], metadata: str
         ),
         _note(),
     ]
-    return _modal(ids.DISQUALIFY_VIEW, "Disqualify lead", blocks, metadata=metadata, submit="Disqualify")
+    return modal(ids.DISQUALIFY_VIEW, "Disqualify lead", blocks, metadata=metadata, submit="Disqualify")
 
 
 def nurture_modal(card: LeadCard, *, metadata: str) -> View:
@@ -194,7 +179,7 @@ def nurture_modal(card: LeadCard, *, metadata: str) -> View:
         ),
         _note(),
     ]
-    return _modal(ids.NURTURE_VIEW, "Nurture lead", blocks, metadata=metadata, submit="Nurture")
+    return modal(ids.NURTURE_VIEW, "Nurture lead", blocks, metadata=metadata, submit="Nurture")
 
 
 def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
@@ -209,7 +194,7 @@ def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
         ),
         _note(),
     ]
-    return _modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
+    return modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
 
 
 def decision_modal(
@@ -237,7 +222,7 @@ def reassign_modal(card: LeadCard, *, metadata: str) -> View:
             element=UserSelectElement(action_id=ids.REASSIGN_TO, placeholder="Pick a rep", initial_user=card.owner_id),
         ),
     ]
-    return _modal(ids.REASSIGN_VIEW, "Reassign lead", blocks, metadata=metadata, submit="Reassign")
+    return modal(ids.REASSIGN_VIEW, "Reassign lead", blocks, metadata=metadata, submit="Reassign")
 
 
 # ---------------------------------------------------------------------------
@@ -247,7 +232,7 @@ def reassign_modal(card: LeadCard, *, metadata: str) -> View:
 State = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
-def _value(state: State, block_id: str) -> Any:
+def value_of(state: State, block_id: str) -> Any:
     """The submitted value of an input block, whatever its element type."""
     element = (state.get(block_id) or {}).get(block_id) or {}
     kind = element.get("type")
@@ -275,23 +260,23 @@ def read_decision(callback_id: str, state: State) -> DecisionInput:
     decision = ids.DECISION_BY_VIEW.get(callback_id)
     if decision is None:
         raise ValueError(f"not a decision modal: {callback_id}")
-    note = _value(state, ids.NOTE)
+    note = value_of(state, ids.NOTE)
     outcome = decision.outcome
     if outcome is Outcome.QUALIFIED:
-        fian = {c.value: _rating(_value(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
+        fian = {c.value: _rating(value_of(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
         return DecisionInput(
             outcome=Outcome.QUALIFIED,
             note=note,
             fian=fian,
-            motion=_value(state, ids.MOTION),
-            next_step=_value(state, ids.NEXT_STEP),
-            next_step_on=_date(_value(state, ids.NEXT_STEP_ON)),
+            motion=value_of(state, ids.MOTION),
+            next_step=value_of(state, ids.NEXT_STEP),
+            next_step_on=_date(value_of(state, ids.NEXT_STEP_ON)),
         )
     if outcome is Outcome.NOT_QUALIFIED:
-        return DecisionInput(outcome=outcome, reason=_value(state, ids.REASON), note=note)
+        return DecisionInput(outcome=outcome, reason=value_of(state, ids.REASON), note=note)
     if outcome is Outcome.NURTURE:
-        return DecisionInput(outcome=outcome, follow_up_on=_date(_value(state, ids.FOLLOW_UP_ON)), note=note)
-    return DecisionInput(outcome=outcome, missing=tuple(_value(state, ids.MISSING) or ()), note=note)
+        return DecisionInput(outcome=outcome, follow_up_on=_date(value_of(state, ids.FOLLOW_UP_ON)), note=note)
+    return DecisionInput(outcome=outcome, missing=tuple(value_of(state, ids.MISSING) or ()), note=note)
 
 
 def _rating(value: Any) -> Rating | None:
@@ -304,72 +289,4 @@ def decision_errors(errors: Mapping[str, str]) -> dict[str, str]:
 
 
 def read_reassign(state: State) -> str | None:
-    return _value(state, ids.REASSIGN_TO)
-
-
-# ---------------------------------------------------------------------------
-# /lead: add a lead
-# ---------------------------------------------------------------------------
-
-
-def add_lead_modal(*, metadata: str) -> View:
-    """Company, contact, title, industry, country, need and message; company or email is required."""
-
-    def text(
-        block_id: str, label: str, *, hint: str | None = None, multiline: bool = False, max_length: int = 300
-    ) -> InputBlock:
-        return InputBlock(
-            block_id=block_id,
-            label=label,
-            optional=True,
-            hint=hint,
-            element=PlainTextInputElement(action_id=block_id, multiline=multiline, max_length=max_length),
-        )
-
-    blocks: list[Block] = [
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(text="Scored and routed like any other lead. Give at least a company or an email.")
-            ]
-        ),
-        text(ids.ADD_COMPANY, "Company"),
-        text(ids.ADD_CONTACT_NAME, "Contact name"),
-        InputBlock(
-            block_id=ids.ADD_EMAIL,
-            label="Contact email",
-            optional=True,
-            element=EmailInputElement(action_id=ids.ADD_EMAIL),
-        ),
-        text(ids.ADD_TITLE, "Title", hint="e.g. Maintenance Manager"),
-        text(ids.ADD_INDUSTRY, "Industry", hint="e.g. metals, chemicals, energy, water"),
-        text(ids.ADD_COUNTRY, "Country", hint="Two-letter code, e.g. US", max_length=2),
-        text(ids.ADD_NEED, "Need", hint="The problem or project in a sentence", multiline=True, max_length=2000),
-        text(ids.ADD_MESSAGE, "Message", multiline=True, max_length=3000),
-    ]
-    return _modal(ids.ADD_LEAD_VIEW, "Add a lead", blocks, metadata=metadata, submit="Add lead")
-
-
-def read_add_lead(state: State, *, user_id: str) -> dict[str, Any]:
-    """The intake record (v1 format) the Add-a-lead modal describes."""
-    record: dict[str, Any] = {"source": "slack", "attributes": {"added_by": user_id}}
-    for block_id, path in ADD_LEAD_FIELDS.items():
-        value = _value(state, block_id)
-        if value is None:
-            continue
-        target = record
-        *parents, leaf = path.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return record
-
-
-def add_lead_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Intake validation errors (leadqual InvalidLead.errors) -> {block_id: message}."""
-    by_path = {path: block_id for block_id, path in ADD_LEAD_FIELDS.items()}
-    found: dict[str, str] = {}
-    for error in errors:
-        path = ".".join(str(p) for p in error.get("loc") or ())
-        block_id = by_path.get(path, ids.ADD_COMPANY)  # whole-lead errors ("company or email") go on top
-        found.setdefault(block_id, str(error.get("msg") or "Invalid value")[:150])
-    return found
+    return value_of(state, ids.REASSIGN_TO)

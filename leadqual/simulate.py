@@ -16,6 +16,9 @@ should stay quiet. `PLANTED` is the world the demo and the tests use:
 - every other rule is right (stay quiet).
 
 Records are v1 intake objects with an `outcome`, so `leadbot import` loads them as history.
+
+Over 350 lines because the world, its hidden truth and the drawing of leads and outcomes are
+one model: split apart, the planted effects could no longer be read in one place.
 """
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from blocks import ids
+from blocks.add_lead import add_lead_errors, add_lead_modal, read_add_lead
 from blocks.home import home_view
 from blocks.modals import (
-    add_lead_errors,
-    add_lead_modal,
     decision_errors,
     decode_metadata,
     disqualify_modal,
@@ -20,7 +19,6 @@ from blocks.modals import (
     needs_info_modal,
     nurture_modal,
     qualify_modal,
-    read_add_lead,
     read_decision,
     reassign_modal,
 )

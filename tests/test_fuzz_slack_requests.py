@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from blocks import ids
-from blocks.modals import read_add_lead
+from blocks.add_lead import read_add_lead
 from bot.http import create_http_app
 from bot.slack.endpoint import SlackEndpoint
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage

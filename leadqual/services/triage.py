@@ -1,4 +1,4 @@
-"""Triage a lead in Slack's words: claim, release, reassign, decide, reopen; and the card's read model.
+"""Triage a lead in Slack's words: claim, release, reassign, decide, reopen (the card's read model: services.cards).
 
 Every change happens in one transaction that also writes its audit Event and queues the
 card update and the thread line in the outbox, so Slack shows exactly what was stored.
@@ -8,6 +8,9 @@ NULL`), so of many simultaneous clicks exactly one wins on PostgreSQL and on SQL
 changes lock the lead row first (`SELECT ... FOR UPDATE`; SQLite's BEGIN IMMEDIATE serialises
 writers anyway). Idempotency: callers pass a `key` per Slack delivery (action or view id);
 a change whose key is already in the event log is not applied again.
+
+Over 350 lines because the five commands share their locking, idempotency and audit helpers,
+which are one idea and are clearer kept beside the commands than split across modules.
 """
 
 from __future__ import annotations

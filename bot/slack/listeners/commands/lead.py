@@ -7,7 +7,8 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from blocks.modals import add_lead_modal, encode_metadata
+from blocks.add_lead import add_lead_modal
+from blocks.modals import encode_metadata
 
 USAGE = (
     "*/lead* opens a form to add a lead by hand; it is scored and routed like any other.\n"

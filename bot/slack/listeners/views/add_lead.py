@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from blocks.modals import add_lead_errors, read_add_lead
+from blocks.add_lead import add_lead_errors, read_add_lead
 from blocks.text import one_line
 from bot.slack.deps import leadbot
 from bot.slack.errors import tell
