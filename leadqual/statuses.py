@@ -20,6 +20,16 @@ class LeadStatus(StrEnum):
     NEEDS_INFO = "needs_info"
 
 
+class LeadEvent(StrEnum):
+    """What a rep did to a lead, as the audit log and the card's thread record it."""
+
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    REASSIGNED = "reassigned"
+    DECIDED = "decided"
+    REOPENED = "reopened"
+
+
 class OutboxKind(StrEnum):
     """What an outbox row sends."""
 

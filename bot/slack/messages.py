@@ -56,9 +56,9 @@ from leadqual.readmodels import LeadCard
 from leadqual.services import outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REOPENED
+from leadqual.statuses import LeadEvent
 
-TRIAGE_EVENTS = frozenset({CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED})
+TRIAGE_EVENTS = frozenset(LeadEvent)
 LEAD_PLACEHOLDER = "{lead}"
 SLA_STEPS = frozenset(a.value for a in SlaAction)
 

@@ -8,14 +8,10 @@ NULL`), so of many simultaneous clicks exactly one wins on PostgreSQL and on SQL
 changes lock the lead row first (`SELECT ... FOR UPDATE`; SQLite's BEGIN IMMEDIATE serialises
 writers anyway). Idempotency: callers pass a `key` per Slack delivery (action or view id);
 a change whose key is already in the event log is not applied again.
-
-Over 350 lines because the five commands share their locking, idempotency and audit helpers,
-which are one idea and are clearer kept beside the commands than split across modules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,35 +23,14 @@ from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, U
 from leadqual.decisions import DecisionInput, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
 from leadqual.lead import Outcome
-from leadqual.readmodels import LeadCard
+from leadqual.readmodels import Applied, LeadCard
 from leadqual.services import outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.statuses import LeadStatus
+from leadqual.statuses import LeadEvent, LeadStatus
 
 # Event kinds written by this module (the audit log and the thread lines use them).
-CLAIMED = "claimed"
-RELEASED = "released"
-REASSIGNED = "reassigned"
-DECIDED = "decided"
-REOPENED = "reopened"
-
-
-# ---------------------------------------------------------------------------
-# Read model
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """The outcome of a change: the lead as it now is, and whether this call changed it.
-
-    `changed` is False when the request repeated one already applied (a Slack retry, a
-    double click): nothing was written twice.
-    """
-
-    card: LeadCard
-    changed: bool
+CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED = LeadEvent
 
 
 def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
