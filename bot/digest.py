@@ -161,15 +161,14 @@ def schedule_digest(scheduler: BaseScheduler, ctx: Context, client: WebClient) -
     missed = service.missed_week(ctx, connected(ctx, client).managers.all())
     if missed is not None:
         log.info("digest %s is due and not sent to everyone: catching up now", missed)
-        scheduler.add_job(
-            run_digest_job,
-            DateTrigger(run_date=scheduler_time(scheduler)),
-            id=CATCH_UP_ID,
+        _run_once(
+            scheduler,
+            ctx,
+            client,
+            job_id=CATCH_UP_ID,
             name="digest catch-up",
-            args=[scheduler, ctx, client],
-            kwargs={"iso_week": missed},
-            replace_existing=True,
-            misfire_grace_time=MISFIRE_GRACE,
+            at=scheduler_time(scheduler),
+            iso_week=missed,
         )
 
 
@@ -186,14 +185,21 @@ def run_digest_job(
         report = SendReport(week, failed={"*": "the digest could not be built"})
     if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
         retry_at = scheduler_time(scheduler, after=timedelta(minutes=RETRY_MINUTES))
-        scheduler.add_job(
-            run_digest_job,
-            DateTrigger(run_date=retry_at),
-            id=RETRY_ID,
-            name="digest retry",
-            args=[scheduler, ctx, client],
-            kwargs={"iso_week": week},
-            replace_existing=True,
-            misfire_grace_time=MISFIRE_GRACE,
-        )
+        _run_once(scheduler, ctx, client, job_id=RETRY_ID, name="digest retry", at=retry_at, iso_week=week)
     return report
+
+
+def _run_once(
+    scheduler: BaseScheduler, ctx: Context, client: WebClient, *, job_id: str, name: str, at: datetime, iso_week: str
+) -> None:
+    """Schedule one run of `iso_week`'s digest at `at` (a catch-up or a retry), replacing any pending one."""
+    scheduler.add_job(
+        run_digest_job,
+        DateTrigger(run_date=at),
+        id=job_id,
+        name=name,
+        args=[scheduler, ctx, client],
+        kwargs={"iso_week": iso_week},
+        replace_existing=True,
+        misfire_grace_time=MISFIRE_GRACE,
+    )
