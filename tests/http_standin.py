@@ -99,7 +99,7 @@ class HttpStandIn:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._calls: list[Call] = []
-        self._failures: deque[Failure] = deque()
+        self._failures: deque[Failure | None] = deque()  # None: answer this call normally
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -154,14 +154,15 @@ class HttpStandIn:
             return [c for c in self._calls if c.method == method and c.path.startswith(path_prefix)
                     and (include_failed or c.ok)]
 
-    def fail_next(self, status: int = 500, times: int = 1, *, retry_after: int | None = None) -> None:
-        """Answer the next `times` API calls with `status` and the vendor's error body for it.
+    def fail_next(self, status: int = 500, times: int = 1, *, retry_after: int | None = None, after: int = 0) -> None:
+        """Answer `times` API calls, after `after` normal ones, with `status` and the vendor's error body.
 
         A 429 carries `Retry-After: retry_after` (default 1 second); pass retry_after for others too.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
+            self._failures.extend([None] * after)
             self._failures.extend([Failure(status, retry_after, self._error_body(status))] * times)
 
     def reset(self) -> None:
@@ -178,8 +179,7 @@ class HttpStandIn:
         with self._lock:
             if malformed:
                 status, payload, extra = self._malformed()
-            elif self._failures and self._counts_for_faults(path):
-                failure = self._failures.popleft()
+            elif self._failures and self._counts_for_faults(path) and (failure := self._failures.popleft()):
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 status, payload = failure.status, failure.body
             else:

@@ -1,0 +1,16 @@
+"""The CRM-facing HTTP routes, assembled for `bot.http.create_http_app`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bot.crm.hubspot import hubspot_router
+from leadqual.services.context import Context
+from leadqual.settings import Settings
+
+
+def crm_router(ctx: Context, settings: Settings) -> APIRouter:
+    """`POST /crm/hubspot`, `POST /crm/salesforce` and `POST /pipeline`."""
+    router = APIRouter()
+    router.include_router(hubspot_router(ctx, settings))
+    return router
