@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from bot.crm.hubspot import hubspot_router
 from bot.crm.salesforce import salesforce_router
+from bot.pipeline_routes import pipeline_router
 from leadqual.services.context import Context
 from leadqual.settings import Settings
 
@@ -15,4 +16,5 @@ def crm_router(ctx: Context, settings: Settings) -> APIRouter:
     router = APIRouter()
     router.include_router(hubspot_router(ctx, settings))
     router.include_router(salesforce_router(ctx, settings))
+    router.include_router(pipeline_router(ctx, settings))
     return router
