@@ -91,6 +91,9 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
         ok = await run_in_threadpool(_database_answers, ctx)
         return JSONResponse(status_code=200 if ok else 503, content={"ok": ok})
 
+    from bot.crm.routes import crm_router  # imported here: those routes reuse this module's body helpers
+    app.include_router(crm_router(ctx, settings))
+
     if slack_endpoint is not None:
         app.add_api_route("/slack/events", slack_endpoint, methods=["POST"], include_in_schema=False)
 

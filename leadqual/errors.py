@@ -121,3 +121,13 @@ class RulesetChanged(LeadbotError):
         self.expected = expected
         self.active = active
         super().__init__(f"The active ruleset is now v{active}, not v{expected}: nothing was changed.")
+
+
+class UnknownLeads(LeadbotError):
+    """Pipeline outcomes named leads that are not stored; `items` says which (index and name)."""
+
+    def __init__(self, items: list[dict[str, object]]) -> None:
+        self.items = items
+        names = ", ".join(str(i.get("external_id") or i.get("lead_id")) for i in items[:5])
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        super().__init__(f"Unknown leads: {names}{more}; nothing was recorded.")
