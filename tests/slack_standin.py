@@ -91,7 +91,9 @@ _PAYLOAD_ERRORS = frozenset(
     }
 )
 # Answers given before a call counts against any rate limit.
-_NOT_ACCEPTED_ERRORS = frozenset({"not_authed", "invalid_auth", "invalid_json"})
+_NOT_ACCEPTED_ERRORS = frozenset({"not_authed", "invalid_auth", "not_allowed_token_type", "invalid_json"})
+# Methods called with the app-level (xapp-) token.
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 # Parameters Slack accepts as JSON, which form-encoded requests carry as strings.
 _JSON_PARAMS = ("blocks", "attachments", "view", "files", "metadata", "user_auth_blocks")
 
@@ -494,9 +496,12 @@ class SlackStandIn:
         self._files: dict[str, dict] = {}
         self._usergroups: dict[str, list[str]] = {}
         self._users: dict[str, dict] = {}
+        # Set by a SocketModeStandIn: issues the ws:// URL that apps.connections.open answers.
+        self.socket_mode_url: Callable[[], str] | None = None
 
         self._handlers: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -777,8 +782,13 @@ class SlackStandIn:
             return 200, {"ok": False, "error": "invalid_json"}, {}
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
-        if not token.startswith("xox"):
-            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        # apps.connections.open takes the app-level token only, every other method a bot or user token.
+        if method in _APP_TOKEN_METHODS:
+            if not token.startswith("xapp-"):
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+        elif not token.startswith("xox"):
+            return 200, {"ok": False, "error": "not_allowed_token_type" if token.startswith("xapp-")
+                         else "invalid_auth"}, {}
 
         for key in (method, "*"):
             queue = self._failures.get(key)
@@ -896,6 +906,12 @@ class SlackStandIn:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, params: dict) -> dict:
+        """A Socket Mode URL (https://docs.slack.dev/reference/methods/apps.connections.open/)."""
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "socket_mode_not_enabled"}
+        return {"ok": True, "url": self.socket_mode_url()}
 
     def _chat_post_message(self, params: dict) -> dict:
         channel = _channel_of(params)
