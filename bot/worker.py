@@ -37,6 +37,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from leadqual.db.models import OutboxMessage
 from leadqual.errors import CardNotPosted, LeadNotFound
 from leadqual.services import delivery, outbox
@@ -292,6 +293,7 @@ class Worker:
         finished = time.monotonic()
         ts = response.get("ts") or response.get("message_ts")
         marked = self._mark(lease, ts, response.get("channel"))
+        metrics.sent(lease.kind, finished - max(started, not_before))
         self._log_send(lease, "sent", ts, started)
         return _Done(lease, "sent" if marked else "unmarked", finished)
 
@@ -331,6 +333,7 @@ class Worker:
                                                       f"ratelimited (Retry-After {retry_after:g}s)",
                                                       until=lease.until, counts=False), False)
             log.info("rate limited on %s: holding the channel for %gs", lease.channel_id, retry_after)
+            metrics.rate_limited(lease.kind)
             return _Done(lease, "ratelimited", finished, retry_after=retry_after)
         if status >= 500 or error in TRANSIENT_ERRORS:
             return self._transient(lease, f"{error} (HTTP {status})", finished)
@@ -346,6 +349,7 @@ class Worker:
             return _Done(lease, self._dead(lease, f"gave up after {lease.attempts} attempts: {error}"), finished)
         delay = self.options.backoff(lease.attempts)
         self._safely(lambda: delivery.retry_later(self.ctx, lease.id, delay, error, until=lease.until), False)
+        metrics.retried(lease.kind)
         log.info("%s #%d for lead %s failed (%s); retry %d in %.1fs",
                  lease.kind, lease.id, lease.lead_id, error, lease.attempts + 1, delay.total_seconds())
         return _Done(lease, "retry", finished)

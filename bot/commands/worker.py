@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker.add_argument("--max-attempts", type=int, default=None, metavar="N",
                         help="failed attempts before a row goes dead (default: no cap; transient failures "
                              "are retried, backing off to every 5 minutes, until a message is 24 hours old)")
+    worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                        help="serve Prometheus metrics (sends, 429s, retries, digest runs, the outbox) "
+                             "on this port at /metrics")
     worker.set_defaults(run=run)
 
 
@@ -58,6 +61,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.worker import WorkerOptions, run_worker
 
     client = make_client(settings, retries=False)
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from bot.metrics import registry
+
+        start_http_server(args.metrics_port, registry=registry(ctx))
     options = WorkerOptions(rate_per_channel=args.rate, lease=timedelta(seconds=args.lease),
                             max_attempts=args.max_attempts)
     stop = threading.Event()
