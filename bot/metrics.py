@@ -37,14 +37,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["CONTENT_TYPE_LATEST", "OutboxCollector", "claimed", "digest_ran", "ingested", "rate_limited",
-           "render", "retried", "sent"]
+           "registry", "render", "retried", "sent"]
 
 # Slack answers in tens of milliseconds when healthy; the tail shows a struggling API or network.
 SEND_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Speed to lead: minutes matter, and an unattended queue shows up in hours.
 CLAIM_BUCKETS = (60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600)
 
-SEND_SECONDS = Histogram("leadbot_slack_send_seconds", "Seconds from taking an outbox row to Slack's ok",
+SEND_SECONDS = Histogram("leadbot_slack_send_seconds", "Seconds from an outbox row's paced slot to Slack's ok",
                          ["kind"], buckets=SEND_BUCKETS)
 RATE_LIMITED = Counter("leadbot_slack_rate_limited", "Slack answers of 429 (ratelimited) to outbox sends", ["kind"])
 RETRIES = Counter("leadbot_outbox_retries", "Outbox sends that failed transiently and were rescheduled", ["kind"])
@@ -61,7 +61,7 @@ DIGEST_RUNS = Counter("leadbot_digest_runs", "Weekly digest runs (scheduled, cat
 
 
 def sent(kind: str, seconds: float) -> None:
-    """An outbox row reached Slack `seconds` after the worker took it."""
+    """An outbox row reached Slack `seconds` after it could go (taken, and its channel's pace allowing)."""
     SEND_SECONDS.labels(kind).observe(max(seconds, 0.0))
 
 
