@@ -11,6 +11,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,6 +27,9 @@ from leadqual.settings import Settings
 from tests.bot_helpers import add_lead, make_bot
 from tests.conftest import Clock
 from tests.outbox_helpers import ingest_leads, plain_render
+from tests.procs import Processes, free_port, wait_until
+from tests.procs import procs_fixture as procs_fixture  # the `procs` fixture
+from tests.procs import standin_fixture as standin_fixture  # the `standin` fixture (for `procs`)
 from tests.slack_standin import SlackStandIn
 from tests.test_digest_schedule import paused_scheduler
 from tests.test_http_intake import AUTH, LEAD
@@ -145,3 +149,27 @@ def test_a_scrape_answers_when_the_database_does_not(ctx: Context, settings: Set
         samples = scrape(http)
     assert value(samples, "leadbot_database_up") == 0
     assert not any(name.startswith("leadbot_outbox_rows") for name, _ in samples)
+
+
+def test_a_worker_process_serves_its_own_sends_and_the_outbox_on_its_metrics_port(
+        db_url: str, ctx: Context, procs: Processes) -> None:
+    ingest_leads(dataclasses.replace(ctx, clock=utcnow), 2)
+    port = free_port()
+    worker = procs.worker(db_url, "--rate", "50", "--metrics-port", str(port), "--metrics-host", "127.0.0.1")
+
+    def delivered() -> bool:
+        try:
+            samples = scrape_url(f"http://127.0.0.1:{port}/metrics")
+        except httpx.HTTPError:
+            return False
+        return (value(samples, "leadbot_slack_send_seconds_count", kind="card") == 2
+                and value(samples, "leadbot_outbox_rows", kind="card", status="sent") == 2)
+
+    wait_until(delivered, timeout=60, what="the worker's metrics to show both cards sent", watch=[worker])
+
+
+def scrape_url(url: str) -> Samples:
+    response = httpx.get(url, timeout=5)
+    response.raise_for_status()
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(response.text) for s in family.samples}

@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
                         help="serve Prometheus metrics (sends, 429s, retries, digest runs, the outbox) "
                              "on this port at /metrics")
+    worker.add_argument("--metrics-host", default="0.0.0.0", help="the address --metrics-port listens on")
     worker.set_defaults(run=run)
 
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         from bot.metrics import registry
 
-        start_http_server(args.metrics_port, registry=registry(ctx))
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry(ctx))
     options = WorkerOptions(rate_per_channel=args.rate, lease=timedelta(seconds=args.lease),
                             max_attempts=args.max_attempts)
     stop = threading.Event()
