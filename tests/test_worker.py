@@ -376,3 +376,55 @@ def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_
     stats = drain(old, standin)
     assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in --list-dead
     assert delivery.dead_rows(old)[-1].last_error.startswith("gave up after 1 attempts")
+
+
+# -- a failed lookup never costs the message (issue 11, bug 1) --------------------------------
+
+
+@pytest.mark.parametrize("refusal", ["missing_scope", "not_in_channel", "channel_not_found", "invalid_cursor"])
+def test_a_card_whose_history_lookup_is_refused_after_a_500_is_posted_not_lost(
+        live: Context, standin: SlackStandIn, refusal: str, caplog: pytest.LogCaptureFixture) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    standin.fail_next("conversations.history", status=200, error=refusal)
+
+    with caplog.at_level("WARNING", logger="leadbot.worker"):
+        stats = drain(live, standin)
+
+    [card] = outbox_rows(live, kind="card")
+    assert card.status == "sent" and stats.sent == 1 and stats.dead == 0
+    assert [(c.method, c.error) for c in standin.calls] == [
+        ("chat.postMessage", "internal_error"), ("conversations.history", refusal), ("chat.postMessage", None)]
+    assert any(refusal in r.getMessage() and "duplicate" in r.getMessage() for r in caplog.records)
+
+
+def test_a_rate_limited_lookup_waits_out_its_retry_after_and_the_card_is_posted_once(
+        live: Context, standin: SlackStandIn) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    standin.fail_next("conversations.history", status=429)  # Retry-After: 1
+
+    stats = drain(live, standin)
+
+    [card] = outbox_rows(live, kind="card")
+    assert card.status == "sent" and stats.rate_limited == 1 and stats.dead == 0
+    assert [(c.method, c.status) for c in standin.calls] == [
+        ("chat.postMessage", 500), ("conversations.history", 429), ("conversations.history", 200),
+        ("chat.postMessage", 200)]
+    throttled, again = standin.calls[1], standin.calls[2]
+    assert again.at - throttled.at >= 1  # Retry-After honoured (a lower bound: never early)
+    assert posts_per_outbox_row(standin) == {card.id: 1}
+
+
+def test_a_lookup_failing_with_a_5xx_is_retried_like_any_transient_failure(
+        live: Context, standin: SlackStandIn) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    standin.fail_next("conversations.history", status=503, times=2)
+
+    stats = drain(live, standin)
+
+    [card] = outbox_rows(live, kind="card")
+    assert card.status == "sent" and stats.retried == 3 and stats.dead == 0
+    assert [c.method for c in standin.calls].count("conversations.history") == 3
+    assert posts_per_outbox_row(standin) == {card.id: 1}
