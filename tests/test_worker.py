@@ -284,9 +284,11 @@ def test_thirty_cards_at_one_per_second_per_channel_with_500s_are_each_posted_on
 
 
 def worker_process(db_url: str, slack: SlackStandIn, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`leadbot worker ARGS` (or, when ARGS name another command, `leadbot ARGS`) as a real process."""
     env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_API_URL": slack.url,
            "SLACK_BOT_TOKEN": "xoxb-test-token", "LEADBOT_CHANNEL": "C0LEADS", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", *args], cwd=cwd, env=env,
+    command = list(args) if args and args[0] in ("worker", "outbox") else ["worker", *args]
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", *command], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
@@ -351,11 +353,12 @@ def test_dead_rows_are_listed_and_requeued_from_the_command_line(
     delivery.lease_due(ctx, limit=1, worker_id="w")
     delivery.mark_dead(ctx, row.id, "slack: not_in_channel")
 
-    listed = worker_process(url, standin, tmp_path, "--list-dead").communicate(timeout=30)[0].decode()
-    requeued = worker_process(url, standin, tmp_path, "--requeue-dead", "--once").communicate(timeout=30)[0].decode()
+    listed = worker_process(url, standin, tmp_path, "outbox", "list").communicate(timeout=30)[0].decode()
+    requeued = worker_process(url, standin, tmp_path, "outbox", "requeue", "--dead").communicate(timeout=30)[0].decode()
+    worker_process(url, standin, tmp_path, "worker", "--once").communicate(timeout=30)
 
     assert f"#{row.id}" in listed and "not_in_channel" in listed
-    assert "re-queued 1 dead outbox rows" in requeued
+    assert f"re-queued 1 dead outbox rows: #{row.id}" in requeued
     assert [r.status for r in outbox_rows(ctx)] == ["sent"]
     assert len(standin.calls_to("conversations.history")) == 1  # it was tried before: Slack is checked first
 
@@ -374,7 +377,7 @@ def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_
     standin.fail_next("chat.postMessage", status=500)
     old = dataclasses.replace(live, clock=lambda: utcnow() + timedelta(hours=24, seconds=1))
     stats = drain(old, standin)
-    assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in --list-dead
+    assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in `leadbot outbox list`
     assert delivery.dead_rows(old)[-1].last_error.startswith("gave up after 1 attempts")
 
 

@@ -22,9 +22,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker.add_argument("--once", action="store_true",
                         help="run the SLA ladder once, deliver everything pending (waiting out retries due "
                              "within 5 minutes), then exit")
-    worker.add_argument("--requeue-dead", action="store_true",
-                        help="make every dead outbox row pending again, then exit (with --once: then deliver)")
-    worker.add_argument("--list-dead", action="store_true", help="show the dead outbox rows and why, then exit")
     worker.add_argument("--rate", type=float, default=1.0, metavar="N",
                         help="messages per second per channel (default 1, Slack's limit)")
     worker.add_argument("--lease", type=float, default=delivery.DEFAULT_LEASE.total_seconds(), metavar="SECONDS",
@@ -44,17 +41,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.rate <= 0 or args.lease <= 0 or (args.max_attempts is not None and args.max_attempts < 1):
         raise ConfigError("--rate and --lease must be positive and --max-attempts at least 1")
     ctx = bootstrap(settings)
-    if args.list_dead:
-        rows = delivery.dead_rows(ctx, limit=200)
-        for row in rows:
-            print(f"#{row.id}\t{row.kind}\tlead {row.lead_id}\t{row.channel_id}\t{row.attempts} attempts\t"
-                  f"{row.last_error}")
-        print(f"{len(rows)} dead outbox rows" + (" (re-queue them with --requeue-dead)" if rows else ""))
-        return 0
-    if args.requeue_dead:
-        print(f"re-queued {delivery.requeue_dead(ctx)} dead outbox rows")
-        if not args.once:
-            return 0
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the worker cannot reach Slack")
 
