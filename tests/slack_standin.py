@@ -512,6 +512,7 @@ class SlackStandIn:
             "views.publish": self._views_publish,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -1110,6 +1111,43 @@ class SlackStandIn:
             "pin_count": 0,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+    def _conversations_replies(self, params: dict) -> dict:
+        """A thread: its parent, then its replies, oldest first, paged like Slack's.
+
+        ``oldest``/``latest`` bound the replies' ts (the parent is always first);
+        message ``metadata`` is returned only with ``include_all_metadata``
+        (https://docs.slack.dev/reference/methods/conversations.replies/).
+        """
+        channel = _channel_of(params)
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self._im_channel(channel)
+        parent_ts = params.get("ts")
+        if not parent_ts or (channel, parent_ts) not in self._messages:
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params["latest"]) if params.get("latest") else math.inf
+        with_metadata = _truthy(params.get("include_all_metadata"))
+        replies = sorted((m for (ch, ts), m in self._messages.items()
+                          if ch == channel and ts != parent_ts and m.get("thread_ts") == parent_ts
+                          and oldest < float(ts) < latest), key=lambda m: float(m["ts"]))
+        found = [self._messages[(channel, parent_ts)], *replies]
+        try:
+            start = int(params.get("cursor") or 0)
+            limit = max(1, min(999, int(params.get("limit") or 100)))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = []
+        for message in page:
+            echo = {k: copy.deepcopy(v) for k, v in message.items() if k != "channel"}
+            if not with_metadata:
+                echo.pop("metadata", None)
+            messages.append(echo)
+        return {"ok": True, "messages": messages, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _users_info(self, params: dict) -> dict:
         user_id = params.get("user")

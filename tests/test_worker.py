@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -27,6 +28,7 @@ from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
 from leadqual.bootstrap import bootstrap
 from leadqual.services import delivery, outbox
 from leadqual.services.context import Context, utcnow
+from leadqual.services.delivery import Lease
 from leadqual.services.sla import sla_tick
 from tests.conftest import make_settings
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
@@ -431,3 +433,112 @@ def test_a_lookup_failing_with_a_5xx_is_retried_like_any_transient_failure(
     assert card.status == "sent" and stats.retried == 3 and stats.dead == 0
     assert [c.method for c in standin.calls].count("conversations.history") == 3
     assert posts_per_outbox_row(standin) == {card.id: 1}
+
+
+# -- thread lines and DMs are not repeated after a crash; a repeated update is harmless (bug 4) --
+
+
+def crashed_after_slack_said_ok(ctx: Context, kind: str) -> Lease:
+    """Lease the next row as a worker that then died after sending it: a lease that ran out at once."""
+    [first] = delivery.lease_due(ctx, limit=1, worker_id="crashed", lease=timedelta(0))
+    assert first.kind == kind
+    return first
+
+
+def a_posted_card(ctx: Context, slack: SlackStandIn) -> int:
+    [lead_id] = ingest_leads(ctx, 1)
+    drain(ctx, slack)
+    return lead_id
+
+
+def message_metadata(row_id: int) -> dict[str, Any]:
+    """The metadata the worker puts on a thread line or DM: its outbox id, the idempotency key."""
+    return {"event_type": "leadbot_message", "event_payload": {"outbox_id": row_id}}
+
+
+def test_a_thread_line_posted_just_before_a_crash_is_found_in_the_thread_not_posted_again(
+        live: Context, standin: SlackStandIn) -> None:
+    lead_id = a_posted_card(live, standin)
+    card_ts = lead(live, lead_id).message_ts
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+    first = crashed_after_slack_said_ok(live, outbox.THREAD)
+    posted = client_for(standin).chat_postMessage(channel="C0LEADS", thread_ts=card_ts, text="Claimed by Dana",
+                                                  metadata=message_metadata(first.id))
+
+    stats = drain(live, standin)
+
+    assert stats.found == 1 and stats.sent == 0
+    replies = [c for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts") == card_ts]
+    assert len(replies) == 1
+    assert standin.calls[-1].method == "conversations.replies"
+    [row] = outbox_rows(live, kind="thread")
+    assert (row.status, row.result_ts) == ("sent", posted["ts"])
+
+
+def test_a_direct_message_sent_just_before_a_crash_is_found_not_sent_again(
+        live: Context, standin: SlackStandIn) -> None:
+    queue(live, outbox.DM, channel_id="UMANAGER", payload={"text": "A Priority lead is waiting."})
+    first = crashed_after_slack_said_ok(live, outbox.DM)
+    client_for(standin).chat_postMessage(channel="DUMANAGER", text="A Priority lead is waiting.",
+                                         metadata=message_metadata(first.id))
+
+    stats = drain(live, standin)
+
+    assert stats.found == 1 and stats.sent == 0
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert [c.method for c in standin.calls][-2:] == ["conversations.open", "conversations.history"]
+
+
+def test_thread_lines_and_dms_carry_their_outbox_id_in_the_message_metadata(
+        live: Context, standin: SlackStandIn) -> None:
+    lead_id = a_posted_card(live, standin)
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+    queue(live, outbox.DM, channel_id="UMANAGER", payload={"text": "A Priority lead is waiting."})
+
+    drain(live, standin)
+
+    [thread] = outbox_rows(live, kind="thread")
+    [dm] = outbox_rows(live, kind="dm")
+    assert posts_per_outbox_row(standin) == Counter({thread.id: 1, dm.id: 1, thread.id - 1: 1})
+    assert [c.method for c in standin.calls].count("conversations.replies") == 0  # first tries look nothing up
+
+
+def test_a_thread_line_whose_lookup_is_refused_after_a_crash_is_posted_with_a_warning(
+        live: Context, standin: SlackStandIn, caplog: pytest.LogCaptureFixture) -> None:
+    lead_id = a_posted_card(live, standin)
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+    crashed_after_slack_said_ok(live, outbox.THREAD)  # ...without reaching Slack, this time
+    standin.fail_next("conversations.replies", status=200, error="missing_scope")
+
+    with caplog.at_level("WARNING", logger="leadbot.worker"):
+        stats = drain(live, standin)
+
+    assert stats.sent == 1 and stats.dead == 0
+    assert [r.status for r in outbox_rows(live, kind="thread")] == ["sent"]
+    assert any("missing_scope" in r.getMessage() and "duplicate" in r.getMessage() for r in caplog.records)
+
+
+def test_a_card_update_repeated_after_a_crash_leaves_the_card_showing_the_leads_current_state(
+        live: Context, standin: SlackStandIn) -> None:
+    from bot.slack.messages import render_outbox
+    from leadqual.services import triage
+
+    [lead_id] = ingest_leads(live, 1)
+    Worker(live, client_for(standin), options=FAST).run(threading.Event(), once=True)  # the real card
+    triage.claim(live, lead_id=lead_id, user_id="UDANA")
+    triage.release(live, lead_id=lead_id, user_id="UDANA")
+    first = crashed_after_slack_said_ok(live, outbox.CARD_UPDATE)
+    with live.session_factory() as session:  # what the crashed worker sent: the full card as it was rendered
+        sent = render_outbox(live, session, outbox_rows(live, id=first.id)[0])
+    client_for(standin).chat_update(**sent)
+
+    stats = Worker(live, client_for(standin), options=FAST).run(threading.Event(), once=True)
+
+    assert stats.dead == 0 and {r.status for r in outbox_rows(live)} == {"sent"}
+    updates = standin.calls_to("chat.update")
+    assert len(updates) == 3  # the crashed one, its repeat, and the release's update
+    assert all(u.params["blocks"] == updates[-1].params["blocks"] for u in updates)  # each the whole current card
+    card = lead(live, lead_id)
+    shown = standin.message(str(card.channel_id), str(card.message_ts))
+    assert shown is not None and shown["blocks"] == sent["blocks"]
+    assert len([c for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts")]) == 2  # claim, release
