@@ -542,3 +542,41 @@ def test_a_card_update_repeated_after_a_crash_leaves_the_card_showing_the_leads_
     shown = standin.message(str(card.channel_id), str(card.message_ts))
     assert shown is not None and shown["blocks"] == sent["blocks"]
     assert len([c for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts")]) == 2  # claim, release
+
+
+# -- order across leads on PostgreSQL (issue 11, bug 5: docs/operations.md, "Order") ----------
+
+
+def card_row(ctx: Context, lead_id: int) -> dict[str, Any]:
+    now = ctx.now()
+    return {"kind": outbox.CARD, "lead_id": lead_id, "channel_id": "C0LEADS", "payload": {},
+            "dedupe_key": f"card:{lead_id}", "status": "pending", "attempts": 0, "next_attempt_at": now,
+            "created_at": now}
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_cards_committed_out_of_id_order_go_out_in_commit_order_and_their_updates_still_follow_them(
+        live: Context, standin: SlackStandIn) -> None:
+    from leadqual.services import triage
+
+    early, late = ingest_leads(live, 2, post=False)
+    # The first intake transaction takes the lower outbox id but commits last.
+    with live.session_factory() as slow, slow.begin():
+        outbox.enqueue_many(slow, [card_row(live, early)])
+        slow.flush()
+        queue(live, outbox.CARD, lead_id=late, channel_id="C0LEADS", dedupe_key=f"card:{late}")
+        drain(live, standin)  # the worker sees only what is committed
+        assert [c.params["metadata"]["event_payload"]["lead_id"] for c in standin.calls_to("chat.postMessage")] == [
+            late]
+    triage.claim(live, lead_id=late, user_id="UDANA")  # queued after its card: follows it, whatever the ids
+
+    drain(live, standin)
+
+    posted = standin.calls_to("chat.postMessage")
+    assert [c.params.get("metadata", {}).get("event_payload", {}).get("lead_id") for c in posted][:2] == [late, early]
+    [early_card, late_card] = sorted(outbox_rows(live, kind="card"), key=lambda r: r.lead_id or 0)
+    assert early_card.id < late_card.id  # the ids said otherwise: commit order won
+    update = next(c for c in standin.calls_to("chat.update"))
+    thread = next(c for c in posted if c.params.get("thread_ts"))
+    assert update.params["ts"] == thread.params["thread_ts"] == lead(live, late).message_ts
+    assert posted.index(thread) > 0 and update.at > posted[0].at
