@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks, digest_text
+from bot import metrics
 from leadqual.services import digest as service
 from leadqual.services.context import Context
 from leadqual.services.digest import Digest
@@ -159,6 +160,7 @@ def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
     except Exception:  # the database or the digest itself failed: nothing was claimed, try again soon
         log.exception("digest %s could not be built or sent", week)
         report = SendReport(week, failed={"*": "the digest could not be built"})
+    metrics.digest_ran(report)
     if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
         retry_at = scheduler_time(scheduler, after=timedelta(minutes=RETRY_MINUTES))
         scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",

@@ -131,3 +131,18 @@ class UnknownLeads(LeadbotError):
         names = ", ".join(str(i.get("external_id") or i.get("lead_id")) for i in items[:5])
         more = f" and {len(items) - 5} more" if len(items) > 5 else ""
         super().__init__(f"Unknown leads: {names}{more}; nothing was recorded.")
+
+
+class OutboxRowsNotFound(LeadbotError):
+    """Some outbox ids asked for do not name a dead row; nothing was changed."""
+
+    def __init__(self, unknown: list[int], not_dead: dict[int, str]) -> None:
+        self.unknown = unknown
+        self.not_dead = not_dead
+        parts = []
+        if unknown:
+            parts.append("no outbox row " + ", ".join(f"#{i}" for i in unknown))
+        if not_dead:
+            living = ", ".join(f"#{i} is {status}" for i, status in not_dead.items())
+            parts.append(f"{living} (only dead rows are re-queued)")
+        super().__init__("; ".join(parts) + "; nothing was re-queued")
