@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks, digest_text
+from bot import metrics
 from bot.slack.client import connected
 from leadqual.readmodels import Digest
 from leadqual.services import digest as service
@@ -183,6 +184,7 @@ def run_digest_job(
     except Exception:  # the database or the digest itself failed: nothing was claimed, try again soon
         log.exception("digest %s could not be built or sent", week)
         report = SendReport(week, failed={"*": "the digest could not be built"})
+    metrics.digest_ran(report)
     if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
         retry_at = scheduler_time(scheduler, after=timedelta(minutes=RETRY_MINUTES))
         _run_once(scheduler, ctx, client, job_id=RETRY_ID, name="digest retry", at=retry_at, iso_week=week)

@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter
 from sqlalchemy import text
 
+from bot import metrics
 from leadqual.errors import InvalidLead
 from leadqual.lead import Lead
 from leadqual.services.context import Context
@@ -118,12 +119,24 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
             ]
             return JSONResponse(status_code=422, content={"error": "invalid_lead", "detail": detail})
         results = await run_in_threadpool(ingest, ctx, leads)
+        metrics.ingested(results, via="api")
         return JSONResponse(status_code=202, content={"leads": [r.as_json() for r in results]})
 
     @app.get("/healthz", summary="Database reachability")
     async def healthz() -> JSONResponse:
         ok = await run_in_threadpool(_database_answers, ctx)
         return JSONResponse(status_code=200 if ok else 503, content={"ok": ok})
+
+    scraped = metrics.registry(ctx)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        body = await run_in_threadpool(metrics.render, scraped)  # reads the database: off the event loop
+        return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
+
+    from bot.crm.routes import crm_router  # imported here: those routes reuse this module's body helpers
+
+    app.include_router(crm_router(ctx, settings))
 
     if slack_endpoint is not None:
         app.add_api_route("/slack/events", slack_endpoint, methods=["POST"], include_in_schema=False)

@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from leadqual.crm.config import CrmConfig
 from leadqual.decisions import Criterion
 from leadqual.errors import ConfigError
 from leadqual.groups import Group
@@ -91,6 +92,7 @@ class AppConfig(_Cfg):
     reasons: list[Reason] = Field(min_length=1)
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
+    crm: CrmConfig = Field(default_factory=CrmConfig)
 
     # Where the file was read from: relative paths inside it resolve against this.
     base_dir: Path | None = Field(None, exclude=True)

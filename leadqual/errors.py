@@ -123,3 +123,28 @@ class RulesetChanged(LeadbotError):
         self.expected = expected
         self.active = active
         super().__init__(f"The active ruleset is now v{active}, not v{expected}: nothing was changed.")
+
+
+class UnknownLeads(LeadbotError):
+    """Pipeline outcomes named leads that are not stored; `items` says which (index and name)."""
+
+    def __init__(self, items: list[dict[str, object]]) -> None:
+        self.items = items
+        names = ", ".join(str(i.get("external_id") or i.get("lead_id")) for i in items[:5])
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        super().__init__(f"Unknown leads: {names}{more}; nothing was recorded.")
+
+
+class OutboxRowsNotFound(LeadbotError):
+    """Some outbox ids asked for do not name a dead row; nothing was changed."""
+
+    def __init__(self, unknown: list[int], not_dead: dict[int, str]) -> None:
+        self.unknown = unknown
+        self.not_dead = not_dead
+        parts = []
+        if unknown:
+            parts.append("no outbox row " + ", ".join(f"#{i}" for i in unknown))
+        if not_dead:
+            living = ", ".join(f"#{i} is {status}" for i, status in not_dead.items())
+            parts.append(f"{living} (only dead rows are re-queued)")
+        super().__init__("; ".join(parts) + "; nothing was re-queued")

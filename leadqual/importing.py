@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from leadqual.errors import ImportFailed
 from leadqual.lead import Lead
+from leadqual.pipeline import without_pipeline
 from leadqual.scoring import Ruleset
 from leadqual.services.intake import field_errors, prepare
 
@@ -157,6 +158,10 @@ def _prepare_chunk(
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     for number, item in chunk:
+        lead_part = without_pipeline(item)  # pipeline reports are read by leadqual.pipeline_import
+        if lead_part is None:
+            continue
+        item = lead_part
         try:
             lead = Lead.model_validate_json(item) if isinstance(item, str) else Lead.model_validate(item)
         except ValidationError as exc:

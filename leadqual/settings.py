@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from leadqual.errors import ConfigError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,}$")
 
 
@@ -40,6 +41,18 @@ class Settings(BaseSettings):
     managers: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="LEADBOT_MANAGERS")
     intake_token: SecretStr | None = Field(None, alias="LEADBOT_INTAKE_TOKEN")
     port: int = Field(3000, alias="PORT", ge=1, le=65535)
+
+    # CRM connectors (DESIGN.md, "CRM connectors").
+    public_url: str | None = Field(None, alias="LEADBOT_PUBLIC_URL")
+    hubspot_client_secret: SecretStr | None = Field(None, alias="HUBSPOT_CLIENT_SECRET")
+    hubspot_access_token: SecretStr | None = Field(None, alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_api_url: str = Field(DEFAULT_HUBSPOT_API_URL, alias="HUBSPOT_API_URL")
+    salesforce_instance_url: str | None = Field(None, alias="SALESFORCE_INSTANCE_URL")
+    salesforce_access_token: SecretStr | None = Field(None, alias="SALESFORCE_ACCESS_TOKEN")
+    salesforce_client_id: SecretStr | None = Field(None, alias="SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(None, alias="SALESFORCE_CLIENT_SECRET")
+    salesforce_organization_id: str | None = Field(None, alias="SALESFORCE_ORGANIZATION_ID")
+    salesforce_api_version: str = Field("v61.0", alias="SALESFORCE_API_VERSION")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -92,6 +105,46 @@ class Settings(BaseSettings):
             bad = [m for m in v if not _SLACK_ID.match(str(m))]
             if bad:
                 raise ValueError(f"must be user IDs such as U0123ABCD, got {bad[0]!r}")
+        return v
+
+    @field_validator(
+        "hubspot_client_secret",
+        "hubspot_access_token",
+        "salesforce_access_token",
+        "salesforce_client_id",
+        "salesforce_client_secret",
+    )
+    @classmethod
+    def _empty_crm_secret_is_unset(cls, v: SecretStr | None) -> SecretStr | None:
+        return v if v is not None and v.get_secret_value().strip() else None
+
+    @field_validator("public_url", "hubspot_api_url", "salesforce_instance_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        # Kept without a trailing slash: paths such as /crm/hubspot are appended to it.
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an http(s) URL such as https://leads.acme.com")
+        return v.rstrip("/")
+
+    @field_validator("salesforce_organization_id")
+    @classmethod
+    def _org_id(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not re.match(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$", v.strip()):
+            raise ValueError("must be a 15- or 18-character Salesforce org id such as 00D5g000004ABCDEAS")
+        return v.strip()
+
+    @field_validator("salesforce_api_version")
+    @classmethod
+    def _api_version(cls, v: str) -> str:
+        v = v.strip()
+        v = v if v.startswith("v") else "v" + v
+        if not re.match(r"^v\d{2,3}\.\d$", v):
+            raise ValueError("must be an API version such as v61.0")
         return v
 
     @property

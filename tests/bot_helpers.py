@@ -249,6 +249,30 @@ def block_actions_payload(
     }
 
 
+def view_submission_payload(
+    view: dict[str, Any], user: str, values: dict[str, dict[str, Any]], *, trigger_id: str, view_id: str = "V0SUBMIT"
+) -> dict[str, Any]:
+    """A modal submitted with state `values` ({block_id: {action_id: state}}), as Slack sends it."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "leadbot-test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "ABOT",
+        "token": "legacy",
+        "trigger_id": trigger_id,
+        "view": {
+            **view,
+            "id": view_id,
+            "team_id": "T1",
+            "state": {"values": values},
+            "hash": "1.abc",
+            "app_id": "ABOT",
+            "bot_id": "BBOT",
+        },
+        "response_urls": [],
+    }
+
+
 @dataclass
 class Bot:
     """The real Bolt app wired to a test database and the Slack stand-in."""
@@ -349,24 +373,9 @@ class Bot:
         retry_num: int | None = None,
     ) -> BoltResponse:
         """Submit `view` with state `values` ({block_id: {action_id: state}}) as `user`."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T1", "domain": "leadbot-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-            "api_app_id": "ABOT",
-            "token": "legacy",
-            "trigger_id": f"trigger-{next(self.triggers)}",
-            "view": {
-                **view,
-                "id": view_id,
-                "team_id": "T1",
-                "state": {"values": values},
-                "hash": "1.abc",
-                "app_id": "ABOT",
-                "bot_id": "BBOT",
-            },
-            "response_urls": [],
-        }
+        payload = view_submission_payload(
+            view, user, values, trigger_id=f"trigger-{next(self.triggers)}", view_id=view_id
+        )
         return self.dispatch(interactive_body(payload), retry_num=retry_num)
 
     # -- commands and events ----------------------------------------------------

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from bot.cli import main
@@ -78,6 +79,7 @@ def test_the_text_digest_says_how_to_apply_each_proposal(history: str, capsys: p
     assert "Proposed rule changes (learned from" in out and "Apply: leadbot rules apply p-" in out
 
 
+@freeze_time(WEEK_END + timedelta(days=2))  # the backtest window ends at the last complete week before today
 def test_apply_backtest_and_rollback_from_the_command_line(history: str, capsys: pytest.CaptureFixture[str]) -> None:
     move = next(p for p in digest_json(capsys)["proposals"] if p["kind"] == "move_threshold")
     assert main(["rules", "backtest", move["id"], "--limit", "500"]) == 0

@@ -328,13 +328,14 @@ def test_cards_that_gave_up_during_a_long_outage_are_posted_once_after_requeue(
     assert stats.dead == 6 and stats.sent == 0
     assert {r.status for r in outbox_rows(live)} == {"dead"}  # the thread line went dead with its card
     standin.start()
-    code, listed = procs.run(db_url, "worker", "--list-dead")
+    code, listed = procs.run(db_url, "outbox", "list", "--dead")
     assert code == 0 and "7 dead outbox rows" in listed and "gave up after 3 attempts" in listed
 
-    code, output = procs.run(db_url, "worker", "--requeue-dead", "--once", "--rate", "50")
+    code, output = procs.run(db_url, "outbox", "requeue", "--dead")
+    assert code == 0 and "re-queued 7 dead outbox rows" in output, output
+    code, output = procs.run(db_url, "worker", "--once", "--rate", "50")
 
     assert code == 0, output
-    assert "re-queued 7 dead outbox rows" in output
     assert {r.status for r in outbox_rows(live)} == {"sent"}
     assert card_posts(standin) == dict.fromkeys(where, 1)
     assert [c.params["thread_ts"] for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts")] == [

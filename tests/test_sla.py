@@ -196,3 +196,70 @@ def test_sla_steps_are_queued_as_data_and_worded_by_blocks(managed: Context, clo
     assert sla_line({"sla": "reassign", "after_minutes": 120, "suggested_owner": "USAM"}, lead="") == (
         "Unclaimed after 2 hours. <@USAM> is now suggested."
     )
+
+
+# -- the ladder restarts when a lead is back in the queue (issue 11, bug 2) -------------------
+
+
+def claim_and_release(ctx: Context, clock: Clock, lead_id: int, *, held_minutes: float) -> None:
+    from leadqual.services import triage
+
+    triage.claim(ctx, lead_id=lead_id, user_id="UREP")
+    clock.advance(minutes=held_minutes)
+    triage.release(ctx, lead_id=lead_id, user_id="UREP")
+
+
+def test_a_released_lead_climbs_its_ladder_again_from_the_first_step_timed_from_the_release(
+    managed: Context, clock: Clock
+) -> None:
+    lead_id = posted_lead(managed)
+    clock.advance(minutes=15)
+    [first] = sla_tick(managed)
+    assert first.action == SlaAction.REMIND
+
+    claim_and_release(managed, clock, lead_id, held_minutes=30)  # released 45 minutes after the card
+    assert lead(managed, lead_id).sla_step == 0
+    assert sla_tick(managed) == []  # not escalated at once: the ladder starts again
+
+    clock.advance(minutes=14, seconds=59)
+    assert sla_tick(managed) == []
+    clock.advance(seconds=1)
+    [again] = sla_tick(managed)
+    assert (again.index, again.action) == (0, SlaAction.REMIND)
+    clock.advance(minutes=30)
+    assert [t.action for t in sla_tick(managed)] == [SlaAction.ESCALATE]
+    reminders = [r.payload["sla"] for r in outbox_rows(managed) if r.kind == "thread" and "sla" in r.payload]
+    assert reminders == ["remind", "remind"]
+
+
+def test_a_lead_released_after_the_ladder_finished_gets_its_reminders_again(managed: Context, clock: Clock) -> None:
+    lead_id = posted_lead(managed)
+    clock.advance(minutes=50)
+    assert len(sla_tick(managed)) == 2  # remind and escalate: the ladder is done
+    claim_and_release(managed, clock, lead_id, held_minutes=60)
+
+    clock.advance(minutes=15)
+
+    [again] = sla_tick(managed)
+    assert (again.lead_id, again.index, again.action) == (lead_id, 0, SlaAction.REMIND)
+
+
+def test_a_decision_reopened_to_an_unclaimed_lead_restarts_its_ladder(managed: Context, clock: Clock) -> None:
+    from leadqual.services import triage
+
+    lead_id = posted_lead(managed)
+    clock.advance(minutes=50)
+    assert len(sla_tick(managed)) == 2
+    # Decided with nobody holding it (say, in the CRM before the claim was recorded).
+    with managed.transaction() as session:
+        session.execute(
+            update(LeadRow).where(LeadRow.id == lead_id).values(status="nurture", outcome="nurture", owner_id=None)
+        )
+    clock.advance(minutes=60)
+    triage.reopen(managed, lead_id=lead_id, user_id="UMANAGER")
+    assert (lead(managed, lead_id).status, lead(managed, lead_id).sla_step) == ("new", 0)
+
+    clock.advance(minutes=14)
+    assert sla_tick(managed) == []
+    clock.advance(minutes=1)
+    assert [t.action for t in sla_tick(managed)] == [SlaAction.REMIND]

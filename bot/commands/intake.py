@@ -15,7 +15,9 @@ from leadqual.errors import ImportFailed, InvalidLead
 from leadqual.groups import Group
 from leadqual.importing import prepare_file, read_records
 from leadqual.lead import Lead
+from leadqual.pipeline_import import read_stage_reports
 from leadqual.scoring import Ruleset, score
+from leadqual.services import pipeline
 from leadqual.services.intake import store, validate_leads
 from leadqual.settings import Settings
 
@@ -55,9 +57,18 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     progress = Progress(f"checking {args.file.name}", 1)  # the total is known once the file is read
     rows = prepare_file(args.file, ctx.active_ruleset(), ctx.now(), progress=progress.advance)
     progress.finish()
+    reports = read_stage_reports(args.file)  # checked before any lead is stored: the file is all or nothing
+    unknown = pipeline.unknown_reports(ctx, [r for _, r in reports], arriving={r["external_id"] for r in rows})
+    if unknown:
+        raise ImportFailed(
+            [f"{args.file}:{reports[i][0]}: pipeline: no stored lead has {reports[i][1].name}" for i in unknown]
+        )
     progress = Progress(f"storing {args.file.name}", len(rows))
     results = store(ctx, rows, post=not args.no_post, source=f"import {args.file.name}", progress=progress.advance)
     elapsed = progress.finish()
+    if reports:
+        pipeline.record_stages(ctx, [r for _, r in reports], source=f"import {args.file.name}")
+        print(f"recorded {len(reports)} pipeline stages")
     fresh = [r for r in results if not r.duplicate]
     groups = Counter(r.group for r in fresh)
     summary = ", ".join(f"{groups[g]} {g.label}" for g in Group if groups[g])

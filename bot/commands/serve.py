@@ -23,12 +23,12 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.http import create_http_app
 from bot.slack.app import LISTENER_WORKERS, create_app
 from bot.slack.endpoint import SlackEndpoint
+from bot.slack.socket_mode import SocketModeHandler
 from leadqual.bootstrap import bootstrap
 from leadqual.errors import ConfigError
 from leadqual.services.context import Context

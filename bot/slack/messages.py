@@ -17,9 +17,10 @@ result to the WebClient method for the row's kind:
 Cards and card updates render the lead's *current* state, so a late update never shows
 stale data; thread lines render the payload stored when the change happened.
 
-A `card` row's metadata carries its outbox id: after a crash between posting and
-recording, the worker can find the message in conversations.history
-(`include_all_metadata=True`) instead of posting it twice.
+A `card` row's metadata carries its outbox id (the worker adds the same key, under
+`leadbot_message`, to thread lines and DMs): after a crash between posting and recording,
+the worker can find the message in conversations.history or conversations.replies
+(`include_all_metadata=True`) instead of posting it twice (`bot.redelivery`).
 
 Payloads, for rows other slices queue:
 

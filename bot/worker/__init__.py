@@ -9,9 +9,10 @@ channel). A 429 holds back only its own channel, for the `Retry-After` seconds; 
 connection errors retry with exponential backoff and jitter; other Slack errors are final
 and the row goes dead (visible, re-queueable).
 
-A row is marked sent only after Slack answered ok. A card carries its outbox id in the
-message metadata, so if the process died after Slack posted it but before the database
-knew, the next attempt finds it in the channel's history instead of posting it again.
+A row is marked sent only after Slack answered ok. A card, thread line or DM carries its
+outbox id in the message metadata, so if the process died after Slack posted it but before
+the database knew, the next attempt finds it in Slack instead of posting it again
+(`bot.redelivery`); a repeated chat.update is harmless, it always sends the whole card.
 """
 
 from bot.worker.jobs import start_scheduler

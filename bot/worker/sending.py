@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot import metrics, redelivery
+from bot.redelivery import TRANSIENT_ERRORS
 from bot.worker.options import Done, WorkerOptions, WorkerStats
 from leadqual.db.models import OutboxMessage
 from leadqual.errors import CardNotPosted, LeadNotFound
@@ -30,7 +32,6 @@ log = logging.getLogger("leadbot.worker")
 
 Render = Callable[[Context, Session, OutboxMessage], "dict[str, Any] | None"]
 
-CARD_EVENT = "leadbot_card"
 METHODS = {
     outbox.CARD: "chat_postMessage",
     outbox.THREAD: "chat_postMessage",
@@ -38,10 +39,6 @@ METHODS = {
     outbox.CARD_UPDATE: "chat_update",
     outbox.EPHEMERAL: "chat_postEphemeral",
 }
-# Slack errors worth another try; every other error is about the payload or the setup.
-TRANSIENT_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org", "ratelimited"}
-)
 NETWORK_ERRORS = (OSError, http.client.HTTPException, socket.timeout)
 CARD_WAIT = timedelta(seconds=5)
 PREPARE_AHEAD = 0.05  # seconds before a channel's next slot that its next row is rendered
@@ -77,10 +74,10 @@ class Sender:
         try:
             if lease.kind == outbox.DM:
                 kwargs["channel"] = self._dm_channel(str(kwargs["channel"]))
-            if lease.kind == outbox.CARD:
-                kwargs["metadata"] = _card_metadata(kwargs.get("metadata"), lease)
+            if lease.kind in redelivery.LOOKED_UP:
+                kwargs["metadata"] = redelivery.stamp(kwargs.get("metadata"), lease)
                 if lease.tried_before:
-                    ts = self._find_card(str(kwargs["channel"]), lease)
+                    ts = redelivery.find_posted(self.client, kwargs, lease, margin=self.options.history_margin)
                     if ts is not None:
                         marked = self._mark(lease, ts, str(kwargs["channel"]))
                         self._log_send(lease, "found already posted", ts, started)
@@ -96,6 +93,7 @@ class Sender:
         finished = time.monotonic()
         ts = response.get("ts") or response.get("message_ts")
         marked = self._mark(lease, ts, response.get("channel"))
+        metrics.sent(lease.kind, finished - max(started, not_before))
         self._log_send(lease, "sent", ts, started)
         return Done(lease, "sent" if marked else "unmarked", finished)
 
@@ -147,6 +145,7 @@ class Sender:
                 False,
             )
             log.info("rate limited on %s: holding the channel for %gs", lease.channel_id, retry_after)
+            metrics.rate_limited(lease.kind)
             return Done(lease, "ratelimited", finished, retry_after=retry_after)
         if status >= 500 or error in TRANSIENT_ERRORS:
             return self._transient(lease, f"{error} (HTTP {status})", finished)
@@ -168,6 +167,7 @@ class Sender:
             return Done(lease, self._dead(lease, f"gave up after {lease.attempts} attempts: {error}"), finished)
         delay = self.options.backoff(lease.attempts)
         self._safely(lambda: delivery.retry_later(self.ctx, lease.id, delay, error, until=lease.until), False)
+        metrics.retried(lease.kind)
         log.info(
             "%s #%d for lead %s failed (%s); retry %d in %.1fs",
             lease.kind,
@@ -194,23 +194,6 @@ class Sender:
                 time.sleep(0.2 * 2**attempt)
         log.error("row %d reached Slack (ts=%s) but could not be marked sent", lease.id, ts)
         return False
-
-    def _find_card(self, channel: str, lease: Lease) -> str | None:
-        """The ts of this row's card if an earlier attempt already posted it."""
-        oldest = (lease.created_at - self.options.history_margin).timestamp()
-        cursor: str | None = None
-        while True:
-            page = self.client.conversations_history(
-                channel=channel, oldest=f"{max(oldest, 0):.6f}", include_all_metadata=True, limit=200, cursor=cursor
-            )
-            for message in page.get("messages") or []:
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == CARD_EVENT and str(payload.get("outbox_id")) == str(lease.id):
-                    return str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not page.get("has_more") or not cursor:
-                return None
 
     def _dm_channel(self, user_or_channel: str) -> str:
         if user_or_channel[:1] not in ("U", "W"):
@@ -260,14 +243,6 @@ _STAT = {
     "lost": "lost",
     "unmarked": "sent",
 }
-
-
-def _card_metadata(given: Any, lease: Lease) -> dict[str, Any]:
-    """The renderer's metadata, with the outbox id the crash recovery looks for."""
-    meta = dict(given) if isinstance(given, dict) else {}
-    payload = dict(meta.get("event_payload") or {})
-    payload.update({"outbox_id": lease.id, "lead_id": lease.lead_id})
-    return {"event_type": CARD_EVENT, "event_payload": payload}
 
 
 def _retry_after(headers: dict[str, Any]) -> float:

@@ -7,6 +7,7 @@ naive/aware mix-ups reach the services.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -252,3 +254,34 @@ class RepStatus(Base):
 # The Core tables behind the hot bulk inserts (typed as Table, unlike `Model.__table__`).
 leads_table = Base.metadata.tables["leads"]
 outbox_table = Base.metadata.tables["outbox"]
+
+
+class PipelineStage(Base):
+    """What happened after qualification (opportunity, won, lost): every stage reported, as history."""
+
+    __tablename__ = "pipeline_stages"
+    # One row per stage reached at a moment: a resent report is the same row, not a new one.
+    __table_args__ = (UniqueConstraint("lead_id", "stage", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(16))  # opportunity | won | lost
+    at: Mapped[datetime]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    source: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LeadPipeline(Base):
+    """A lead's latest pipeline stage (by when it happened), for the digest's figures."""
+
+    __tablename__ = "lead_pipeline"
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[datetime]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    opportunity_at: Mapped[datetime | None]  # the first opportunity, kept when it is later won or lost
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

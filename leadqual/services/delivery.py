@@ -275,7 +275,7 @@ def release(ctx: Context, leases: Iterable[Lease], *, now: datetime | None = Non
 
 
 def mark_dead(ctx: Context, row_id: int, error: str, *, now: datetime | None = None) -> bool:
-    """Give up on a row (it stays visible for `requeue_dead`); a dead card takes its updates and thread lines along."""
+    """Give up on a row (`leadbot outbox` shows it); a dead card takes its updates and thread lines along."""
     now = now or ctx.now()
     with ctx.transaction() as session:
         row = session.get(OutboxMessage, row_id, with_for_update=True)
@@ -294,22 +294,6 @@ def mark_dead(ctx: Context, row_id: int, error: str, *, now: datetime | None = N
                 .values(status=DEAD, last_error=CARD_NEVER_POSTED)
             )
         return True
-
-
-def requeue_dead(ctx: Context, *, ids: Collection[int] | None = None, now: datetime | None = None) -> int:
-    """Make dead rows pending again (all, or `ids`); returns how many.
-
-    A row that was tried keeps one attempt on record, so a card is looked up in Slack's
-    history before it is posted again.
-    """
-    now = now or ctx.now()
-    with ctx.transaction() as session:
-        query = update(OutboxMessage).where(OutboxMessage.status == DEAD)
-        if ids is not None:
-            query = query.where(OutboxMessage.id.in_(list(ids)))
-        attempts = case((OutboxMessage.attempts > 0, 1), else_=0)
-        result = session.execute(query.values(status=PENDING, next_attempt_at=now, attempts=attempts, last_error=None))
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def dead_rows(ctx: Context, *, limit: int = 100) -> list[DeadRow]:

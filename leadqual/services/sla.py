@@ -1,6 +1,9 @@
 """Speed to lead: walk unclaimed leads up their group's SLA ladder (remind, escalate, reassign).
 
-The clock starts when the lead's card reached Slack (the card row's `sent_at`). Each step
+The clock starts when the lead's card reached Slack (the card row's `sent_at`), and starts
+again, from the first step, when the lead is back in the queue: a release (or a decision
+reopened with nobody holding the lead) resets `sla_step` and its event's time becomes the
+ladder's start. (A reassign always leaves an owner, so it never restarts the ladder.) Each step
 runs once: `LeadRow.sla_step` counts the steps done and is advanced with a compare-and-set,
 so two workers ticking at the same moment (or a tick racing a claim) never both act. The
 queued messages also carry dedupe keys and the audit events unique keys, as a second guard.
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leadqual.config import SlaAction, SlaStep
@@ -24,9 +27,11 @@ from leadqual.groups import Group
 from leadqual.services import outbox
 from leadqual.services.context import Context
 from leadqual.services.rotation import suggest_owner
-from leadqual.statuses import LeadStatus
+from leadqual.statuses import LeadEvent, LeadStatus
 
 OPEN_UNCLAIMED = LeadStatus.NEW
+# The triage events that put a lead back in the queue.
+RESTARTS_LADDER = (LeadEvent.RELEASED, LeadEvent.REOPENED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +79,18 @@ def sla_tick(ctx: Context, *, now: datetime | None = None) -> list[Taken]:
 
 
 def _candidates(ctx: Context, ladders: dict[Group, list[SlaStep]]) -> list[tuple[int, Group, int, datetime]]:
-    """Unclaimed, undecided leads whose card is in Slack and whose ladder is not finished."""
+    """Unclaimed, undecided leads whose card is in Slack and whose ladder is not finished, with its start."""
     found: list[tuple[int, Group, int, datetime]] = []
+    restarted = (
+        select(func.max(Event.at))
+        .where(Event.lead_id == LeadRow.id, Event.kind.in_(RESTARTS_LADDER))
+        .correlate(LeadRow)
+        .scalar_subquery()
+    )
     with ctx.reading() as session:  # a read: on SQLite it must not take the write lock every minute
         for group, steps in ladders.items():
             rows = session.execute(
-                select(LeadRow.id, LeadRow.sla_step, OutboxMessage.sent_at)
+                select(LeadRow.id, LeadRow.sla_step, OutboxMessage.sent_at, restarted)
                 .join(OutboxMessage, (OutboxMessage.lead_id == LeadRow.id) & (OutboxMessage.kind == outbox.CARD))
                 .where(
                     LeadRow.group == group.value,
@@ -92,7 +103,11 @@ def _candidates(ctx: Context, ladders: dict[Group, list[SlaStep]]) -> list[tuple
                 )
                 .order_by(LeadRow.id)
             )
-            found.extend((lead_id, group, done, sent_at) for lead_id, done, sent_at in rows if sent_at is not None)
+            found.extend(
+                (lead_id, group, done, max(sent_at, since or sent_at))
+                for lead_id, done, sent_at, since in rows
+                if sent_at is not None
+            )
     return found
 
 

@@ -82,6 +82,7 @@ def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None)
         row.owner_id = None
         row.status = LeadStatus.NEW
         row.claimed_at = None
+        row.sla_step = 0  # back in the queue: the SLA ladder starts again (timed from this release)
         row.version += 1
         _log(ctx, session, row, RELEASED, user_id, key, now, {"owner": previous})
         return Applied(card_for(ctx, session, row), changed=True)
@@ -216,6 +217,8 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
         row.decided_by = None
         row.follow_up_on = None
         row.status = LeadStatus.CLAIMED if row.owner_id else LeadStatus.NEW
+        if row.owner_id is None:
+            row.sla_step = 0  # back in the queue unclaimed: the SLA ladder starts again
         row.version += 1
         _log(ctx, session, row, REOPENED, user_id, key, now, {"previous": previous})
         return Applied(card_for(ctx, session, row), changed=True)

@@ -12,6 +12,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from blocks.modals import encode_metadata, reassign_modal
+from bot import metrics
 from bot.slack.deps import leadbot
 from bot.slack.listeners import action_key, card_metadata, lead_id_of
 from leadqual.errors import NotManager
@@ -21,7 +22,9 @@ from leadqual.services import cards, triage
 def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     ack()
     user, lead_id = body["user"]["id"], lead_id_of(action)
-    triage.claim(leadbot(context).ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))
+    metrics.claimed(
+        triage.claim(leadbot(context).ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))
+    )
 
 
 def release(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:

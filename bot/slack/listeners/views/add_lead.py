@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from blocks.add_lead import add_lead_errors, read_add_lead
 from blocks.text import one_line
+from bot import metrics
 from bot.slack.deps import leadbot
 from bot.slack.errors import tell
 from leadqual.errors import InvalidLead
@@ -32,6 +33,7 @@ def add_lead_submitted(
     ack()
     lb = leadbot(context)
     [result] = ingest(lb.ctx, leads, source=user)
+    metrics.ingested([result], via="slack")
     tell(client, body, added_message(result, leads[0].display_name, lb.ctx.config.channel_for(result.group)))
 
 

@@ -1,0 +1,213 @@
+"""HubSpot, pure side: webhook signature v3, webhook and workflow bodies, and write-back properties.
+
+The HTTP client (contact fetch and PATCH) and the route are in `bot.crm.hubspot`.
+
+Signature v3 (https://developers.hubspot.com/docs/api/webhooks/validating-requests):
+base64(HMAC-SHA256(client secret, method + uri + body + timestamp)), where `uri` is the full
+URL HubSpot called with some URL-encoded characters decoded, and the timestamp
+(`X-HubSpot-Request-Timestamp`, ms since the epoch) no older than 5 minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadqual.crm.changes import ChangeKind, LeadChange
+from leadqual.crm.config import HubSpotConfig
+from leadqual.crm.mapping import lead_record
+from leadqual.errors import InvalidLead
+from leadqual.lead import Outcome
+
+SIGNATURE_HEADER = "X-HubSpot-Signature-v3"
+TIMESTAMP_HEADER = "X-HubSpot-Request-Timestamp"
+MAX_AGE = timedelta(minutes=5)
+CONTACT_OBJECT_TYPE = "0-1"  # objectTypeId of contacts in generic `object.*` events
+# HubSpot decodes these in the URI before signing (its table; the `?` of the query stays as is).
+_DECODED = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+
+
+def signed_uri(public_url: str, raw_path: str, raw_query: str = "") -> str:
+    """The `uri` HubSpot signed: the public base URL + path (+ query), with HubSpot's decodings."""
+    uri = public_url.rstrip("/") + raw_path + (f"?{raw_query}" if raw_query else "")
+    for encoded, plain in _DECODED.items():
+        uri = uri.replace(encoded, plain).replace(encoded.lower(), plain)
+    return uri
+
+
+def signature_v3(secret: str, *, method: str, uri: str, body: bytes, timestamp: str) -> str:
+    """The X-HubSpot-Signature-v3 value for a request."""
+    message = method.upper().encode() + uri.encode("utf-8") + body + timestamp.encode()
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()).decode()
+
+
+def verify_v3(
+    secret: str, *, method: str, uri: str, body: bytes, signature: str | None, timestamp: str | None, now: datetime
+) -> str | None:
+    """None when the request is HubSpot's and fresh; otherwise why not (for the log, not the caller)."""
+    if not signature or not timestamp:
+        return "missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp"
+    if not timestamp.isdigit() or len(timestamp) > 16:
+        return "the timestamp is not milliseconds since the epoch"
+    age_ms = now.timestamp() * 1000 - int(timestamp)
+    if abs(age_ms) > MAX_AGE.total_seconds() * 1000:
+        return f"the timestamp is {age_ms / 1000:.0f}s away from now (5 minutes at most)"
+    expected = signature_v3(secret, method=method, uri=uri, body=body, timestamp=timestamp)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        return "the signature does not match"
+    return None
+
+
+# --- Inbound bodies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """One event of an app webhook delivery (a JSON array of these)."""
+
+    event_id: str
+    subscription_type: str
+    object_id: str
+    object_type_id: str | None = None
+    portal_id: int | None = None
+    occurred_at: int | None = None
+    attempt_number: int = 0
+
+    @property
+    def creates_contact(self) -> bool:
+        return self.subscription_type == "contact.creation" or (
+            self.subscription_type == "object.creation" and self.object_type_id == CONTACT_OBJECT_TYPE
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowContact:
+    """A workflow "Send a webhook" body: one contact's properties, and its id when sent."""
+
+    object_id: str | None
+    properties: Mapping[str, Any]
+
+
+def parse_body(data: Any) -> list[WebhookEvent] | WorkflowContact:
+    """Tell app webhook events (an array) from a workflow body (an object); InvalidLead when neither."""
+    if isinstance(data, list):
+        return _events(data)
+    if isinstance(data, dict) and data:
+        return _workflow(data)
+    raise InvalidLead([_error(["body"], "Send HubSpot webhook events (an array) or a contact object", "invalid_body")])
+
+
+def _events(items: list[Any]) -> list[WebhookEvent]:
+    if not items:
+        raise InvalidLead([_error(["body"], "The event array is empty", "invalid_body")])
+    events, errors = [], []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(_error(["body", i], "Each event must be an object", "invalid_event"))
+            continue
+        missing = [k for k in ("eventId", "subscriptionType", "objectId") if _id(item.get(k)) is None]
+        if missing:
+            errors.extend(_error(["body", i, k], "Field required", "missing") for k in missing)
+            continue
+        events.append(
+            WebhookEvent(
+                event_id=str(_id(item["eventId"])),
+                subscription_type=str(item["subscriptionType"]),
+                object_id=str(_id(item["objectId"])),
+                object_type_id=str(item["objectTypeId"]) if item.get("objectTypeId") is not None else None,
+                portal_id=_int(item.get("portalId")),
+                occurred_at=_int(item.get("occurredAt")),
+                attempt_number=_int(item.get("attemptNumber")) or 0,
+            )
+        )
+    if errors:
+        raise InvalidLead(errors)
+    return events
+
+
+def _workflow(data: dict[str, Any]) -> WorkflowContact:
+    nested = data.get("properties")
+    if nested is not None and not isinstance(nested, dict):
+        raise InvalidLead([_error(["body", "properties"], "properties must be an object", "invalid_body")])
+    properties = nested if isinstance(nested, dict) else data
+    object_id = _id(data.get("objectId")) or _id(data.get("vid")) or _id(_unwrapped(properties.get("hs_object_id")))
+    return WorkflowContact(object_id=str(object_id) if object_id is not None else None, properties=properties)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _unwrapped(value: object) -> object:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _id(value: object) -> str | int | None:
+    """A HubSpot id (number or numeric string); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _error(loc: list[Any], msg: str, kind: str) -> dict[str, object]:
+    return {"loc": loc, "msg": msg, "type": kind}
+
+
+def external_id(object_id: str | int) -> str:
+    return f"hubspot:{object_id}"
+
+
+def requested_properties(config: HubSpotConfig) -> list[str]:
+    """The `properties=` to ask for when fetching a contact: every mapped one."""
+    return sorted(config.properties)
+
+
+def contact_record(object_id: str | None, properties: Mapping[str, Any], config: HubSpotConfig) -> dict[str, Any]:
+    """A contact's properties as a v1 lead record, `external_id` `hubspot:<objectId>`."""
+    record = lead_record(properties, config.properties, external_id=external_id(object_id) if object_id else None)
+    record.setdefault("source", "hubspot")
+    return record
+
+
+# --- Write-back ------------------------------------------------------------------------------
+
+
+def write_back_properties(change: LeadChange, config: HubSpotConfig) -> dict[str, str]:
+    """The `properties` of the PATCH that tells HubSpot about `change` (strings, as HubSpot takes them)."""
+    wb = config.write_back
+    props: dict[str, str] = {}
+    if change.kind in (ChangeKind.CLAIM, ChangeKind.REOPEN):
+        props[wb.status_property] = wb.statuses.claimed
+        owner = config.owners.get(change.owner_id or "") if change.kind is ChangeKind.CLAIM else None
+        if owner:
+            props[wb.owner_property] = owner
+    else:
+        assert change.outcome is not None
+        props[wb.status_property] = getattr(wb.statuses, Outcome(change.outcome).value)
+        if wb.reason_property:  # cleared ("") unless Not qualified: a reopened decision's reason must go
+            props[wb.reason_property] = (change.reason or "") if change.outcome is Outcome.NOT_QUALIFIED else ""
+    if change.permalink and wb.link_property:
+        props[wb.link_property] = change.permalink
+    return props

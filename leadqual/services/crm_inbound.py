@@ -1,0 +1,70 @@
+"""What CRM intake needs beyond `intake.ingest`: which deliveries were seen, which leads exist.
+
+A CRM's event id is recorded in the audit log (`events.key`, unique) once its lead is stored,
+so a redelivered event is answered without fetching the contact again. The record is written
+after `ingest`'s own transaction: if the process dies in between, the redelivery fetches
+again and finds the lead as a duplicate by its `external_id`, which changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from leadqual.db.models import Event, LeadRow
+from leadqual.services.context import Context
+
+CHUNK = 500
+
+
+def _key(crm: str, event_id: str) -> str:
+    return f"{crm}:event:{event_id}"
+
+
+def seen_events(ctx: Context, crm: str, event_ids: Iterable[str]) -> set[str]:
+    """The event ids of `crm` already taken."""
+    keys = {_key(crm, e): e for e in event_ids}
+    found: set[str] = set()
+    items = sorted(keys)
+    with ctx.reading() as session:
+        for start in range(0, len(items), CHUNK):
+            query = select(Event.key).where(Event.key.in_(items[start : start + CHUNK]))
+            found.update(keys[k] for k in session.scalars(query) if k is not None)
+    return found
+
+
+def record_events(ctx: Context, crm: str, events: Mapping[str, int | None]) -> None:
+    """Remember event ids (with the lead each one named); a concurrent duplicate is ignored."""
+    if not events:
+        return
+    now = ctx.now()
+    rows = [
+        {
+            "kind": f"{crm}_event",
+            "actor": crm,
+            "at": now,
+            "lead_id": lead_id,
+            "data": {"event_id": event_id},
+            "key": _key(crm, event_id),
+        }
+        for event_id, lead_id in events.items()
+    ]
+    with ctx.transaction() as session:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(Event).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def stored_leads(ctx: Context, external_ids: Iterable[str]) -> dict[str, int]:
+    """external_id -> lead id for those already stored."""
+    items = sorted(set(external_ids))
+    found: dict[str, int] = {}
+    with ctx.reading() as session:
+        for start in range(0, len(items), CHUNK):
+            rows = session.execute(
+                select(LeadRow.external_id, LeadRow.id).where(LeadRow.external_id.in_(items[start : start + CHUNK]))
+            )
+            found.update({external_id: lead_id for external_id, lead_id in rows if external_id})
+    return found

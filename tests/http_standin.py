@@ -1,0 +1,229 @@
+"""The common half of the CRM stand-ins: a real local HTTP server that records every call.
+
+Like `tests/slack_standin.py`: a standard library `ThreadingHTTPServer` on 127.0.0.1 port 0,
+stateful, thread-safe, stoppable (connection refused) and restartable on the same port, with
+fault injection (`fail_next`) answered the way the vendor answers it. Subclasses implement
+`_answer` for their API.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Answer = tuple[int, Any, dict[str, str]]  # status, JSON body (None: no body), extra headers
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the stand-in answered: `body` is the decoded JSON or form body (or None)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    at: float = field(compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Failure:
+    status: int
+    retry_after: int | None
+    body: Any
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    standin: HttpStandIn
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        url = urlsplit(self.path)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, payload, extra = self.server.standin._handle(self.command, url.path, url.query, headers, raw)
+        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class HttpStandIn:
+    """A started-on-demand local API server; subclasses answer requests in `_answer`."""
+
+    name = "standin"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._port = port
+        self._lock = threading.RLock()
+        self._lifecycle = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._calls: list[Call] = []
+        self._failures: deque[Failure | None] = deque()  # None: answer this call normally
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def __enter__(self) -> HttpStandIn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Listen (again) on the same host and port; no-op when running."""
+        with self._lifecycle:
+            if self._server is not None:
+                return
+            server = _Server((self.host, self._port), _Handler)
+            server.standin = self
+            self._port = server.server_address[1]
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.01},
+                name=f"{self.name}-{self._port}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+
+    def stop(self) -> None:
+        """Close the listening socket: clients get connection refused."""
+        with self._lifecycle:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+            if server is None:
+                return
+            server.shutdown()
+            server.server_close()
+            if thread is not None:
+                thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        """The API base URL, without a trailing slash (as HUBSPOT_API_URL / SALESFORCE_INSTANCE_URL)."""
+        if not self._port:
+            raise RuntimeError(f"{self.name} has not been started yet")
+        return f"http://{self.host}:{self._port}"
+
+    # -- recorded traffic and faults ----------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str, path_prefix: str = "", *, include_failed: bool = False) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self._calls
+                if c.method == method and c.path.startswith(path_prefix) and (include_failed or c.ok)
+            ]
+
+    def fail_next(self, status: int = 500, times: int = 1, *, retry_after: int | None = None, after: int = 0) -> None:
+        """Answer `times` API calls, after `after` normal ones, with `status` and the vendor's error body.
+
+        A 429 carries `Retry-After: retry_after` (default 1 second); pass retry_after for others too.
+        """
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        with self._lock:
+            self._failures.extend([None] * after)
+            self._failures.extend([Failure(status, retry_after, self._error_body(status))] * times)
+
+    def reset(self) -> None:
+        """Forget recorded calls and pending faults; the vendor-side state is kept."""
+        with self._lock:
+            self._calls.clear()
+            self._failures.clear()
+
+    # -- request handling ---------------------------------------------------
+
+    def _handle(self, method: str, path: str, query: str, headers: dict[str, str], raw: bytes) -> Answer:
+        body, malformed = _decode(headers.get("content-type", ""), raw)
+        params = parse_qs(query, keep_blank_values=True)
+        with self._lock:
+            if malformed:
+                status, payload, extra = self._malformed()
+            elif self._failures and self._counts_for_faults(path) and (failure := self._failures.popleft()):
+                extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+                status, payload = failure.status, failure.body
+            else:
+                status, payload, extra = self._answer(method, path, params, headers, body)
+            self._calls.append(Call(method, path, params, headers, copy.deepcopy(body), status, time.monotonic()))
+            return status, payload, extra
+
+    def _counts_for_faults(self, path: str) -> bool:
+        return True
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> Answer:
+        raise NotImplementedError
+
+    def _error_body(self, status: int) -> Any:
+        raise NotImplementedError
+
+    def _malformed(self) -> Answer:
+        raise NotImplementedError
+
+    @staticmethod
+    def correlation_id() -> str:
+        return str(uuid.uuid4())
+
+
+def bearer(headers: dict[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    return auth[7:].strip() or None if auth.lower().startswith("bearer ") else None
+
+
+def _decode(content_type: str, raw: bytes) -> tuple[Any, bool]:
+    if not raw:
+        return None, False
+    try:
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}, False
+        return json.loads(raw), False
+    except (ValueError, UnicodeDecodeError):
+        return None, True
