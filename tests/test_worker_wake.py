@@ -36,7 +36,9 @@ def standin() -> Iterator[SlackStandIn]:
         yield slack
 
 
-def running(ctx: Context, slack: SlackStandIn, options: WorkerOptions) -> tuple[Worker, threading.Event, threading.Thread]:
+def running(
+    ctx: Context, slack: SlackStandIn, options: WorkerOptions
+) -> tuple[Worker, threading.Event, threading.Thread]:
     client = WebClient(token="xoxb-test", base_url=slack.url, retry_handlers=[], timeout=5)
     worker = Worker(ctx, client, render=plain_render, options=options, worker_id="w-wake")
     stop = threading.Event()

@@ -118,6 +118,10 @@ class PostgresListener:
                             self._heard()
             except psycopg.Error as exc:
                 self._listening.clear()
-                log.warning("outbox listener lost PostgreSQL (%s: %s); polling meanwhile, retrying in %.0fs",
-                            exc.__class__.__name__, str(exc).strip(), self._retry_every)
+                log.warning(
+                    "outbox listener lost PostgreSQL (%s: %s); polling meanwhile, retrying in %.0fs",
+                    exc.__class__.__name__,
+                    str(exc).strip(),
+                    self._retry_every,
+                )
                 self._stop.wait(self._retry_every)
