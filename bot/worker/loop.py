@@ -22,11 +22,17 @@ from bot.slack.client import connected
 from bot.worker.jobs import sla_job, start_scheduler
 from bot.worker.options import Done, WorkerOptions, WorkerStats
 from bot.worker.sending import _STAT, PREPARE_AHEAD, Render, Sender
+from leadqual.db import doorbell
 from leadqual.services import delivery
 from leadqual.services.context import Context
 from leadqual.services.delivery import Lease
 
 log = logging.getLogger("leadbot.worker")
+
+# How long a starting worker waits for LISTEN before it goes on polling alone.
+LISTEN_TIMEOUT = 5.0
+# The least time between two polls when rows keep arriving (a burst of commits is one poll, not hundreds).
+MIN_POLL_GAP = 0.02
 
 
 @dataclass
@@ -67,6 +73,8 @@ class Worker(Sender):
         self._holding: dict[int, float] = {}  # leased row id -> last moment to start sending it
         self._dm_channels: dict[str, str] = {}
         self._wake = threading.Event()
+        self._rung = threading.Event()  # a commit queued rows: poll now, not at the next interval
+        self._ready = threading.Event()  # polled once, and listening where it listens
 
     # -- the scheduling loop -------------------------------------------------
 
@@ -76,6 +84,43 @@ class Worker(Sender):
         inflight: dict[str, Future[Done]] = {}
         last_poll = float("-inf")
         changed = True
+        unsubscribe = doorbell.DOORBELL.subscribe(self.wake) if opts.wake_on_commit else None
+        listener = self._listen() if opts.listen_postgres else None
+        if listener is not None and not listener.wait_listening(LISTEN_TIMEOUT):
+            log.warning("not listening for outbox notifications yet; polling every %.1fs meanwhile", opts.poll_interval)
+        try:
+            self._drain(stop, once, inflight, last_poll, changed)
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+            if listener is not None:
+                listener.stop()
+        leftover = [lease for lane in self._lanes.values() for lease in lane.queue]
+        if leftover:
+            self._give_back(leftover)
+            log.info("handed back %d leased rows on shutdown", len(leftover))
+        self._lanes.clear()
+        return self.stats
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the worker has polled once (and listens where it listens): rows queued from now on wake it."""
+        return self._ready.wait(timeout)
+
+    def wake(self) -> None:
+        """Look at the outbox now (rows were committed, or `stop` was set) instead of at the next poll."""
+        self._rung.set()
+        self._wake.set()
+
+    def _listen(self) -> doorbell.PostgresListener | None:
+        engine = self.ctx.session_factory.kw["bind"]
+        if engine.dialect.name != "postgresql":
+            return None
+        return doorbell.PostgresListener(engine, self.wake).start()
+
+    def _drain(
+        self, stop: threading.Event, once: bool, inflight: dict[str, Future[Done]], last_poll: float, changed: bool
+    ) -> None:
+        opts = self.options
         with ThreadPoolExecutor(max_workers=opts.concurrency, thread_name_prefix="leadbot-send") as pool:
             while not stop.is_set():
                 # Cleared before looking, so a send finishing from here on wakes the wait below.
@@ -85,23 +130,21 @@ class Worker(Sender):
                         del inflight[key]
                         self._settle(key, future.result())
                         changed = True
+                if self._rung.is_set():
+                    self._rung.clear()
+                    changed = True
                 now = time.monotonic()
                 # Poll when something moved (a channel may have a new head) or when idle long enough.
-                if (changed and now - last_poll >= 0.02) or now - last_poll >= opts.poll_interval:
+                if (changed and now - last_poll >= MIN_POLL_GAP) or now - last_poll >= opts.poll_interval:
                     self._poll()
                     last_poll, changed = now, False
+                    self._ready.set()
                 self._dispatch(pool, inflight)
                 if once and not inflight and not self._held() and not self._pending_soon():
                     break
-                self._wake.wait(self._until_next(last_poll))
+                self._wake.wait(self._until_next(last_poll, changed=changed))
             for key, future in inflight.items():  # finish what is on the wire, then hand back the rest
                 self._settle(key, future.result())
-        leftover = [lease for lane in self._lanes.values() for lease in lane.queue]
-        if leftover:
-            self._give_back(leftover)
-            log.info("handed back %d leased rows on shutdown", len(leftover))
-        self._lanes.clear()
-        return self.stats
 
     def _poll(self) -> None:
         held = self._held()
@@ -174,9 +217,10 @@ class Worker(Sender):
     def _held(self) -> set[int]:
         return set(self._holding)
 
-    def _until_next(self, last_poll: float) -> float:
+    def _until_next(self, last_poll: float, *, changed: bool = False) -> float:
         now = time.monotonic()
-        wake = last_poll + self.options.poll_interval
+        # Something moved but the last poll was too recent: look again as soon as the gap allows.
+        wake = last_poll + (MIN_POLL_GAP if changed else self.options.poll_interval)
         for key, lane in self._lanes.items():
             if lane.queue and not lane.busy:
                 wake = min(wake, self._next_allowed.get(key, 0.0) - PREPARE_AHEAD)

@@ -22,6 +22,9 @@ class WorkerOptions:
     read_ahead: int = 2  # rows held per channel
     concurrency: int = 4  # sends in flight (one per channel)
     poll_interval: float = 0.5  # seconds between polls when idle
+    # Look at once when a commit queued rows: in this process, and on PostgreSQL through LISTEN/NOTIFY.
+    wake_on_commit: bool = True
+    listen_postgres: bool = True
     backoff_base: float = 2.0  # seconds before the first retry
     backoff_cap: float = 300.0
     http_timeout: float = 30.0  # the client's; no send starts that could outlive its lease

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from leadqual.db import doorbell
 from leadqual.db.models import OutboxMessage, outbox_table
 from leadqual.statuses import OutboxKind, OutboxStatus
 
@@ -30,6 +31,7 @@ def enqueue(
     now: datetime,
 ) -> None:
     """Queue one Slack call, due at `now` (the service's clock); `dedupe_key` names it uniquely."""
+    doorbell.queued(session)
     session.add(
         OutboxMessage(
             kind=kind,
@@ -46,4 +48,5 @@ def enqueue(
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many calls in one executemany (bulk intake)."""
     if rows:  # Core insert: the ORM bulk path costs ~5x for thousands of rows
+        doorbell.queued(session)
         session.execute(insert(outbox_table), rows)
