@@ -11,15 +11,16 @@ draws outcomes from simulate's hidden truth (`World.true_points`, read as a logi
 - `pricing-page` is worthless (true 0 points, carries 15) and rides along with `rfq` (right at
   40): marginal counts see pricing-page leads qualify far more often and keep or raise it;
   held fixed beside rfq it is worth nothing (lower or retire it);
-- `bom-review` is strong (true 70, carries 30) and brings `webinar` along, which is weak and in
-  fact a bad sign (true -15, carries 5): marginally webinar leads look good, because most BOM
-  reviews attended one; held fixed it should be retired, and bom-review raised;
-- `spec-sheet` downloads are engagement, not intent (true 0, carries 15: lower it), on their own;
+- `bom-review` is strong (true 80, carries 30: raise it) and brings `application-note` along,
+  which is weak and right at 5: marginally application-note leads look far better than others,
+  because most BOM reviews downloaded one; held fixed beside bom-review it is right (stay quiet);
 - `capex-approved` is strong but rare (too few leads to say anything: stay quiet);
 - every other rule is right (stay quiet).
 
 The truth is not clamped at 0 and 100 here, so "right points" mean the same thing to the
-truth and to a logistic model of the hits.
+truth and to a logistic model of the hits; its centre (fit + intent at a coin flip) is 110, so
+Priority's precision is not saturated and a wrong rule visibly costs it. Every decision is
+final (no open outcomes), so every simulated lead is evidence.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ import numpy as np
 
 from leadqual.lead import Lead, Outcome
 from leadqual.learning.hits import Bool, HitMatrix, from_scores
-from leadqual.scoring import Ruleset, score
-from leadqual.simulate import World, draw_outcome, simulate_leads
+from leadqual.scoring import Ruleset, Score, score
+from leadqual.simulate import World, simulate_leads
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +65,14 @@ class CoFiringWorld:
         return self.truth.ruleset
 
 
-_COFIRING_POINTS = {"pricing-page": 0, "bom-review": 70, "webinar": -15, "spec-sheet": 0, "capex-approved": 60}
+_COFIRING_POINTS = {"pricing-page": 0, "bom-review": 80, "capex-approved": 60}
 COFIRING = CoFiringWorld(
-    truth=World(true_points=_COFIRING_POINTS, clamp=False),
-    ties=(Tie("page_view", "/pricing", leader="rfq_request", with_leader=0.85, without_leader=0.06),
-          Tie("webinar_attended", "pump-basics", leader="bom_review", with_leader=0.85, without_leader=0.15)),
+    truth=World(true_points=_COFIRING_POINTS, clamp=False, centre=110, slope=0.6, open_share=0.0),
+    ties=(Tie("page_view", "/pricing", leader="rfq_request", with_leader=0.75, without_leader=0.06),
+          Tie("application_note_download", "AN-12", leader="bom_review", with_leader=0.85, without_leader=0.08)),
 )
-RIGHT = CoFiringWorld(truth=World(clamp=False), ties=COFIRING.ties)  # the same ties, every rule right
+# The same ties, every rule right: rules that fire together are no reason to change anything.
+RIGHT = CoFiringWorld(truth=World(clamp=False, centre=110, slope=0.6, open_share=0.0), ties=COFIRING.ties)
 
 
 def _retie(rng: random.Random, signals: list[dict[str, Any]], ties: Iterable[Tie]) -> list[dict[str, Any]]:
@@ -83,21 +85,44 @@ def _retie(rng: random.Random, signals: list[dict[str, Any]], ties: Iterable[Tie
     return signals
 
 
-def world_leads(world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None,
-                weeks: int = 12) -> Iterator[dict[str, Any]]:
-    """Yield `n` decided v1 lead records of `world` (simulate's leads, signals re-tied, outcomes drawn)."""
+def _world(world: CoFiringWorld, *, n: int, seed: int, end: datetime | None,
+           weeks: int) -> Iterator[tuple[dict[str, Any], Score]]:
     rng = random.Random(seed * 7919 + 1)
-    for record in simulate_leads(n=n, seed=seed, end=end, weeks=weeks, world=world.truth, decided=False,
-                                 prefix="tied"):
+    truth = world.truth
+    for record in simulate_leads(n=n, seed=seed, end=end, weeks=weeks, world=truth, decided=False, prefix="tied"):
         record["signals"] = _retie(rng, record["signals"], world.ties)
         lead = Lead.model_validate(record)
-        outcome, reason = draw_outcome(rng, lead, world.truth)
+        s = score(lead, world.ruleset)
+        if rng.random() < truth.open_share:
+            status = rng.choice([Outcome.NURTURE, Outcome.NEEDS_INFO])
+        else:
+            status = Outcome.QUALIFIED if rng.random() < truth.qualify_odds(lead, s) else Outcome.NOT_QUALIFIED
         received = lead.received_at or datetime.fromisoformat(record["received_at"])
         decided_at = (received + timedelta(hours=rng.uniform(0.5, 96))).isoformat().replace("+00:00", "Z")
-        record["outcome"] = {"status": outcome.value, "decided_at": decided_at, "decided_by": "UREP1"}
-        if reason:
-            record["outcome"]["reason"] = reason
+        record["outcome"] = {"status": status.value, "decided_at": decided_at, "decided_by": "UREP1"}
+        if status is Outcome.NOT_QUALIFIED:
+            record["outcome"]["reason"] = "spec_mismatch"
+        yield record, s
+
+
+def world_leads(world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None,
+                weeks: int = 12) -> Iterator[dict[str, Any]]:
+    """Yield `n` v1 lead records of `world` (simulate's leads, signals re-tied, outcomes drawn)."""
+    for record, _ in _world(world, n=n, seed=seed, end=end, weeks=weeks):
         yield record
+
+
+def world_hits(world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None,
+               weeks: int = 12) -> tuple[HitMatrix, Bool]:
+    """The hit matrix of the decided leads of `n` simulated ones, and whether each was qualified."""
+    scored = []
+    qualified = []
+    for record, s in _world(world, n=n, seed=seed, end=end, weeks=weeks):
+        status = record["outcome"]["status"]
+        if status in (Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value):
+            scored.append((s, datetime.fromisoformat(record["received_at"])))
+            qualified.append(status == Outcome.QUALIFIED.value)
+    return from_scores(scored, world.ruleset.spec), np.array(qualified, dtype=bool)
 
 
 def decided_hits(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> tuple[HitMatrix, Bool]:

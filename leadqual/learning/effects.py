@@ -171,7 +171,7 @@ def _design(pat: Patterns, spec: RulesetSpec, columns: list[int], segments: list
     return x
 
 
-def _pool(pat: Patterns, rule_segments: list[str] | None, segment_ids: tuple[str, ...]) -> Bool:
+def could_fire(pat: Patterns, rule_segments: list[str] | None, segment_ids: tuple[str, ...]) -> Bool:
     """Patterns where a rule could fire: every uncapped lead, or those in the rule's segments."""
     if not rule_segments:
         return np.ones(len(pat.leads), dtype=bool)
@@ -224,7 +224,7 @@ def effects_from_patterns(pat: Patterns, hits: HitMatrix, spec: RulesetSpec, *, 
         rule = by_rule.get(rule_id)
         b = float(fit.coef[offset + i])
         se = math.sqrt(float(fit.cov[offset + i, offset + i]))
-        pool = _pool(pat, rule.segments if rule else None, hits.segments)
+        pool = could_fire(pat, rule.segments if rule else None, hits.segments)
         fired = pool & pat.hits[:, j]
         rest = pool & ~pat.hits[:, j]
         out[rule_id] = RuleEffect(
