@@ -25,11 +25,11 @@ from leadqual.config import ProposalSettings
 from leadqual.groups import Group
 from leadqual.learning.effects import Effects, effects_from_patterns
 from leadqual.learning.hits import Bool, HitMatrix, Patterns, patterns
-from leadqual.learning.marginal import marginal_evidence
+from leadqual.learning.marginal import score_cells
 from leadqual.learning.points import ChangeKind, RuleChange, rule_changes
 from leadqual.learning.rescore import PriorityFigures, priority_figures, rescore, with_changes
 from leadqual.learning.strata import StrataEvidence, strata_evidence
-from leadqual.proposals import Evidence, Proposal, ProposalKind, propose
+from leadqual.proposals import Evidence, Proposal, ProposalKind, Tally, propose
 from leadqual.rules import RulesetSpec
 
 MAX_CATCH_LOSS = 0.1
@@ -136,11 +136,14 @@ def learn(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int, se
     train = patterns(older, success[~recent])
     test = patterns(hits.take(recent), success[recent]) if holdout_weeks > 0 else None
     effects = effects_from_patterns(train, older, spec, prior_strength=settings.prior_strength)
-    raw = effects_from_patterns(train, older, spec, prior_strength=1.0, checks=effects.checks)
+    found = rule_changes(effects, spec, min_decided=settings.min_decided)
+    if any(c.kind is not ChangeKind.RAISE_POINTS for c in found):  # a lowering must hold on the raw fit too
+        raw = effects_from_patterns(train, older, spec, prior_strength=1.0, checks=effects.checks)
+        found = rule_changes(effects, spec, min_decided=settings.min_decided, raw=raw)
     base = _figures(test, hits.rules, spec)
     accepted: list[CheckedChange] = []
     checked = []
-    for change in rule_changes(effects, spec, min_decided=settings.min_decided, raw=raw):
+    for change in found:
         # Strongest first, each on top of the stronger changes already kept: that is the order a
         # manager applies them in, and a raise can make room for a lowering (or the reverse).
         before = with_changes(spec, points=points_of(accepted))
@@ -154,7 +157,7 @@ def learn(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int, se
     changed = with_changes(spec, points=points_of(accepted))
     thresholds = []
     moves: dict[tuple[Group, str], int] = {}
-    for proposal in _threshold_proposals(older, success[~recent], changed, version=version, settings=settings):
+    for proposal in _threshold_proposals(train, hits.rules, changed, version=version, settings=settings):
         assert proposal.proposed is not None
         key = (Group(proposal.target), proposal.setting)
         held = _held_out(test, hits.rules, with_changes(changed, thresholds=moves),
@@ -168,10 +171,11 @@ def learn(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int, se
                     len(older), int(recent.sum()), final)
 
 
-def _threshold_proposals(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int,
+def _threshold_proposals(train: Patterns, rules: tuple[str, ...], spec: RulesetSpec, *, version: int,
                          settings: ProposalSettings) -> list[Proposal]:
-    """Today's threshold search on the leads rescored under `spec` (the rules after their changes)."""
-    counted = marginal_evidence(hits, success, spec)
-    cells_only = Evidence(counted.overall, {}, {}, counted.cells)  # rules are judged by `effects`, not here
+    """Today's threshold search on the older leads rescored under `spec` (the rules after their changes)."""
+    cells = score_cells(train, rules, spec)
+    overall = Tally(int(train.success.sum()), int(train.failure.sum()))
+    cells_only = Evidence(overall, {}, {}, cells)  # rules are judged by `effects`, not here
     return [p for p in propose(spec, version=version, evidence=cells_only, settings=settings)
             if p.kind is ProposalKind.MOVE_THRESHOLD]

@@ -85,11 +85,16 @@ def priority_figures(pat: Patterns, regrouped: Regrouped) -> PriorityFigures:
 
 def with_changes(spec: RulesetSpec, *, points: dict[str, int | None] | None = None,
                  thresholds: dict[tuple[Group, str], int] | None = None) -> RulesetSpec:
-    """`spec` with rules' points changed (None retires the rule) and group minimums moved."""
-    data = spec.model_dump(mode="json")
+    """`spec` with rules' points changed (None retires the rule) and group minimums moved.
+
+    Copies without re-validating (a validation costs more than a rescoring of every pattern):
+    the points come from `points` (0-100, a zero is a retirement) and the minimums from the
+    threshold search (steps of 5 below 100), both inside what validation allows.
+    """
     points = points or {}
-    data["rules"] = [r | ({"points": points[r["id"]]} if points.get(r["id"]) is not None else {})
-                     for r in data["rules"] if not (r["id"] in points and points[r["id"]] is None)]
+    rules = [r if r.id not in points else r.model_copy(update={"points": points[r.id]})
+             for r in spec.rules if not (r.id in points and points[r.id] is None)]
+    groups = dict(spec.groups)
     for (group, setting), value in (thresholds or {}).items():
-        data["groups"][group.value][setting] = value
-    return RulesetSpec.model_validate(data)
+        groups[group] = groups[group].model_copy(update={setting: value})
+    return spec.model_copy(update={"rules": rules, "groups": groups})
