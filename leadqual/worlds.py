@@ -43,9 +43,9 @@ from leadqual.simulate import World, simulate_leads
 class Tie:
     """A signal that rides along with another: present with `with_leader` odds when the leader is."""
 
-    signal: str                  # signal type re-drawn
-    value: str | None            # its value (a page path), if the rule matches on one
-    leader: str                  # signal type it rides along with
+    signal: str  # signal type re-drawn
+    value: str | None  # its value (a page path), if the rule matches on one
+    leader: str  # signal type it rides along with
     with_leader: float
     without_leader: float
 
@@ -68,8 +68,10 @@ class CoFiringWorld:
 _COFIRING_POINTS = {"pricing-page": 0, "bom-review": 80, "capex-approved": 60}
 COFIRING = CoFiringWorld(
     truth=World(true_points=_COFIRING_POINTS, clamp=False, centre=110, slope=0.6, open_share=0.0),
-    ties=(Tie("page_view", "/pricing", leader="rfq_request", with_leader=0.75, without_leader=0.06),
-          Tie("application_note_download", "AN-12", leader="bom_review", with_leader=0.85, without_leader=0.08)),
+    ties=(
+        Tie("page_view", "/pricing", leader="rfq_request", with_leader=0.75, without_leader=0.06),
+        Tie("application_note_download", "AN-12", leader="bom_review", with_leader=0.85, without_leader=0.08),
+    ),
 )
 # The same ties, every rule right: rules that fire together are no reason to change anything.
 RIGHT = CoFiringWorld(truth=World(clamp=False, centre=110, slope=0.6, open_share=0.0), ties=COFIRING.ties)
@@ -85,8 +87,9 @@ def _retie(rng: random.Random, signals: list[dict[str, Any]], ties: Iterable[Tie
     return signals
 
 
-def _world(world: CoFiringWorld, *, n: int, seed: int, end: datetime | None,
-           weeks: int) -> Iterator[tuple[dict[str, Any], Score]]:
+def _world(
+    world: CoFiringWorld, *, n: int, seed: int, end: datetime | None, weeks: int
+) -> Iterator[tuple[dict[str, Any], Score]]:
     rng = random.Random(seed * 7919 + 1)
     truth = world.truth
     for record in simulate_leads(n=n, seed=seed, end=end, weeks=weeks, world=truth, decided=False, prefix="tied"):
@@ -105,15 +108,17 @@ def _world(world: CoFiringWorld, *, n: int, seed: int, end: datetime | None,
         yield record, s
 
 
-def world_leads(world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None,
-                weeks: int = 12) -> Iterator[dict[str, Any]]:
+def world_leads(
+    world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None, weeks: int = 12
+) -> Iterator[dict[str, Any]]:
     """Yield `n` v1 lead records of `world` (simulate's leads, signals re-tied, outcomes drawn)."""
     for record, _ in _world(world, n=n, seed=seed, end=end, weeks=weeks):
         yield record
 
 
-def world_hits(world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None,
-               weeks: int = 12) -> tuple[HitMatrix, Bool]:
+def world_hits(
+    world: CoFiringWorld, *, n: int, seed: int = 7, end: datetime | None = None, weeks: int = 12
+) -> tuple[HitMatrix, Bool]:
     """The hit matrix of the decided leads of `n` simulated ones, and whether each was qualified."""
     scored = []
     qualified = []

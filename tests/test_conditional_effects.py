@@ -80,8 +80,8 @@ def test_a_worthless_rule_riding_with_a_strong_one_has_no_conditional_effect() -
     spec = SPEC.model_copy(update={"rules": [r for r in SPEC.rules if r.id in RULES]})
     fit = conditional_effects(from_dense(hits, rules=RULES), success, spec, prior_strength=10)
     rider = fit.effects["pricing-page"]
-    assert rider.fired.rate > rider.not_fired.rate + 0.15   # marginally it looks strong
-    assert rider.low < 0 < rider.high                       # held beside rfq it is worth nothing
+    assert rider.fired.rate > rider.not_fired.rate + 0.15  # marginally it looks strong
+    assert rider.low < 0 < rider.high  # held beside rfq it is worth nothing
 
 
 def test_leads_failing_a_must_have_are_left_out_of_the_fit() -> None:
@@ -99,7 +99,7 @@ def test_leads_failing_a_must_have_are_left_out_of_the_fit() -> None:
 def test_a_segment_rule_is_judged_within_its_segment() -> None:
     rng = np.random.default_rng(6)
     n = 6_000
-    segment = rng.integers(-1, 1, n)       # -1: no segment, 0: equipment replacement
+    segment = rng.integers(-1, 1, n)  # -1: no segment, 0: equipment replacement
     in_segment = segment == 0
     failed = in_segment & (rng.random(n) < 0.5)
     rules = ("rfq", "failed-asset")
@@ -109,8 +109,9 @@ def test_a_segment_rule_is_judged_within_its_segment() -> None:
     success = rng.random(n) < 1 / (1 + np.exp(-logit))
     spec = SPEC.model_copy(update={"rules": [r for r in SPEC.rules if r.id in rules]})
     segments = tuple(s.id for s in SPEC.segments)
-    fit = conditional_effects(from_dense(hits, rules=rules, segments=segments, segment=segment), success, spec,
-                              prior_strength=10, checks=1)
+    fit = conditional_effects(
+        from_dense(hits, rules=rules, segments=segments, segment=segment), success, spec, prior_strength=10, checks=1
+    )
     e = fit.effects["failed-asset"]
     assert e.low < 0.7 < e.high
     assert e.fired.decided + e.not_fired.decided == int(in_segment.sum())  # its pool is its segment

@@ -75,8 +75,10 @@ def test_a_world_whose_rules_are_right_gets_no_proposal_even_when_rules_fire_tog
 
 def test_todays_marginal_method_is_fooled_by_rules_that_fire_together() -> None:
     hits, qualified = leads_of(COFIRING, 12_000, 3)
-    found = {p.target: p for p in propose(SPEC, version=1, evidence=marginal_evidence(hits, qualified, SPEC),
-                                          settings=SETTINGS)}
+    found = {
+        p.target: p
+        for p in propose(SPEC, version=1, evidence=marginal_evidence(hits, qualified, SPEC), settings=SETTINGS)
+    }
     # It raises the worthless rider of rfq and the weak companion of BOM reviews.
     assert found["pricing-page"].kind is ProposalKind.RAISE_POINTS
     assert found["application-note"].kind is ProposalKind.RAISE_POINTS

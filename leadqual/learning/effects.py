@@ -74,12 +74,12 @@ class RuleEffect:
     """One rule's conditional effect on the log odds of success, with its family-wise interval."""
 
     rule: str
-    log_odds: float        # the other rules held fixed
+    log_odds: float  # the other rules held fixed
     low: float
     high: float
     se: float
-    fired: Counts          # uncapped leads where it could fire and did
-    not_fired: Counts      # uncapped leads where it could fire and did not
+    fired: Counts  # uncapped leads where it could fire and did
+    not_fired: Counts  # uncapped leads where it could fire and did not
 
     @property
     def odds_ratio(self) -> float:
@@ -92,11 +92,11 @@ class Effects:
 
     effects: Mapping[str, RuleEffect]
     intercept: float
-    penalty: float         # λ of the L2 penalty on each effect
-    z: float               # the interval's z, Bonferroni-widened for `checks`
+    penalty: float  # λ of the L2 penalty on each effect
+    z: float  # the interval's z, Bonferroni-widened for `checks`
     checks: int
-    leads: int             # uncapped decided leads the fit used
-    rate: float            # their success rate
+    leads: int  # uncapped decided leads the fit used
+    rate: float  # their success rate
     iterations: int
 
 
@@ -176,7 +176,7 @@ def _design(pat: Patterns, spec: RulesetSpec, columns: list[int], segments: list
     x[:, 0] = 1.0
     for i, s in enumerate(segments):
         x[:, 1 + i] = pat.segment == s
-    x[:, 1 + len(segments):] = pat.hits[:, columns]
+    x[:, 1 + len(segments) :] = pat.hits[:, columns]
     return x
 
 
@@ -193,8 +193,15 @@ def testable(spec: RulesetSpec) -> list[str]:
     return [r.id for r in spec.rules if r.points != 0]
 
 
-def conditional_effects(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, prior_strength: float,
-                        checks: int | None = None, level: float = 0.95) -> Effects:
+def conditional_effects(
+    hits: HitMatrix,
+    success: Bool,
+    spec: RulesetSpec,
+    *,
+    prior_strength: float,
+    checks: int | None = None,
+    level: float = 0.95,
+) -> Effects:
     """Every rule's effect on the log odds of success holding the others fixed (penalised fit).
 
     `success` is one boolean per lead of `hits` (qualified, opportunity or won). Leads failing a
@@ -206,12 +213,18 @@ def conditional_effects(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, pr
     return effects_from_patterns(pat, hits, spec, prior_strength=prior_strength, checks=checks, level=level)
 
 
-def effects_from_patterns(pat: Patterns, hits: HitMatrix, spec: RulesetSpec, *, prior_strength: float,
-                          checks: int | None = None, level: float = 0.95) -> Effects:
+def effects_from_patterns(
+    pat: Patterns,
+    hits: HitMatrix,
+    spec: RulesetSpec,
+    *,
+    prior_strength: float,
+    checks: int | None = None,
+    level: float = 0.95,
+) -> Effects:
     """`conditional_effects` on leads already collapsed into patterns (uncapped leads only)."""
     keep = pat.cap == NO_CAP
-    pat = Patterns(pat.hits[keep], pat.segment[keep], pat.cap[keep], pat.leads[keep], pat.success[keep],
-                   pat.inverse)
+    pat = Patterns(pat.hits[keep], pat.segment[keep], pat.cap[keep], pat.leads[keep], pat.success[keep], pat.inverse)
     # Every rule that fired is a column (held fixed), whether or not it can be proposed.
     columns = [j for j in range(len(hits.rules)) if pat.hits[:, j].any()]
     segments = [s for s in range(len(hits.segments)) if (pat.segment == s).any()]
@@ -237,7 +250,11 @@ def effects_from_patterns(pat: Patterns, hits: HitMatrix, spec: RulesetSpec, *, 
         fired = pool & pat.hits[:, j]
         rest = pool & ~pat.hits[:, j]
         out[rule_id] = RuleEffect(
-            rule_id, b, b - z * se, b + z * se, se,
+            rule_id,
+            b,
+            b - z * se,
+            b + z * se,
+            se,
             Counts(int(pat.success[fired].sum()), int(pat.failure[fired].sum())),
             Counts(int(pat.success[rest].sum()), int(pat.failure[rest].sum())),
         )

@@ -35,12 +35,12 @@ NO_CAP = Group.PRIORITY.rank
 class HitMatrix:
     """Which rules fired on each decided lead, bit-packed (eight rules a byte)."""
 
-    rules: tuple[str, ...]                # rule ids, the column order (the ruleset's order)
-    segments: tuple[str, ...]             # segment ids; a lead's segment is an index into these, -1 for none
-    bits: npt.NDArray[np.uint8]           # (leads, ceil(rules / 8)), np.packbits order
-    segment: npt.NDArray[np.int16]        # (leads,)
-    cap: npt.NDArray[np.int8]             # (leads,) rank of the best group its failed must-haves allow
-    received: npt.NDArray[np.int64]       # (leads,) seconds since the epoch
+    rules: tuple[str, ...]  # rule ids, the column order (the ruleset's order)
+    segments: tuple[str, ...]  # segment ids; a lead's segment is an index into these, -1 for none
+    bits: npt.NDArray[np.uint8]  # (leads, ceil(rules / 8)), np.packbits order
+    segment: npt.NDArray[np.int16]  # (leads,)
+    cap: npt.NDArray[np.int8]  # (leads,) rank of the best group its failed must-haves allow
+    received: npt.NDArray[np.int64]  # (leads,) seconds since the epoch
 
     def __len__(self) -> int:
         return int(self.bits.shape[0])
@@ -59,17 +59,27 @@ class HitMatrix:
 
     def take(self, rows: Bool | Ints) -> HitMatrix:
         """The leads selected by a mask or index array."""
-        return HitMatrix(self.rules, self.segments, self.bits[rows], self.segment[rows], self.cap[rows],
-                         self.received[rows])
+        return HitMatrix(
+            self.rules, self.segments, self.bits[rows], self.segment[rows], self.cap[rows], self.received[rows]
+        )
 
 
-def from_dense(hits: Bool, *, rules: Sequence[str], segments: Sequence[str] = (),
-               segment: Ints | None = None, cap: Ints | None = None, received: Ints | None = None) -> HitMatrix:
+def from_dense(
+    hits: Bool,
+    *,
+    rules: Sequence[str],
+    segments: Sequence[str] = (),
+    segment: Ints | None = None,
+    cap: Ints | None = None,
+    received: Ints | None = None,
+) -> HitMatrix:
     """A hit matrix from a (leads, rules) boolean matrix (tests, benchmarks, other stores)."""
     hits = np.asarray(hits, dtype=bool)
     n = hits.shape[0]
     return HitMatrix(
-        rules=tuple(rules), segments=tuple(segments), bits=np.packbits(hits, axis=1),
+        rules=tuple(rules),
+        segments=tuple(segments),
+        bits=np.packbits(hits, axis=1),
         segment=np.full(n, -1, np.int16) if segment is None else np.asarray(segment, np.int16),
         cap=np.full(n, NO_CAP, np.int8) if cap is None else np.asarray(cap, np.int8),
         received=np.zeros(n, np.int64) if received is None else np.asarray(received, np.int64),
@@ -98,20 +108,26 @@ def from_scores(scored: Iterable[tuple[Score, datetime]], spec: RulesetSpec) -> 
     dense = np.zeros((len(rows), len(rules)), dtype=bool)
     for i, cols in enumerate(rows):
         dense[i, cols] = True
-    return from_dense(dense, rules=rules, segments=segments, segment=np.array(seg, np.int64),
-                      cap=np.array(cap, np.int64), received=np.array(received, np.int64))
+    return from_dense(
+        dense,
+        rules=rules,
+        segments=segments,
+        segment=np.array(seg, np.int64),
+        cap=np.array(cap, np.int64),
+        received=np.array(received, np.int64),
+    )
 
 
 @dataclass(frozen=True, eq=False)
 class Patterns:
     """Distinct (bits, segment, cap) rows with how many leads share each, and how many succeeded."""
 
-    hits: Bool            # (patterns, rules)
+    hits: Bool  # (patterns, rules)
     segment: npt.NDArray[np.int16]
     cap: npt.NDArray[np.int8]
-    leads: Floats         # (patterns,) leads with this pattern
-    success: Floats       # (patterns,) of which succeeded
-    inverse: Ints         # (leads,) the pattern of each lead
+    leads: Floats  # (patterns,) leads with this pattern
+    success: Floats  # (patterns,) of which succeeded
+    inverse: Ints  # (leads,) the pattern of each lead
 
     @property
     def failure(self) -> Floats:
@@ -127,11 +143,11 @@ def patterns(hits: HitMatrix, success: Bool, *, weights: Floats | None = None) -
     # One row of bytes per lead: the hit bits, then the segment and the cap, viewed as one opaque key.
     key = np.empty((n, width + 3), np.uint8)
     key[:, :width] = hits.bits
-    key[:, width:width + 2] = (hits.segment.astype(np.int32) + 1).astype("<u2").view(np.uint8).reshape(n, 2)
+    key[:, width : width + 2] = (hits.segment.astype(np.int32) + 1).astype("<u2").view(np.uint8).reshape(n, 2)
     key[:, width + 2] = hits.cap.astype(np.uint8)
     if width + 3 <= 8:  # the usual case (up to 40 rules): one integer per lead sorts far faster than bytes
         padded = np.zeros((n, 8), np.uint8)
-        padded[:, :width + 3] = key
+        padded[:, : width + 3] = key
         flat: npt.NDArray[np.generic] = padded.view(np.uint64).ravel()
     else:
         flat = np.ascontiguousarray(key).view(np.dtype((np.void, width + 3))).ravel()

@@ -48,8 +48,10 @@ class HeldOut:
         The catch is compared with `today`'s (the current rules), by default with `before`'s.
         """
         reference = today or self.before
-        return (self.after.precision > self.before.precision
-                and self.after.caught >= (1 - max_catch_loss) * reference.caught)
+        return (
+            self.after.precision > self.before.precision
+            and self.after.caught >= (1 - max_catch_loss) * reference.caught
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class CheckedChange:
 
     change: RuleChange
     strata: StrataEvidence | None
-    held_out: HeldOut | None       # None when nothing was held out
+    held_out: HeldOut | None  # None when nothing was held out
     kept: bool
 
 
@@ -79,14 +81,14 @@ class CheckedThreshold:
 class Learning:
     """What one run of the loop proposes, and how it did on the held-out weeks."""
 
-    effects: Effects                          # fitted on the older weeks
-    changes: tuple[CheckedChange, ...]        # every points change, kept or dropped, strongest first
+    effects: Effects  # fitted on the older weeks
+    changes: tuple[CheckedChange, ...]  # every points change, kept or dropped, strongest first
     thresholds: tuple[CheckedThreshold, ...]
-    held_out: HeldOut | None                  # every kept change together vs the current rules
-    split_at: datetime | None                 # leads received from here on were held out
+    held_out: HeldOut | None  # every kept change together vs the current rules
+    split_at: datetime | None  # leads received from here on were held out
     fit_leads: int
     held_out_leads: int
-    proposed_spec: RulesetSpec                # the current rules with every kept change applied
+    proposed_spec: RulesetSpec  # the current rules with every kept change applied
 
     @property
     def kept(self) -> tuple[CheckedChange, ...]:
@@ -104,23 +106,32 @@ def split(hits: HitMatrix, *, end: datetime, holdout_weeks: int) -> tuple[Bool, 
 
 
 def points_of(changes: tuple[CheckedChange, ...] | list[CheckedChange]) -> dict[str, int | None]:
-    return {c.change.rule: (None if c.change.kind is ChangeKind.RETIRE_RULE else c.change.proposed)
-            for c in changes}
+    return {c.change.rule: (None if c.change.kind is ChangeKind.RETIRE_RULE else c.change.proposed) for c in changes}
 
 
 def _held_out(test: Patterns | None, rules: tuple[str, ...], before: RulesetSpec, after: RulesetSpec) -> HeldOut | None:
     if test is None:
         return None
-    return HeldOut(priority_figures(test, rescore(test, rules, before)),
-                   priority_figures(test, rescore(test, rules, after)))
+    return HeldOut(
+        priority_figures(test, rescore(test, rules, before)), priority_figures(test, rescore(test, rules, after))
+    )
 
 
 def _figures(test: Patterns | None, rules: tuple[str, ...], spec: RulesetSpec) -> PriorityFigures | None:
     return None if test is None else priority_figures(test, rescore(test, rules, spec))
 
 
-def learn(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int, settings: ProposalSettings,
-          end: datetime, holdout_weeks: int = 3, max_catch_loss: float = MAX_CATCH_LOSS) -> Learning:
+def learn(
+    hits: HitMatrix,
+    success: Bool,
+    spec: RulesetSpec,
+    *,
+    version: int,
+    settings: ProposalSettings,
+    end: datetime,
+    holdout_weeks: int = 3,
+    max_catch_loss: float = MAX_CATCH_LOSS,
+) -> Learning:
     """Learn points changes and threshold moves on the older weeks, keep those the recent weeks confirm.
 
     `success` is one boolean per lead of `hits` (qualified, opportunity or won); `end` is the
@@ -149,8 +160,12 @@ def learn(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int, se
         before = with_changes(spec, points=points_of(accepted))
         after = with_changes(spec, points=points_of([*accepted, CheckedChange(change, None, None, True)]))
         held = _held_out(test, hits.rules, before, after)
-        one = CheckedChange(change, strata_evidence(train, hits.rules, hits.segments, spec, change.rule), held,
-                            held is None or held.improves(base, max_catch_loss=max_catch_loss))
+        one = CheckedChange(
+            change,
+            strata_evidence(train, hits.rules, hits.segments, spec, change.rule),
+            held,
+            held is None or held.improves(base, max_catch_loss=max_catch_loss),
+        )
         checked.append(one)
         if one.kept:
             accepted.append(one)
@@ -160,22 +175,38 @@ def learn(hits: HitMatrix, success: Bool, spec: RulesetSpec, *, version: int, se
     for proposal in _threshold_proposals(train, hits.rules, changed, version=version, settings=settings):
         assert proposal.proposed is not None
         key = (Group(proposal.target), proposal.setting)
-        held = _held_out(test, hits.rules, with_changes(changed, thresholds=moves),
-                         with_changes(changed, thresholds=moves | {key: proposal.proposed}))
+        held = _held_out(
+            test,
+            hits.rules,
+            with_changes(changed, thresholds=moves),
+            with_changes(changed, thresholds=moves | {key: proposal.proposed}),
+        )
         kept = held is None or held.improves(base, max_catch_loss=max_catch_loss)
         thresholds.append(CheckedThreshold(proposal, held, kept))
         if kept:
             moves[key] = proposal.proposed
     final = with_changes(changed, thresholds=moves)
-    return Learning(effects, tuple(checked), tuple(thresholds), _held_out(test, hits.rules, spec, final), split_at,
-                    len(older), int(recent.sum()), final)
+    return Learning(
+        effects,
+        tuple(checked),
+        tuple(thresholds),
+        _held_out(test, hits.rules, spec, final),
+        split_at,
+        len(older),
+        int(recent.sum()),
+        final,
+    )
 
 
-def _threshold_proposals(train: Patterns, rules: tuple[str, ...], spec: RulesetSpec, *, version: int,
-                         settings: ProposalSettings) -> list[Proposal]:
+def _threshold_proposals(
+    train: Patterns, rules: tuple[str, ...], spec: RulesetSpec, *, version: int, settings: ProposalSettings
+) -> list[Proposal]:
     """Today's threshold search on the older leads rescored under `spec` (the rules after their changes)."""
     cells = score_cells(train, rules, spec)
     overall = Tally(int(train.success.sum()), int(train.failure.sum()))
     cells_only = Evidence(overall, {}, {}, cells)  # rules are judged by `effects`, not here
-    return [p for p in propose(spec, version=version, evidence=cells_only, settings=settings)
-            if p.kind is ProposalKind.MOVE_THRESHOLD]
+    return [
+        p
+        for p in propose(spec, version=version, evidence=cells_only, settings=settings)
+        if p.kind is ProposalKind.MOVE_THRESHOLD
+    ]

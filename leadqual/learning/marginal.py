@@ -43,5 +43,9 @@ def score_cells(pat: Patterns, rules: tuple[str, ...], spec: RulesetSpec) -> lis
     cell_won = np.bincount(inverse, weights=won)
     cell_lost = np.bincount(inverse, weights=lost)
     order = list(Group)
-    return [ScoreCell(order[int(k // (101 * 101))], int(k // 101 % 101), int(k % 101),
-                       Tally(int(cell_won[i]), int(cell_lost[i]))) for i, k in enumerate(cells_keys)]
+    return [
+        ScoreCell(
+            order[int(k // (101 * 101))], int(k // 101 % 101), int(k % 101), Tally(int(cell_won[i]), int(cell_lost[i]))
+        )
+        for i, k in enumerate(cells_keys)
+    ]

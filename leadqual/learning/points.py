@@ -42,13 +42,13 @@ class RuleChange:
     label: str
     kind: ChangeKind
     current: int
-    proposed: int | None       # None: retire
+    proposed: int | None  # None: retire
     effect: RuleEffect
-    scale: float | None        # points per unit of log odds (None when it could not be calibrated)
-    implied: float             # points the effect is worth on that scale (0 when no scale)
+    scale: float | None  # points per unit of log odds (None when it could not be calibrated)
+    implied: float  # points the effect is worth on that scale (0 when no scale)
     implied_low: float
     implied_high: float
-    strength: float            # how far the interval clears the bar, in half-widths; orders the digest
+    strength: float  # how far the interval clears the bar, in half-widths; orders the digest
 
 
 def points_per_log_odds(effects: Effects, spec: RulesetSpec, *, min_decided: int) -> float | None:
@@ -76,8 +76,9 @@ def _clearance(margin: float, low: float, high: float) -> float:
     return margin / max((high - low) / 2, 1e-9)
 
 
-def rule_changes(effects: Effects, spec: RulesetSpec, *, min_decided: int,
-                 raw: Effects | None = None) -> list[RuleChange]:
+def rule_changes(
+    effects: Effects, spec: RulesetSpec, *, min_decided: int, raw: Effects | None = None
+) -> list[RuleChange]:
     """Every points change the conditional effects support, strongest first.
 
     `raw` is the same fit with one pseudo lead of penalty (`prior_strength=1`): a lowering must
@@ -104,12 +105,27 @@ def rule_changes(effects: Effects, spec: RulesetSpec, *, min_decided: int,
             if implied[1] > points * TOLERANCE and target >= points + MIN_STEP:
                 kind, proposed = ChangeKind.RAISE_POINTS, target
                 strength = _clearance(implied[1] - points * TOLERANCE, implied[1], implied[2])
-            elif (implied[2] < points / TOLERANCE and scale * raw_high < points / TOLERANCE
-                  and target <= points - MIN_STEP):
+            elif (
+                implied[2] < points / TOLERANCE
+                and scale * raw_high < points / TOLERANCE
+                and target <= points - MIN_STEP
+            ):
                 strength = _clearance(points / TOLERANCE - implied[2], implied[1], implied[2])
                 kind, proposed = (ChangeKind.LOWER_POINTS, target) if target > 0 else (ChangeKind.RETIRE_RULE, None)
         if kind is not None:
-            out.append(RuleChange(rule.id, rule.label, kind, points, proposed, e, scale, round(implied[0], 1),
-                                  round(implied[1], 1), round(implied[2], 1), round(strength, 4)))
+            out.append(
+                RuleChange(
+                    rule.id,
+                    rule.label,
+                    kind,
+                    points,
+                    proposed,
+                    e,
+                    scale,
+                    round(implied[0], 1),
+                    round(implied[1], 1),
+                    round(implied[2], 1),
+                    round(strength, 4),
+                )
+            )
     return sorted(out, key=lambda c: -c.strength)
-

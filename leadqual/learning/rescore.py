@@ -64,9 +64,9 @@ def rescore(pat: Patterns, rules: tuple[str, ...], spec: RulesetSpec) -> Regroup
 class PriorityFigures:
     """How well Priority picks successful leads: precision (its success share) and what it catches."""
 
-    priority: int          # decided leads in Priority
-    caught: int            # ... of which succeeded
-    success: int           # every successful decided lead
+    priority: int  # decided leads in Priority
+    caught: int  # ... of which succeeded
+    success: int  # every successful decided lead
 
     @property
     def precision(self) -> float:
@@ -83,8 +83,12 @@ def priority_figures(pat: Patterns, regrouped: Regrouped) -> PriorityFigures:
     return PriorityFigures(int(pat.leads[top].sum()), int(pat.success[top].sum()), int(pat.success.sum()))
 
 
-def with_changes(spec: RulesetSpec, *, points: dict[str, int | None] | None = None,
-                 thresholds: dict[tuple[Group, str], int] | None = None) -> RulesetSpec:
+def with_changes(
+    spec: RulesetSpec,
+    *,
+    points: dict[str, int | None] | None = None,
+    thresholds: dict[tuple[Group, str], int] | None = None,
+) -> RulesetSpec:
     """`spec` with rules' points changed (None retires the rule) and group minimums moved.
 
     Copies without re-validating (a validation costs more than a rescoring of every pattern):
@@ -92,8 +96,11 @@ def with_changes(spec: RulesetSpec, *, points: dict[str, int | None] | None = No
     threshold search (steps of 5 below 100), both inside what validation allows.
     """
     points = points or {}
-    rules = [r if r.id not in points else r.model_copy(update={"points": points[r.id]})
-             for r in spec.rules if not (r.id in points and points[r.id] is None)]
+    rules = [
+        r if r.id not in points else r.model_copy(update={"points": points[r.id]})
+        for r in spec.rules
+        if not (r.id in points and points[r.id] is None)
+    ]
     groups = dict(spec.groups)
     for (group, setting), value in (thresholds or {}).items():
         groups[group] = groups[group].model_copy(update={setting: value})

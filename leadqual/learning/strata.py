@@ -25,8 +25,8 @@ class Stratum:
     """Leads of one stratum: where the co-firing rule fired (or not), split by this rule."""
 
     other_fired: bool
-    fired: Counts          # this rule fired
-    not_fired: Counts      # this rule did not
+    fired: Counts  # this rule fired
+    not_fired: Counts  # this rule did not
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +36,18 @@ class StrataEvidence:
     rule: str
     other: str
     other_label: str
-    phi: float             # correlation of the two rules' hits where this rule could fire
-    among_other: Stratum   # leads where `other` fired
-    among_rest: Stratum    # leads where it did not
+    phi: float  # correlation of the two rules' hits where this rule could fire
+    among_other: Stratum  # leads where `other` fired
+    among_rest: Stratum  # leads where it did not
 
 
 def _counts(pat: Patterns, mask: np.ndarray) -> Counts:
     return Counts(int(pat.success[mask].sum()), int(pat.failure[mask].sum()))
 
 
-def strata_evidence(pat: Patterns, rules: tuple[str, ...], segments: tuple[str, ...], spec: RulesetSpec,
-                    rule_id: str) -> StrataEvidence | None:
+def strata_evidence(
+    pat: Patterns, rules: tuple[str, ...], segments: tuple[str, ...], spec: RulesetSpec, rule_id: str
+) -> StrataEvidence | None:
     """The strata of `rule_id`'s strongest co-firing rule (uncapped leads), or None if nothing co-fires."""
     by_id = {r.id: r for r in spec.rules}
     rule = by_id.get(rule_id)
@@ -64,13 +65,19 @@ def strata_evidence(pat: Patterns, rules: tuple[str, ...], segments: tuple[str, 
     spread = sums * (n - sums)
     with np.errstate(invalid="ignore", divide="ignore"):
         phi = (n * together - sums[j] * sums) / np.sqrt(spread[j] * spread)
-    candidates = [c for c in range(len(rules)) if c != j and rules[c] in by_id and spread[c] > 0
-                  and math.isfinite(phi[c])]
+    candidates = [
+        c for c in range(len(rules)) if c != j and rules[c] in by_id and spread[c] > 0 and math.isfinite(phi[c])
+    ]
     if not candidates or spread[j] == 0:
         return None
     c = max(candidates, key=lambda k: (abs(phi[k]), -k))
     mine, other = pat.hits[:, j] & pool, pat.hits[:, c] & pool
-    strata = [Stratum(flag, _counts(pat, mine & (other if flag else ~other)),
-                      _counts(pat, pool & ~pat.hits[:, j] & (other if flag else ~other)))
-              for flag in (True, False)]
+    strata = [
+        Stratum(
+            flag,
+            _counts(pat, mine & (other if flag else ~other)),
+            _counts(pat, pool & ~pat.hits[:, j] & (other if flag else ~other)),
+        )
+        for flag in (True, False)
+    ]
     return StrataEvidence(rule_id, rules[c], by_id[rules[c]].label, round(float(phi[c]), 4), strata[0], strata[1])
