@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/ruff check leadqual blocks bot tests bench
 	$(BIN)/ruff format --check leadqual blocks bot tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=10
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not stress and not postgres" -x
