@@ -166,20 +166,25 @@ def _ready(session: Session, rows: list[OutboxMessage], *, now: datetime) -> lis
     if not lead_ids:
         return rows
     posted = {
-        lead_id
-        for lead_id, ts in session.execute(select(LeadRow.id, LeadRow.message_ts).where(LeadRow.id.in_(lead_ids)))
+        lead_id: channel
+        for lead_id, ts, channel in session.execute(
+            select(LeadRow.id, LeadRow.message_ts, LeadRow.channel_id).where(LeadRow.id.in_(lead_ids))
+        )
         if ts
     }
     card_status = {
         lead_id: status
         for lead_id, status in session.execute(
             select(OutboxMessage.lead_id, OutboxMessage.status).where(
-                OutboxMessage.kind == outbox.CARD, OutboxMessage.lead_id.in_(lead_ids - posted)
+                OutboxMessage.kind == outbox.CARD, OutboxMessage.lead_id.in_(lead_ids - posted.keys())
             )
         )
     }
     ready = []
     for row in rows:
+        if row.kind in WAITS_FOR_CARD and row.lead_id in posted and row.channel_id is None:
+            # Queued before the card existed: it goes out in the card's channel, in id order there.
+            row.channel_id = posted[row.lead_id]
         if row.kind not in WAITS_FOR_CARD or row.lead_id in posted or row.lead_id is None:
             ready.append(row)
         elif card_status.get(row.lead_id) == PENDING:
@@ -222,10 +227,22 @@ def mark_sent(
         row.result_ts = ts
         row.last_error = None
         if row.kind == outbox.CARD and row.lead_id is not None and ts:
+            card_channel = channel_id or row.channel_id
             session.execute(
-                update(LeadRow)
-                .where(LeadRow.id == row.lead_id)
-                .values(channel_id=channel_id or row.channel_id, message_ts=ts)
+                update(LeadRow).where(LeadRow.id == row.lead_id).values(channel_id=card_channel, message_ts=ts)
+            )
+            # Updates queued before the card existed had no channel; they join the card's channel
+            # queue now, so they keep their id order with the thread lines queued after them.
+            # (They waited for this card, so no worker holds them.)
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.lead_id == row.lead_id,
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.channel_id.is_(None),
+                    OutboxMessage.kind.in_(WAITS_FOR_CARD),
+                )
+                .values(channel_id=card_channel)
             )
         return True
 
