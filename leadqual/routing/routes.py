@@ -47,13 +47,14 @@ class RoutePlan:
     tz: ZoneInfo
     max_open_claims: int | None
     test: Predicate | None = None
+    name: str = "default"  # "#0".. for list entries, the group for the map, "default" for the fallback
 
     @property
     def rotates(self) -> bool:
         return self.rotation and bool(self.reps)
 
     def label(self) -> str:
-        return f"#{self.index}" if self.index is not None else "group"
+        return self.name
 
 
 class _Subject:
@@ -110,20 +111,21 @@ def build_route_table(config: AppConfig) -> RouteTable:
     if isinstance(config.routes, list):
         plans = tuple(
             _plan(rule, i, frozenset(rule.groups), config.default_channel, zone,
-                  compile_condition(rule.when, ("when",), fields=ROUTE_FIELDS) if rule.when is not None else None)
+                  compile_condition(rule.when, ("when",), fields=ROUTE_FIELDS) if rule.when is not None else None,
+                  name=f"#{i}")
             for i, rule in enumerate(config.routes))
     else:
-        plans = tuple(_plan(route, None, frozenset({group}), config.default_channel, zone, None)
+        plans = tuple(_plan(route, None, frozenset({group}), config.default_channel, zone, None, name=group.value)
                       for group, route in config.routes.items() if group.routed)
     return RouteTable(plans, fallback)
 
 
 def _plan(route: Route, index: int | None, groups: frozenset[Group], default_channel: str | None, zone: ZoneInfo,
-          test: Predicate | None) -> RoutePlan:
+          test: Predicate | None, *, name: str) -> RoutePlan:
     return RoutePlan(index=index, channel=route.channel or default_channel, groups=groups, rotation=route.rotation,
                      reps=tuple(route.reps), hours=parse_hours(route.hours) if route.hours else None,
                      tz=ZoneInfo(route.timezone) if route.timezone else zone,
-                     max_open_claims=route.max_open_claims, test=test)
+                     max_open_claims=route.max_open_claims, test=test, name=name)
 
 
 _CACHE: dict[tuple[int, str | None, str], tuple[object, RouteTable]] = {}
@@ -146,5 +148,4 @@ def describe(route: RoutePlan, group: Group) -> Sequence[str]:
     """Table cells for `leadbot routes check`: route, channel, group, rotation."""
     reps = ", ".join(f"{r.user}x{r.weight}" if r.weight != 1 else r.user for r in route.reps)
     rotation = reps if route.rotates else ("off" if not route.reps else f"off ({reps})")
-    return (route.label() if route.index is not None or route.reps or route.channel else "none",
-            route.channel or "(not posted)", group.value, rotation)
+    return (route.label(), route.channel or "(not posted)", group.value, rotation)
