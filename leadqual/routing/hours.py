@@ -114,6 +114,7 @@ def working_minutes(start: datetime, end: datetime, *, hours: Hours, tz: ZoneInf
     """Minutes of open time between two aware instants (0 when `end` is not after `start`)."""
     if end <= start:
         return 0.0
+    start, end = start.astimezone(UTC), end.astimezone(UTC)  # real elapsed time, not wall-clock
     total = timedelta()
     day = start.astimezone(tz).date()
     last = end.astimezone(tz).date()
