@@ -48,6 +48,7 @@ class RoutePlan:
     max_open_claims: int | None
     test: Predicate | None = None
     name: str = "default"  # "#0".. for list entries, the group for the map, "default" for the fallback
+    uses_segment: bool = False  # the condition reads the score's segment (so it sees a wrapped lead)
 
     @property
     def rotates(self) -> bool:
@@ -70,15 +71,17 @@ class _Subject:
         return getattr(self._lead, name)
 
 
-@dataclass(frozen=True, slots=True)
 class RouteTable:
-    routes: tuple[RoutePlan, ...]
-    fallback: RoutePlan  # no route took the lead: the default channel, nobody suggested
+    """The routes in order, indexed by group (matching runs per lead: keep it to look-ups and predicates)."""
 
-    @property
-    def needs_lead(self) -> bool:
-        """Whether matching reads the lead (any route has a condition), not just its group."""
-        return any(r.test is not None for r in self.routes)
+    __slots__ = ("_by_group", "fallback", "needs_lead", "routes")
+
+    def __init__(self, routes: tuple[RoutePlan, ...], fallback: RoutePlan) -> None:
+        self.routes = routes
+        self.fallback = fallback  # no route took the lead: the default channel, nobody suggested
+        # Whether matching reads the lead (some route has a condition), not just its group.
+        self.needs_lead = any(r.test is not None for r in routes)
+        self._by_group = {g: tuple(r for r in routes if g in r.groups) for g in Group}
 
     def match(self, group: Group, lead: Lead | None = None, *, segment: str | None = None,
               today: date | None = None) -> RoutePlan | None:
@@ -86,19 +89,20 @@ class RouteTable:
         if not group.routed:
             return None
         subject: Any = None
-        for route in self.routes:
-            if group not in route.groups:
-                continue
-            if route.test is None:
+        for route in self._by_group[group]:
+            test = route.test
+            if test is None:
                 return route
             if lead is None:
                 raise ValueError("this route table tests lead fields: pass the lead")
-            if subject is None:
-                subject = _Subject(lead, segment)
-                if today is None:
-                    today = lead.received_at.date() if lead.received_at else date.today()
-            assert today is not None
-            if route.test(subject, today):
+            if today is None:
+                today = lead.received_at.date() if lead.received_at else date.today()
+            if route.uses_segment:
+                if subject is None:
+                    subject = _Subject(lead, segment)
+                if test(subject, today):
+                    return route
+            elif test(lead, today):
                 return route
         return self.fallback
 
@@ -122,10 +126,21 @@ def build_route_table(config: AppConfig) -> RouteTable:
 
 def _plan(route: Route, index: int | None, groups: frozenset[Group], default_channel: str | None, zone: ZoneInfo,
           test: Predicate | None, *, name: str) -> RoutePlan:
+    when = getattr(route, "when", None)
     return RoutePlan(index=index, channel=route.channel or default_channel, groups=groups, rotation=route.rotation,
                      reps=tuple(route.reps), hours=parse_hours(route.hours) if route.hours else None,
                      tz=ZoneInfo(route.timezone) if route.timezone else zone,
-                     max_open_claims=route.max_open_claims, test=test, name=name)
+                     max_open_claims=route.max_open_claims, test=test, name=name,
+                     uses_segment=_reads(when, "segment"))
+
+
+def _reads(cond: Any, field: str) -> bool:
+    """Whether a condition tests `field` anywhere inside it."""
+    if isinstance(cond, dict):
+        return cond.get("field") == field or any(_reads(v, field) for v in cond.values())
+    if isinstance(cond, list):
+        return any(_reads(v, field) for v in cond)
+    return False
 
 
 _CACHE: dict[tuple[int, str | None, str], tuple[object, RouteTable]] = {}
