@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/leadbot demo
 
+# Test processes for the suite (pytest-xdist): each has its own PostgreSQL database and SQLite files.
+# Much of the suite waits on sockets and child processes, so one per core keeps both cores busy.
+TEST_WORKERS ?= auto
+
 # The whole suite: lint, types, unit, integration on SQLite and PostgreSQL, bot and stress tests.
 test: $(STAMP)
 	$(BIN)/ruff check leadqual blocks bot tests bench
+	$(BIN)/ruff format --check leadqual blocks bot tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not stress and not postgres" -x

@@ -52,8 +52,10 @@ def main(argv: list[str]) -> int:
         print(f"\n== {name} ==", flush=True)
         module = importlib.import_module(f"bench.{name}")
         rows.extend(module.main())
-    print(f"\nLeadbot benchmarks ({platform.python_version()}, {platform.machine()}, "
-          f"{time.monotonic() - started:.0f}s): ratios are against a baseline measured in the same run\n")
+    print(
+        f"\nLeadbot benchmarks ({platform.python_version()}, {platform.machine()}, "
+        f"{time.monotonic() - started:.0f}s): ratios are against a baseline measured in the same run\n"
+    )
     print(table(rows))
     return 0 if all(r.get("ok") is not False for r in rows) else 1
 

@@ -38,16 +38,33 @@ TARGET = 0.95
 
 
 def _outbox(folder: Path) -> Context:
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite:///{folder / 'delivery.db'}",  # type: ignore[call-arg]
-                        LEADBOT_CHANNEL="C0LEADS", SLACK_BOT_TOKEN="xoxb-bench")
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite:///{folder / 'delivery.db'}",  # type: ignore[call-arg]
+        LEADBOT_CHANNEL="C0LEADS",
+        SLACK_BOT_TOKEN="xoxb-bench",
+    )
     ctx = bootstrap(settings)
     leads = ingest(ctx, validate_leads(records(len(CHANNELS) * PER_CHANNEL, seed=5)), post=False)
     now = ctx.now()
     with ctx.transaction() as session:
-        outbox.enqueue_many(session, [
-            {"kind": outbox.CARD, "lead_id": r.id, "channel_id": CHANNELS[i % len(CHANNELS)], "payload": {},
-             "dedupe_key": f"card:{r.id}", "status": "pending", "attempts": 0, "next_attempt_at": now,
-             "created_at": now} for i, r in enumerate(leads)])
+        outbox.enqueue_many(
+            session,
+            [
+                {
+                    "kind": outbox.CARD,
+                    "lead_id": r.id,
+                    "channel_id": CHANNELS[i % len(CHANNELS)],
+                    "payload": {},
+                    "dedupe_key": f"card:{r.id}",
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for i, r in enumerate(leads)
+            ],
+        )
     return ctx
 
 
@@ -108,17 +125,30 @@ def main() -> list[dict[str, Any]]:
         ctx.session_factory.kw["bind"].dispose()
     mean_ours, mean_bare = sum(ours) / len(ours), sum(bare) / len(bare)
     ratio = mean_ours / LIMIT
-    print(f"delivery: {len(CHANNELS)} channels x {PER_CHANNEL} cards in {elapsed:.2f}s; per channel "
-          f"{', '.join(f'{r:.2f}' for r in ours)} msgs/s = {ratio:.3f} of the {LIMIT:g}/s limit, {ours_429} x 429; "
-          f"bare WebClient loop {mean_bare:.2f}/s ({mean_bare / LIMIT:.3f}, {bare_429} x 429)")
+    print(
+        f"delivery: {len(CHANNELS)} channels x {PER_CHANNEL} cards in {elapsed:.2f}s; per channel "
+        f"{', '.join(f'{r:.2f}' for r in ours)} msgs/s = {ratio:.3f} of the {LIMIT:g}/s limit, {ours_429} x 429; "
+        f"bare WebClient loop {mean_bare:.2f}/s ({mean_bare / LIMIT:.3f}, {bare_429} x 429)"
+    )
     return [
-        {"benchmark": "delivery", "figure": f"pace per channel ({len(CHANNELS)}x{PER_CHANNEL} cards, 0 x 429 needed)",
-         "value": f"{mean_ours:.2f} msg/s (min {min(ours):.2f}, {ours_429} x 429)",
-         "baseline": f"{LIMIT:g}/s enforced limit", "ratio": round(ratio, 3), "target": f">= {TARGET}",
-         "ok": min(ours) / LIMIT >= TARGET and ours_429 == 0},
-        {"benchmark": "delivery", "figure": "pace vs a bare WebClient loop at the limit",
-         "value": f"{mean_ours:.2f} msg/s", "baseline": f"{mean_bare:.2f} msg/s bare loop ({bare_429} x 429)",
-         "ratio": round(mean_ours / mean_bare, 3), "target": f">= {TARGET}", "ok": mean_ours / mean_bare >= TARGET},
+        {
+            "benchmark": "delivery",
+            "figure": f"pace per channel ({len(CHANNELS)}x{PER_CHANNEL} cards, 0 x 429 needed)",
+            "value": f"{mean_ours:.2f} msg/s (min {min(ours):.2f}, {ours_429} x 429)",
+            "baseline": f"{LIMIT:g}/s enforced limit",
+            "ratio": round(ratio, 3),
+            "target": f">= {TARGET}",
+            "ok": min(ours) / LIMIT >= TARGET and ours_429 == 0,
+        },
+        {
+            "benchmark": "delivery",
+            "figure": "pace vs a bare WebClient loop at the limit",
+            "value": f"{mean_ours:.2f} msg/s",
+            "baseline": f"{mean_bare:.2f} msg/s bare loop ({bare_429} x 429)",
+            "ratio": round(mean_ours / mean_bare, 3),
+            "target": f">= {TARGET}",
+            "ok": mean_ours / mean_bare >= TARGET,
+        },
     ]
 
 

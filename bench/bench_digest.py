@@ -34,11 +34,11 @@ from typing import Any
 SIZES = (20_000, 200_000, 1_000_000)
 POOL = 4_000
 WEEK = "2026-W47"
-WINDOW_END = datetime(2026, 11, 23, 6, tzinfo=UTC)   # Monday 2026-W48 00:00 in America/Chicago
+WINDOW_END = datetime(2026, 11, 23, 6, tzinfo=UTC)  # Monday 2026-W48 00:00 in America/Chicago
 WINDOW = timedelta(weeks=12)
-PER_20K_TARGET = 1.0    # seconds of digest per 20,000 leads, past start-up
-MEMORY_TARGET = 300     # MB peak at a million leads
-GROWTH_TARGET = 1.5     # time per 20k at 1M vs at 200k: linear (or better) growth
+PER_20K_TARGET = 1.0  # seconds of digest per 20,000 leads, past start-up
+MEMORY_TARGET = 300  # MB peak at a million leads
+GROWTH_TARGET = 1.5  # time per 20k at 1M vs at 200k: linear (or better) growth
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite
 LIVE_COLUMNS = ("first_claimed_at", "claimed_at", "first_action_at", "message_ts", "channel_id")
 
@@ -46,8 +46,14 @@ LIVE_COLUMNS = ("first_claimed_at", "claimed_at", "first_action_at", "message_ts
 def _settings(db: Path) -> Any:
     from leadqual.settings import Settings
 
-    return Settings(_env_file=None, DATABASE_URL=f"sqlite:///{db}", LEADBOT_CHANNEL="C0LEADS",  # type: ignore[call-arg]
-                    LEADBOT_MANAGERS="U0MANAGER", LEADBOT_CONFIG=None, LEADBOT_RULES=None)
+    return Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite:///{db}",
+        LEADBOT_CHANNEL="C0LEADS",  # type: ignore[call-arg]
+        LEADBOT_MANAGERS="U0MANAGER",
+        LEADBOT_CONFIG=None,
+        LEADBOT_RULES=None,
+    )
 
 
 def _pool() -> list[dict[str, Any]]:
@@ -82,8 +88,13 @@ def generate(db: Path, n: int, pool: list[dict[str, Any]]) -> float:
     sql = f"INSERT INTO leads ({', '.join(order)}) VALUES ({', '.join('?' * len(order))})"
     with conn:
         for start in range(0, n, 20_000):
-            conn.executemany(sql, [(i + 1, *_varying(i, rng), *templates[i % len(templates)])
-                                   for i in range(start, min(n, start + 20_000))])
+            conn.executemany(
+                sql,
+                [
+                    (i + 1, *_varying(i, rng), *templates[i % len(templates)])
+                    for i in range(start, min(n, start + 20_000))
+                ],
+            )
     conn.close()
     return time.perf_counter() - started
 
@@ -121,16 +132,23 @@ def measure(db: Path) -> dict[str, float]:
         session.execute(text("SELECT count(*) FROM leads")).scalar()
     started = time.perf_counter()
     with ctx.transaction() as session:
-        groups = session.execute(text(
-            "SELECT score_group, outcome, count(*) FROM leads GROUP BY score_group, outcome")).all()
+        groups = session.execute(
+            text("SELECT score_group, outcome, count(*) FROM leads GROUP BY score_group, outcome")
+        ).all()
     baseline = time.perf_counter() - started
     started = time.perf_counter()
     digest = build_digest(ctx, iso_week=WEEK)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"digest": elapsed, "baseline": baseline, "peak_mb": peak_mb, "groups": len(groups),
-            "proposals": len(digest.proposals), "window_decided": digest.trailing.decided,
-            "backtested": max((c.backtest.leads for c in digest.proposals if c.backtest), default=0)}
+    return {
+        "digest": elapsed,
+        "baseline": baseline,
+        "peak_mb": peak_mb,
+        "groups": len(groups),
+        "proposals": len(digest.proposals),
+        "window_decided": digest.trailing.decided,
+        "backtested": max((c.backtest.leads for c in digest.proposals if c.backtest), default=0),
+    }
 
 
 def main() -> list[dict[str, Any]]:
@@ -143,30 +161,57 @@ def main() -> list[dict[str, Any]]:
         for n in SIZES:
             db = Path(tmp) / f"digest-{n}.db"
             made = generate(db, n, pool)
-            child = subprocess.run([sys.executable, "-m", "bench.bench_digest", "--measure", str(db)],
-                                   capture_output=True, text=True, check=True)
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.bench_digest", "--measure", str(db)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             results[n] = json.loads(child.stdout.strip().splitlines()[-1])
             r = results[n]
             per_20k = r["digest"] / (n / 20_000)
-            print(f"digest: {n:>9,} leads (generated in {made:.1f}s): digest {r['digest']:.2f}s "
-                  f"({per_20k:.3f}s per 20k), baseline GROUP BY {r['baseline']:.3f}s, peak {r['peak_mb']:.0f} MB, "
-                  f"{r['proposals']:.0f} proposals, {r['window_decided']:,.0f} decided in the window, "
-                  f"{r['backtested']:,.0f} backtested")
+            print(
+                f"digest: {n:>9,} leads (generated in {made:.1f}s): digest {r['digest']:.2f}s "
+                f"({per_20k:.3f}s per 20k), baseline GROUP BY {r['baseline']:.3f}s, peak {r['peak_mb']:.0f} MB, "
+                f"{r['proposals']:.0f} proposals, {r['window_decided']:,.0f} decided in the window, "
+                f"{r['backtested']:,.0f} backtested"
+            )
             db.unlink()
-            rows.append({"benchmark": "digest", "figure": f"{n:,} decided leads, per 20k",
-                         "value": f"{r['digest']:.2f}s ({per_20k:.3f}s/20k)",
-                         "baseline": f"{r['baseline']:.3f}s bare GROUP BY count", "ratio": round(r["digest"] /
-                                                                                           r["baseline"], 1),
-                         "target": f"< {PER_20K_TARGET}s per 20k", "ok": per_20k < PER_20K_TARGET})
+            rows.append(
+                {
+                    "benchmark": "digest",
+                    "figure": f"{n:,} decided leads, per 20k",
+                    "value": f"{r['digest']:.2f}s ({per_20k:.3f}s/20k)",
+                    "baseline": f"{r['baseline']:.3f}s bare GROUP BY count",
+                    "ratio": round(r["digest"] / r["baseline"], 1),
+                    "target": f"< {PER_20K_TARGET}s per 20k",
+                    "ok": per_20k < PER_20K_TARGET,
+                }
+            )
     big, mid = results[SIZES[-1]], results[SIZES[1]]
     growth = (big["digest"] / SIZES[-1]) / (mid["digest"] / SIZES[1])
-    rows.append({"benchmark": "digest", "figure": f"growth: per-20k time at {SIZES[-1]:,} vs {SIZES[1]:,}",
-                 "value": f"{big['digest']:.2f}s", "baseline": f"{mid['digest']:.2f}s x {SIZES[-1] // SIZES[1]}",
-                 "ratio": round(growth, 2), "target": f"<= {GROWTH_TARGET}x (linear)", "ok": growth <= GROWTH_TARGET})
-    rows.append({"benchmark": "digest", "figure": f"peak memory at {SIZES[-1]:,}", "value": f"{big['peak_mb']:.0f} MB",
-                 "baseline": f"{results[SIZES[0]]['peak_mb']:.0f} MB at {SIZES[0]:,}",
-                 "ratio": round(big["peak_mb"] / results[SIZES[0]]["peak_mb"], 2),
-                 "target": f"< {MEMORY_TARGET} MB", "ok": big["peak_mb"] < MEMORY_TARGET})
+    rows.append(
+        {
+            "benchmark": "digest",
+            "figure": f"growth: per-20k time at {SIZES[-1]:,} vs {SIZES[1]:,}",
+            "value": f"{big['digest']:.2f}s",
+            "baseline": f"{mid['digest']:.2f}s x {SIZES[-1] // SIZES[1]}",
+            "ratio": round(growth, 2),
+            "target": f"<= {GROWTH_TARGET}x (linear)",
+            "ok": growth <= GROWTH_TARGET,
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "digest",
+            "figure": f"peak memory at {SIZES[-1]:,}",
+            "value": f"{big['peak_mb']:.0f} MB",
+            "baseline": f"{results[SIZES[0]]['peak_mb']:.0f} MB at {SIZES[0]:,}",
+            "ratio": round(big["peak_mb"] / results[SIZES[0]]["peak_mb"], 2),
+            "target": f"< {MEMORY_TARGET} MB",
+            "ok": big["peak_mb"] < MEMORY_TARGET,
+        }
+    )
     return rows
 
 

@@ -8,15 +8,38 @@ from typing import Any
 
 INDUSTRIES = ["metals", "chemicals", "energy", "logistics", "water", "manufacturing", "retail", "software", None]
 COUNTRIES = ["US", "US", "US", "CA", "MX", "DE", "BR", None]
-TITLES = ["Maintenance Manager", "Reliability Engineer", "Procurement Lead", "Plant Manager", "VP Operations",
-          "Project Engineer", "Student", "Marketing Coordinator", "Consultant", None]
-SIGNALS = ["rfq_request", "bom_review", "drawing_upload", "integration_question", "spec_sheet_download",
-           "application_note_download", "webinar_attended"]
+TITLES = [
+    "Maintenance Manager",
+    "Reliability Engineer",
+    "Procurement Lead",
+    "Plant Manager",
+    "VP Operations",
+    "Project Engineer",
+    "Student",
+    "Marketing Coordinator",
+    "Consultant",
+    None,
+]
+SIGNALS = [
+    "rfq_request",
+    "bom_review",
+    "drawing_upload",
+    "integration_question",
+    "spec_sheet_download",
+    "application_note_download",
+    "webinar_attended",
+]
 PAGES = ["/pricing", "/products/p-200", "/products/v-90", "/blog/cavitation", "/careers"]
 SCOPES = ["replacement", "retrofit", "upgrade", "new_installation", "service_plan", None, None]
 PROBLEMS = ["Pump failed on line 3", "Seal leaking at the outlet", "Need ATEX compliant drives", None, None]
-MESSAGES = ["Need a quote before the December outage.", "Capex approved for Q1, please send pricing.",
-            "Audit in March across 4 sites.", "Looking for a job in sales", "Just browsing", None]
+MESSAGES = [
+    "Need a quote before the December outage.",
+    "Capex approved for Q1, please send pricing.",
+    "Audit in March across 4 sites.",
+    "Looking for a job in sales",
+    "Just browsing",
+    None,
+]
 DOMAINS = ["acme{n}.com", "plant{n}.io", "gmail.com", "yahoo.com", "university{n}.edu"]
 
 
@@ -35,16 +58,29 @@ def records(n: int, *, seed: int = 7, start: datetime | None = None) -> list[dic
             "source": rng.choice(["web_form", "crm_webhook", "trade_show", "partner_referral"]),
             "offer": rng.choice(["rfq", "spec_sheet", "webinar", "service_quote"]),
             "received_at": received.isoformat().replace("+00:00", "Z"),
-            "company": {k: v for k, v in {
-                "name": f"Company {i}", "industry": rng.choice(INDUSTRIES), "country": rng.choice(COUNTRIES),
-                "employees": rng.choice([5, 40, 150, 850, 4000, 60000, None])}.items() if v is not None},
-            "contact": {k: v for k, v in {"email": f"buyer{i}@{domain}", "title": rng.choice(TITLES)}.items()
-                        if v is not None},
+            "company": {
+                k: v
+                for k, v in {
+                    "name": f"Company {i}",
+                    "industry": rng.choice(INDUSTRIES),
+                    "country": rng.choice(COUNTRIES),
+                    "employees": rng.choice([5, 40, 150, 850, 4000, 60000, None]),
+                }.items()
+                if v is not None
+            },
+            "contact": {
+                k: v for k, v in {"email": f"buyer{i}@{domain}", "title": rng.choice(TITLES)}.items() if v is not None
+            },
             "signals": signals,
-            "need": {k: v for k, v in {
-                "scope": rng.choice(SCOPES), "problem": rng.choice(PROBLEMS),
-                "needed_by": (received + timedelta(days=rng.randrange(5, 200))).date().isoformat()}.items()
-                if v is not None},
+            "need": {
+                k: v
+                for k, v in {
+                    "scope": rng.choice(SCOPES),
+                    "problem": rng.choice(PROBLEMS),
+                    "needed_by": (received + timedelta(days=rng.randrange(5, 200))).date().isoformat(),
+                }.items()
+                if v is not None
+            },
         }
         message = rng.choice(MESSAGES)
         if message:

@@ -36,10 +36,10 @@ from blocks.text import (
 )
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.triage import LeadCard
+from leadqual.readmodels import LeadCard
 
-PART = 300      # any one lead field on the card
-MESSAGE = 700   # the lead's own words: enough to judge, short enough to scan
+PART = 300  # any one lead field on the card
+MESSAGE = 700  # the lead's own words: enough to judge, short enough to scan
 
 GROUP_ICONS = {
     Group.PRIORITY: "🔥",
@@ -60,8 +60,9 @@ def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
     """The card's blocks for chat.postMessage / chat.update (at most 8 of Slack's 50)."""
     tz = tz or ZoneInfo("UTC")
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=plain(f"{GROUP_ICONS[card.group]} {card.display_name}", HEADER),
-                                         emoji=True)),
+        HeaderBlock(
+            text=PlainTextObject(text=plain(f"{GROUP_ICONS[card.group]} {card.display_name}", HEADER), emoji=True)
+        ),
         SectionBlock(text=MarkdownTextObject(text=_summary(card)), fields=_fields(card)),
         SectionBlock(text=MarkdownTextObject(text=_why(card))),
     ]
@@ -76,10 +77,16 @@ def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
 
 def fallback_text(card: LeadCard) -> str:
     """The message's `text`: what notifications and screen readers show."""
-    state = (f"{card.outcome.label}" if card.outcome else
-             f"claimed by {mention(card.owner_id)}" if card.owner_id else "unclaimed")
-    line = (f"{card.group.label} lead: {one_line(card.display_name, PART)} "
-            f"(fit {card.fit}, intent {card.intent}), {state}")
+    state = (
+        f"{card.outcome.label}"
+        if card.outcome
+        else f"claimed by {mention(card.owner_id)}"
+        if card.owner_id
+        else "unclaimed"
+    )
+    line = (
+        f"{card.group.label} lead: {one_line(card.display_name, PART)} (fit {card.fit}, intent {card.intent}), {state}"
+    )
     return fit_mrkdwn(line, FALLBACK_TEXT)
 
 
@@ -88,16 +95,17 @@ def card_buttons(card: LeadCard) -> list[ButtonElement | OverflowMenuElement]:
     value = str(card.id)
     if card.decided:
         return [ButtonElement(text="Reopen", action_id=ids.REOPEN, value=value)]
-    first = (ButtonElement(text="Release", action_id=ids.RELEASE, value=value) if card.owner_id else
-             ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary"))
+    first = (
+        ButtonElement(text="Release", action_id=ids.RELEASE, value=value)
+        if card.owner_id
+        else ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary")
+    )
     return [
         first,
-        ButtonElement(text="Qualify", action_id=ids.QUALIFY, value=value),
-        ButtonElement(text="Disqualify", action_id=ids.DISQUALIFY, value=value),
-        ButtonElement(text="Nurture", action_id=ids.NURTURE, value=value),
-        ButtonElement(text="Needs info", action_id=ids.NEEDS_INFO, value=value),
-        OverflowMenuElement(action_id=ids.MORE, options=[
-            Option(value=f"{ids.MORE_REASSIGN}:{card.id}", label="Reassign… (managers)")]),
+        *(ButtonElement(text=d.label, action_id=d.button, value=value) for d in ids.DECISIONS),
+        OverflowMenuElement(
+            action_id=ids.MORE, options=[Option(value=f"{ids.MORE_REASSIGN}:{card.id}", label="Reassign… (managers)")]
+        ),
     ]
 
 
@@ -123,9 +131,12 @@ def _fields(card: LeadCard) -> list[MarkdownTextObject]:
         "Source": [_join(" · ", card.source, card.offer), card.campaign],
         "Need": [card.segment_label, _join(" · ", card.scope, needed_by)],
     }
-    return [MarkdownTextObject(text=fit_mrkdwn(f"*{name}*\n" + ("\n".join(one_line(p, PART) for p in parts if p)
-                                                                or "-"), SECTION_FIELD))
-            for name, parts in fields.items()]
+    return [
+        MarkdownTextObject(
+            text=fit_mrkdwn(f"*{name}*\n" + ("\n".join(one_line(p, PART) for p in parts if p) or "-"), SECTION_FIELD)
+        )
+        for name, parts in fields.items()
+    ]
 
 
 def _join(separator: str, *parts: str | None) -> str:
@@ -133,8 +144,10 @@ def _join(separator: str, *parts: str | None) -> str:
 
 
 def _why(card: LeadCard) -> str:
-    lines = [f"• {one_line(r.label, PART)} ({r.points:+d})" if r.points else f"• {one_line(r.label, PART)}"
-             for r in card.reasons]
+    lines = [
+        f"• {one_line(r.label, PART)} ({r.points:+d})" if r.points else f"• {one_line(r.label, PART)}"
+        for r in card.reasons
+    ]
     lines += [f"• ⚠️ fails must-have _{one_line(m, PART)}_" for m in card.failed_must_haves]
     return fit_mrkdwn("*Why*\n" + ("\n".join(lines) if lines else "no rule fired"))
 

@@ -11,7 +11,7 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leadqual.analytics import Figures
+from leadqual.figures import Figures
 from leadqual.groups import Group
 
 WEEK_COLOUR = "#1264a3"
@@ -34,13 +34,16 @@ def digest_chart(week: Figures, trailing: Figures, *, title: str = "") -> bytes:
     volume.set_ylim(0, max([*counts, 1]) * 1.2)
 
     width = 0.38
-    for offset, figures, colour, name in ((-width / 2, week, WEEK_COLOUR, "this week"),
-                                          (width / 2, trailing, WINDOW_COLOUR, trailing.period.label)):
+    for offset, figures, colour, name in (
+        (-width / 2, week, WEEK_COLOUR, "this week"),
+        (width / 2, trailing, WINDOW_COLOUR, trailing.period.label),
+    ):
         values = [100 * (figures.group(g).qualification_rate or 0.0) for g in groups]
         decided = [figures.group(g).decided for g in groups]
         drawn = rate.bar([i + offset for i in range(len(groups))], values, width, color=colour, label=name)
-        rate.bar_label(drawn, labels=[f"{v:.0f}%" if n else "" for v, n in zip(values, decided, strict=True)],
-                       fontsize=7)
+        rate.bar_label(
+            drawn, labels=[f"{v:.0f}%" if n else "" for v, n in zip(values, decided, strict=True)], fontsize=7
+        )
     rate.set_title("Qualified ÷ decided, by group", fontsize=10)
     rate.set_xticks(range(len(groups)), labels, fontsize=8)
     rate.set_ylim(0, 115)

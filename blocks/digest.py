@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.format import minutes, pct, rate, text_table
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -36,16 +37,20 @@ from blocks.text import (
     one_line,
     plain,
 )
-from leadqual.analytics import Figures, GroupFigures, SliceFigures
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
-from leadqual.services.digest import Digest, ProposedChange
+from leadqual.readmodels import Digest, ProposedChange
 
-MAX_PROPOSALS = 8      # 3 blocks each; the figures take about 14 more
+MAX_PROPOSALS = 8  # 3 blocks each; the figures take about 14 more
 REASONS_PER_GROUP = 3
 SLICES = 5
-_KIND_ICONS = {ProposalKind.RAISE_POINTS: "⬆️", ProposalKind.LOWER_POINTS: "⬇️",
-               ProposalKind.RETIRE_RULE: "🗑️", ProposalKind.MOVE_THRESHOLD: "↕️"}
+_KIND_ICONS = {
+    ProposalKind.RAISE_POINTS: "⬆️",
+    ProposalKind.LOWER_POINTS: "⬇️",
+    ProposalKind.RETIRE_RULE: "🗑️",
+    ProposalKind.MOVE_THRESHOLD: "↕️",
+}
 
 
 def digest_blocks(digest: Digest) -> list[Block]:
@@ -60,10 +65,16 @@ def digest_blocks(digest: Digest) -> list[Block]:
     reasons = _reasons(digest.week)
     if reasons:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(reasons))))
-    blocks.append(SectionBlock(fields=[
-        MarkdownTextObject(text=fit_mrkdwn(_slices("Quality by source", digest.trailing.sources), SECTION_FIELD)),
-        MarkdownTextObject(text=fit_mrkdwn(_slices("Quality by offer", digest.trailing.offers), SECTION_FIELD)),
-    ]))
+    blocks.append(
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(
+                    text=fit_mrkdwn(_slices("Quality by source", digest.trailing.sources), SECTION_FIELD)
+                ),
+                MarkdownTextObject(text=fit_mrkdwn(_slices("Quality by offer", digest.trailing.offers), SECTION_FIELD)),
+            ]
+        )
+    )
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:
@@ -75,20 +86,25 @@ def digest_text(digest: Digest) -> str:
     """The notification text (and what screen readers get)."""
     week = digest.week
     n = len(digest.proposals)
-    return plain(f"Weekly lead digest {digest.iso_week}: {week.received} leads, {week.qualified} qualified "
-                 f"of {week.decided} decided ({rate(week.qualified, week.decided)}); "
-                 f"{n} proposed rule change{'s' if n != 1 else ''}.",
-                 FALLBACK_TEXT)
+    return plain(
+        f"Weekly lead digest {digest.iso_week}: {week.received} leads, {week.qualified} qualified "
+        f"of {week.decided} decided ({rate(week.qualified, week.decided)}); "
+        f"{n} proposed rule change{'s' if n != 1 else ''}.",
+        FALLBACK_TEXT,
+    )
 
 
 # --- figures -----------------------------------------------------------------------------------
 
+
 def _period_line(digest: Digest) -> str:
     start = digest.week.period.start.astimezone(_tz(digest)).date()
     end = (digest.week.period.end.astimezone(_tz(digest)) - timedelta(days=1)).date()  # the end is exclusive
-    return (f"{start:%b %d} to {end:%b %d} ({mrkdwn(digest.timezone)}) · compared with the "
-            f"{mrkdwn(digest.trailing.period.label)} · ruleset {mrkdwn(digest.ruleset.name)} "
-            f"v{digest.ruleset.version}")
+    return (
+        f"{start:%b %d} to {end:%b %d} ({mrkdwn(digest.timezone)}) · compared with the "
+        f"{mrkdwn(digest.trailing.period.label)} · ruleset {mrkdwn(digest.ruleset.name)} "
+        f"v{digest.ruleset.version}"
+    )
 
 
 def _tz(digest: Digest) -> ZoneInfo:
@@ -96,19 +112,26 @@ def _tz(digest: Digest) -> ZoneInfo:
 
 
 def _summary(week: Figures, trailing: Figures) -> str:
-    claim = (f"first claim in *{minutes(week.claim_median_minutes)}* (median), "
-             f"{minutes(week.claim_p90_minutes)} for the slowest 10%"
-             if week.claim_median_minutes is not None else "no claims this week")
-    actioned = (f"*{pct(week.actioned_share)}* of the {week.cards_posted} posted cards got any action"
-                if week.cards_posted else "no cards posted")
-    return "\n".join([
-        f"*{week.received}* leads received, {week.routed} routed to sales "
-        f"({trailing.received} in the window).",
-        f"*{week.qualified}* qualified of {week.decided} decided: *{rate(week.qualified, week.decided)}* "
-        f"(window {rate(trailing.qualified, trailing.decided)}).",
-        f"Speed to lead: {claim}.",
-        f"Alert fatigue: {actioned}.",
-    ])
+    claim = (
+        f"first claim in *{minutes(week.claim_median_minutes)}* (median), "
+        f"{minutes(week.claim_p90_minutes)} for the slowest 10%"
+        if week.claim_median_minutes is not None
+        else "no claims this week"
+    )
+    actioned = (
+        f"*{pct(week.actioned_share)}* of the {week.cards_posted} posted cards got any action"
+        if week.cards_posted
+        else "no cards posted"
+    )
+    return "\n".join(
+        [
+            f"*{week.received}* leads received, {week.routed} routed to sales ({trailing.received} in the window).",
+            f"*{week.qualified}* qualified of {week.decided} decided: *{rate(week.qualified, week.decided)}* "
+            f"(window {rate(trailing.qualified, trailing.decided)}).",
+            f"Speed to lead: {claim}.",
+            f"Alert fatigue: {actioned}.",
+        ]
+    )
 
 
 def _group_table(digest: Digest) -> str:
@@ -116,22 +139,25 @@ def _group_table(digest: Digest) -> str:
     rows = [("Group", "Leads", "Accepted", "Qualified", "Window", "Claim p50")]
     for group in Group:
         w, t = week.group(group), trailing.group(group)
-        rows.append((group.label, str(w.received), pct(w.acceptance), _rate_of(w), _rate_of(t),
-                     minutes(w.claim_median_minutes)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
-             for row in rows]
-    return "*By group* (qualified = qualified ÷ decided; nurture and needs info stay open)\n```" + \
-        "\n".join(lines) + "```"
+        rows.append(
+            (group.label, str(w.received), pct(w.acceptance), _rate_of(w), _rate_of(t), minutes(w.claim_median_minutes))
+        )
+    return (
+        "*By group* (qualified = qualified ÷ decided; nurture and needs info stay open)\n```"
+        + text_table(rows, right=range(1, len(rows[0])))
+        + "```"
+    )
 
 
 def _misses(week: Figures, trailing: Figures) -> str:
     priority = week.group(Group.PRIORITY)
     negatives = ", ".join(f"{n} {g.label}" for g, n in week.false_negatives.items())
     window_fp = trailing.false_positives
-    return (f"*False positives:* {week.false_positives} Priority lead{'s' if week.false_positives != 1 else ''} "
-            f"not qualified of {priority.decided} decided (window {window_fp}).\n"
-            f"*False negatives:* qualified from low groups: {negatives}.")
+    return (
+        f"*False positives:* {week.false_positives} Priority lead{'s' if week.false_positives != 1 else ''} "
+        f"not qualified of {priority.decided} decided (window {window_fp}).\n"
+        f"*False negatives:* qualified from low groups: {negatives}."
+    )
 
 
 def _reasons(week: Figures) -> str:
@@ -155,21 +181,39 @@ def _slices(title: str, slices: list[SliceFigures]) -> str:
 
 # --- proposals and roll back ------------------------------------------------------------------
 
+
 def _proposal_blocks(digest: Digest) -> list[Block]:
     if not digest.proposals:
-        return [SectionBlock(text=MarkdownTextObject(text=(
-            f"*No rule changes proposed.* The {digest.evidence_leads} decided leads of the window do not call "
-            "for any: a change needs enough decided leads on both sides and a clear effect.")))]
-    head = (f"*Proposed rule changes* · learned from {digest.evidence_leads} decided leads of the "
-            f"{mrkdwn(digest.trailing.period.label)}; applying one makes ruleset "
-            f"v{digest.ruleset.version + 1}, and rollback is one click.")
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=(
+                        f"*No rule changes proposed.* The {digest.evidence_leads} decided leads of the window "
+                        "do not call for any: a change needs enough decided leads on both sides and a clear effect."
+                    )
+                )
+            )
+        ]
+    head = (
+        f"*Proposed rule changes* · learned from {digest.evidence_leads} decided leads of the "
+        f"{mrkdwn(digest.trailing.period.label)}; applying one makes ruleset "
+        f"v{digest.ruleset.next_version}, and rollback is one click."
+    )
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(head)))]
     for change in digest.proposals[:MAX_PROPOSALS]:
         blocks += _proposal(change)
     hidden = len(digest.proposals) - MAX_PROPOSALS
     if hidden > 0:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"…and {hidden} more: run `leadbot digest --week {digest.iso_week} --json` to see them all.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {hidden} more: run `leadbot digest --week {digest.iso_week} --json` "
+                        "to see them all."
+                    )
+                ]
+            )
+        )
     return blocks
 
 
@@ -179,50 +223,94 @@ def _proposal(change: ProposedChange) -> list[Block]:
     text = f"{icon} *{mrkdwn(p.title, 300)}* `{p.id}`\n{mrkdwn(p.evidence, SECTION - 400)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))]
     if change.backtest is not None:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=fit_mrkdwn("Backtest: " + mrkdwn(change.backtest.summary()), CONTEXT_TEXT))]))
-    blocks.append(ActionsBlock(block_id=f"{ids.DIGEST_PROPOSAL_BLOCK}:{p.id}", elements=[
-        ButtonElement(
-            text=plain(f"Apply {p.id}", 75), action_id=ids.APPLY_PROPOSAL, value=p.id, style="primary",
-            confirm=ConfirmObject(
-                title=plain("Apply this change?", 100),
-                text=MarkdownTextObject(text=fit_mrkdwn(
-                    f"{mrkdwn(p.title, 250)}. This makes a new ruleset version for leads that arrive from now "
-                    "on; leads already scored keep theirs.", 300)),
-                confirm=plain("Apply", 30), deny=plain("Cancel", 30)),
-        ),
-    ]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=fit_mrkdwn("Backtest: " + mrkdwn(change.backtest.summary()), CONTEXT_TEXT))
+                ]
+            )
+        )
+    blocks.append(
+        ActionsBlock(
+            block_id=f"{ids.DIGEST_PROPOSAL_BLOCK}:{p.id}",
+            elements=[
+                ButtonElement(
+                    text=plain(f"Apply {p.id}", 75),
+                    action_id=ids.APPLY_PROPOSAL,
+                    value=p.id,
+                    style="primary",
+                    confirm=ConfirmObject(
+                        title=plain("Apply this change?", 100),
+                        text=MarkdownTextObject(
+                            text=fit_mrkdwn(
+                                f"{mrkdwn(p.title, 250)}. This makes a new ruleset version for leads that arrive "
+                                "from now on; leads already scored keep theirs.",
+                                300,
+                            )
+                        ),
+                        confirm=plain("Apply", 30),
+                        deny=plain("Cancel", 30),
+                    ),
+                ),
+            ],
+        )
+    )
     return blocks
 
 
 def _rollback_blocks(digest: Digest) -> list[Block]:
     change = digest.ruleset
-    made = f"from proposal `{change.proposal_id}` ({mrkdwn(change.proposal_title or '', 300)})" \
-        if change.proposal_id else "from a proposal"
+    made = (
+        f"from proposal `{change.proposal_id}` ({mrkdwn(change.proposal_title or '', 300)})"
+        if change.proposal_id
+        else "from a proposal"
+    )
     who = f" by {mention(change.created_by)}" if change.created_by else ""
-    text = (f"*Last change:* ruleset v{change.version} was applied {made}{who} on "
-            f"{change.created_at.astimezone(_tz(digest)):%b %d}. Roll back to v{change.parent_version}?")
+    text = (
+        f"*Last change:* ruleset v{change.version} was applied {made}{who} on "
+        f"{change.created_at.astimezone(_tz(digest)):%b %d}. Roll back to v{change.parent_version}?"
+    )
     return [
         DividerBlock(),
-        SectionBlock(block_id=ids.DIGEST_ROLLBACK_BLOCK, text=MarkdownTextObject(text=fit_mrkdwn(text)),
-                     accessory=ButtonElement(
-                         text=plain(f"Roll back to v{change.parent_version}", 75), action_id=ids.ROLLBACK_RULESET,
-                         value=str(change.version), style="danger",
-                         confirm=ConfirmObject(title=plain("Roll back the rules?", 100),
-                                               text=MarkdownTextObject(text=(
-                                                   f"Ruleset v{change.parent_version} scores new leads again; "
-                                                   f"v{change.version} stays on record.")),
-                                               confirm=plain("Roll back", 30), deny=plain("Cancel", 30)))),
+        SectionBlock(
+            block_id=ids.DIGEST_ROLLBACK_BLOCK,
+            text=MarkdownTextObject(text=fit_mrkdwn(text)),
+            accessory=ButtonElement(
+                text=plain(f"Roll back to v{change.parent_version}", 75),
+                action_id=ids.ROLLBACK_RULESET,
+                value=str(change.version),
+                style="danger",
+                confirm=ConfirmObject(
+                    title=plain("Roll back the rules?", 100),
+                    text=MarkdownTextObject(
+                        text=(
+                            f"Ruleset v{change.parent_version} scores new leads again; "
+                            f"v{change.version} stays on record."
+                        )
+                    ),
+                    confirm=plain("Roll back", 30),
+                    deny=plain("Cancel", 30),
+                ),
+            ),
+        ),
     ]
 
 
 def applied_blocks(proposal_id: str, *, old: int, new: int) -> list[Block]:
     """The ephemeral confirmation of an applied proposal, with its one-click Roll back."""
-    text = (f"*Applied `{mrkdwn(proposal_id, 20)}`:* ruleset v{new} scores new leads from now on (was v{old}). "
-            "Leads already scored keep their version.")
-    return [SectionBlock(block_id=ids.DIGEST_ROLLBACK_BLOCK, text=MarkdownTextObject(text=text),
-                         accessory=ButtonElement(text=plain(f"Roll back to v{old}", 75),
-                                                 action_id=ids.ROLLBACK_RULESET, value=str(new), style="danger"))]
+    text = (
+        f"*Applied `{mrkdwn(proposal_id, 20)}`:* ruleset v{new} scores new leads from now on (was v{old}). "
+        "Leads already scored keep their version."
+    )
+    return [
+        SectionBlock(
+            block_id=ids.DIGEST_ROLLBACK_BLOCK,
+            text=MarkdownTextObject(text=text),
+            accessory=ButtonElement(
+                text=plain(f"Roll back to v{old}", 75), action_id=ids.ROLLBACK_RULESET, value=str(new), style="danger"
+            ),
+        )
+    ]
 
 
 def rolled_back_text(*, old: int, new: int) -> str:
@@ -232,26 +320,6 @@ def rolled_back_text(*, old: int, new: int) -> str:
 
 # --- small formatting ---------------------------------------------------------------------------
 
-def pct(share: float | None) -> str:
-    """A share as a whole percentage; '-' when there is nothing to divide."""
-    return "-" if share is None else f"{100 * share:.0f}%"
-
-
-def rate(won: int, decided: int) -> str:
-    """Qualified ÷ decided as a whole percentage; '-' when nothing was decided."""
-    return f"{100 * won / decided:.0f}%" if decided else "-"
-
 
 def _rate_of(g: GroupFigures) -> str:
     return f"{rate(g.qualified, g.decided)} ({g.decided})" if g.decided else "-"
-
-
-def minutes(value: float | None) -> str:
-    """A duration in minutes, as minutes, hours or days, whichever reads best."""
-    if value is None:
-        return "-"
-    if value < 90:
-        return f"{value:.0f} min"
-    if value < 48 * 60:
-        return f"{value / 60:.1f} h"
-    return f"{value / 1440:.1f} d"

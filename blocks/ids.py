@@ -6,6 +6,11 @@ rename cannot leave a button without a handler. Other slices add their constants
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from leadqual.decisions import Criterion
+from leadqual.lead import Outcome
+
 # --- Lead card: one actions block; every button's value is the lead id ------------------
 CARD_ACTIONS = "lead_actions"
 CLAIM = "lead_claim"
@@ -15,7 +20,7 @@ DISQUALIFY = "lead_disqualify"
 NURTURE = "lead_nurture"
 NEEDS_INFO = "lead_needs_info"
 REOPEN = "lead_reopen"
-MORE = "lead_more"          # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
+MORE = "lead_more"  # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
 MORE_REASSIGN = "reassign"
 
 # --- Decision modals (callback_id) and their input blocks (block_id == action_id) --------
@@ -26,14 +31,31 @@ NEEDS_INFO_VIEW = "needs_info_view"
 REASSIGN_VIEW = "reassign_view"
 ADD_LEAD_VIEW = "add_lead_view"
 
-DECISION_VIEWS = {"qualified": QUALIFY_VIEW, "not_qualified": DISQUALIFY_VIEW, "nurture": NURTURE_VIEW,
-                  "needs_info": NEEDS_INFO_VIEW}
 
-FIT = "fian_fit"
-INTENT = "fian_intent"
-AUTHORITY = "fian_authority"
-NEED = "fian_need"
-FIAN_BLOCKS = {"fit": FIT, "intent": INTENT, "authority": AUTHORITY, "need": NEED}
+@dataclass(frozen=True, slots=True)
+class DecisionIds:
+    """One outcome's card button and the modal it opens (whose submission blocks.modals reads back)."""
+
+    outcome: Outcome
+    button: str  # action_id on the card
+    label: str  # the button's text
+    view: str  # callback_id of its modal
+
+
+# The one table from a decision to its button, its modal and (by callback_id) its reader.
+DECISIONS = (
+    DecisionIds(Outcome.QUALIFIED, QUALIFY, "Qualify", QUALIFY_VIEW),
+    DecisionIds(Outcome.NOT_QUALIFIED, DISQUALIFY, "Disqualify", DISQUALIFY_VIEW),
+    DecisionIds(Outcome.NURTURE, NURTURE, "Nurture", NURTURE_VIEW),
+    DecisionIds(Outcome.NEEDS_INFO, NEEDS_INFO, "Needs info", NEEDS_INFO_VIEW),
+)
+DECISION_BY_BUTTON = {d.button: d for d in DECISIONS}
+DECISION_BY_VIEW = {d.view: d for d in DECISIONS}
+DECISION_VIEWS = {d.outcome.value: d.view for d in DECISIONS}
+
+# One input block per FIAN criterion, named after it.
+FIAN_BLOCKS: dict[str, str] = {c.value: f"fian_{c.value}" for c in Criterion}
+FIT, INTENT, AUTHORITY, NEED = (FIAN_BLOCKS[c] for c in Criterion)
 MOTION = "motion"
 NEXT_STEP = "next_step"
 NEXT_STEP_ON = "next_step_on"

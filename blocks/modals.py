@@ -1,4 +1,4 @@
-"""Modals: the four decisions (Qualify, Disqualify, Nurture, Needs info), Reassign, and /lead's Add a lead.
+"""Modals: the four decisions (Qualify, Disqualify, Nurture, Needs info) and Reassign (Add a lead: blocks.add_lead).
 
 Each builder returns a typed `View`; each `read_*` turns a submission's state back into the
 domain input, and `*_errors` maps the domain's field errors onto the block that shows them
@@ -15,9 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
-    ContextBlock,
     DatePickerElement,
-    EmailInputElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -33,17 +31,9 @@ from blocks import ids
 from blocks.cards import lead_summary
 from blocks.text import MODAL_TITLE, OPTION_LABEL, OPTION_VALUE, PRIVATE_METADATA, fit_mrkdwn, plain
 from leadqual.config import Reason
+from leadqual.decisions import FIAN, MISSING_DETAILS, NEXT_STEP_MAX, NOTE_MAX, DecisionInput, Rating
 from leadqual.lead import Outcome
-from leadqual.services.triage import (
-    FIAN,
-    FIAN_LABELS,
-    MISSING_DETAILS,
-    NEXT_STEP_MAX,
-    NOTE_MAX,
-    DecisionInput,
-    LeadCard,
-    Rating,
-)
+from leadqual.readmodels import LeadCard
 
 MAX_OPTIONS = 100  # static_select
 
@@ -58,19 +48,6 @@ DECISION_FIELDS = {
     "missing": ids.MISSING,
     "note": ids.NOTE,
 }
-
-# Add-a-lead inputs: block id -> the intake field (dotted path) it fills.
-ADD_LEAD_FIELDS = {
-    ids.ADD_COMPANY: "company.name",
-    ids.ADD_CONTACT_NAME: "contact.name",
-    ids.ADD_EMAIL: "contact.email",
-    ids.ADD_TITLE: "contact.title",
-    ids.ADD_INDUSTRY: "company.industry",
-    ids.ADD_COUNTRY: "company.country",
-    ids.ADD_NEED: "need.problem",
-    ids.ADD_MESSAGE: "message",
-}
-
 
 # ---------------------------------------------------------------------------
 # private_metadata: which lead (and card) a modal is about
@@ -98,10 +75,16 @@ def decode_metadata(text: str | None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def _modal(callback_id: str, title: str, blocks: Sequence[Block], *, metadata: str, submit: str = "Save") -> View:
-    return View(type="modal", callback_id=callback_id, title=plain(title, MODAL_TITLE),
-                submit=plain(submit, MODAL_TITLE), close="Cancel", blocks=list(blocks),
-                private_metadata=metadata)
+def modal(callback_id: str, title: str, blocks: Sequence[Block], *, metadata: str, submit: str = "Save") -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, MODAL_TITLE),
+        submit=plain(submit, MODAL_TITLE),
+        close="Cancel",
+        blocks=list(blocks),
+        private_metadata=metadata,
+    )
 
 
 def _about(card: LeadCard) -> SectionBlock:
@@ -109,8 +92,12 @@ def _about(card: LeadCard) -> SectionBlock:
 
 
 def _note(*, optional: bool = True, label: str = "Note") -> InputBlock:
-    return InputBlock(block_id=ids.NOTE, label=label, optional=optional,
-                      element=PlainTextInputElement(action_id=ids.NOTE, multiline=True, max_length=NOTE_MAX))
+    return InputBlock(
+        block_id=ids.NOTE,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(action_id=ids.NOTE, multiline=True, max_length=NOTE_MAX),
+    )
 
 
 def _rating_options() -> list[Option]:
@@ -121,25 +108,48 @@ def qualify_modal(card: LeadCard, *, motions: Iterable[tuple[str, str]], metadat
     """FIAN checklist, buying motion, next step and its date, note."""
     blocks: list[Block] = [_about(card)]
     for criterion in FIAN:
-        blocks.append(InputBlock(
-            block_id=ids.FIAN_BLOCKS[criterion], label=FIAN_LABELS[criterion],
-            element=RadioButtonsElement(action_id=ids.FIAN_BLOCKS[criterion], options=_rating_options())))
-    options = [Option(value=plain(value, OPTION_VALUE), label=plain(label, OPTION_LABEL))
-               for value, label in list(motions)[:MAX_OPTIONS]]
+        blocks.append(
+            InputBlock(
+                block_id=ids.FIAN_BLOCKS[criterion],
+                label=criterion.label,
+                element=RadioButtonsElement(action_id=ids.FIAN_BLOCKS[criterion], options=_rating_options()),
+            )
+        )
+    options = [
+        Option(value=plain(value, OPTION_VALUE), label=plain(label, OPTION_LABEL))
+        for value, label in list(motions)[:MAX_OPTIONS]
+    ]
     if options:
         initial = next((o for o in options if o.value == card.segment), None)
-        blocks.append(InputBlock(block_id=ids.MOTION, label="Buying motion", optional=True,
-                                 element=StaticSelectElement(action_id=ids.MOTION, placeholder="Pick one",
-                                                             options=options, initial_option=initial)))
+        blocks.append(
+            InputBlock(
+                block_id=ids.MOTION,
+                label="Buying motion",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=ids.MOTION, placeholder="Pick one", options=options, initial_option=initial
+                ),
+            )
+        )
     blocks += [
-        InputBlock(block_id=ids.NEXT_STEP, label="Next step",
-                   element=PlainTextInputElement(action_id=ids.NEXT_STEP, max_length=NEXT_STEP_MAX,
-                                                 placeholder="e.g. site visit, send quote, technical call")),
-        InputBlock(block_id=ids.NEXT_STEP_ON, label="Next step date", optional=True,
-                   element=DatePickerElement(action_id=ids.NEXT_STEP_ON)),
+        InputBlock(
+            block_id=ids.NEXT_STEP,
+            label="Next step",
+            element=PlainTextInputElement(
+                action_id=ids.NEXT_STEP,
+                max_length=NEXT_STEP_MAX,
+                placeholder="e.g. site visit, send quote, technical call",
+            ),
+        ),
+        InputBlock(
+            block_id=ids.NEXT_STEP_ON,
+            label="Next step date",
+            optional=True,
+            element=DatePickerElement(action_id=ids.NEXT_STEP_ON),
+        ),
         _note(),
     ]
-    return _modal(ids.QUALIFY_VIEW, "Qualify lead", blocks, metadata=metadata, submit="Qualify")
+    return modal(ids.QUALIFY_VIEW, "Qualify lead", blocks, metadata=metadata, submit="Qualify")
 
 
 def disqualify_modal(card: LeadCard, *, reasons: Iterable[Reason], metadata: str) -> View:
@@ -147,24 +157,29 @@ def disqualify_modal(card: LeadCard, *, reasons: Iterable[Reason], metadata: str
     options = [Option(value=r.code, label=plain(r.label, OPTION_LABEL)) for r in list(reasons)[:MAX_OPTIONS]]
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.REASON, label="Reason",
-                   element=StaticSelectElement(action_id=ids.REASON, placeholder="Why is it not qualified?",
-                                               options=options)),
+        InputBlock(
+            block_id=ids.REASON,
+            label="Reason",
+            element=StaticSelectElement(action_id=ids.REASON, placeholder="Why is it not qualified?", options=options),
+        ),
         _note(),
     ]
-    return _modal(ids.DISQUALIFY_VIEW, "Disqualify lead", blocks, metadata=metadata, submit="Disqualify")
+    return modal(ids.DISQUALIFY_VIEW, "Disqualify lead", blocks, metadata=metadata, submit="Disqualify")
 
 
 def nurture_modal(card: LeadCard, *, metadata: str) -> View:
     """A required follow-up date (after today) and a note."""
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.FOLLOW_UP_ON, label="Follow up on",
-                   hint="The lead shows in your App Home from that day.",
-                   element=DatePickerElement(action_id=ids.FOLLOW_UP_ON)),
+        InputBlock(
+            block_id=ids.FOLLOW_UP_ON,
+            label="Follow up on",
+            hint="The lead shows in your App Home from that day.",
+            element=DatePickerElement(action_id=ids.FOLLOW_UP_ON),
+        ),
         _note(),
     ]
-    return _modal(ids.NURTURE_VIEW, "Nurture lead", blocks, metadata=metadata, submit="Nurture")
+    return modal(ids.NURTURE_VIEW, "Nurture lead", blocks, metadata=metadata, submit="Nurture")
 
 
 def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
@@ -172,22 +187,42 @@ def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
     options = [Option(value=key, label=label) for key, label in MISSING_DETAILS.items()]
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.MISSING, label="What is missing?",
-                   element=CheckboxesElement(action_id=ids.MISSING, options=options)),
+        InputBlock(
+            block_id=ids.MISSING,
+            label="What is missing?",
+            element=CheckboxesElement(action_id=ids.MISSING, options=options),
+        ),
         _note(),
     ]
-    return _modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
+    return modal(ids.NEEDS_INFO_VIEW, "Needs more info", blocks, metadata=metadata)
+
+
+def decision_modal(
+    outcome: Outcome, card: LeadCard, *, motions: Iterable[tuple[str, str]], reasons: Iterable[Reason], metadata: str
+) -> View:
+    """The modal a decision button opens (ids.DECISIONS pairs each button with its outcome)."""
+    match outcome:
+        case Outcome.QUALIFIED:
+            return qualify_modal(card, motions=motions, metadata=metadata)
+        case Outcome.NOT_QUALIFIED:
+            return disqualify_modal(card, reasons=reasons, metadata=metadata)
+        case Outcome.NURTURE:
+            return nurture_modal(card, metadata=metadata)
+        case Outcome.NEEDS_INFO:
+            return needs_info_modal(card, metadata=metadata)
 
 
 def reassign_modal(card: LeadCard, *, metadata: str) -> View:
     """Pick the rep who takes the lead over (managers only)."""
     blocks: list[Block] = [
         _about(card),
-        InputBlock(block_id=ids.REASSIGN_TO, label="Reassign to",
-                   element=UserSelectElement(action_id=ids.REASSIGN_TO, placeholder="Pick a rep",
-                                             initial_user=card.owner_id)),
+        InputBlock(
+            block_id=ids.REASSIGN_TO,
+            label="Reassign to",
+            element=UserSelectElement(action_id=ids.REASSIGN_TO, placeholder="Pick a rep", initial_user=card.owner_id),
+        ),
     ]
-    return _modal(ids.REASSIGN_VIEW, "Reassign lead", blocks, metadata=metadata, submit="Reassign")
+    return modal(ids.REASSIGN_VIEW, "Reassign lead", blocks, metadata=metadata, submit="Reassign")
 
 
 # ---------------------------------------------------------------------------
@@ -197,7 +232,7 @@ def reassign_modal(card: LeadCard, *, metadata: str) -> View:
 State = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
-def _value(state: State, block_id: str) -> Any:
+def value_of(state: State, block_id: str) -> Any:
     """The submitted value of an input block, whatever its element type."""
     element = (state.get(block_id) or {}).get(block_id) or {}
     kind = element.get("type")
@@ -222,21 +257,26 @@ def _date(value: Any) -> date | None:
 
 def read_decision(callback_id: str, state: State) -> DecisionInput:
     """The decision a modal's submission describes."""
-    note = _value(state, ids.NOTE)
-    if callback_id == ids.QUALIFY_VIEW:
-        fian = {c: _rating(_value(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
-        return DecisionInput(outcome=Outcome.QUALIFIED, note=note, fian=fian, motion=_value(state, ids.MOTION),
-                             next_step=_value(state, ids.NEXT_STEP),
-                             next_step_on=_date(_value(state, ids.NEXT_STEP_ON)))
-    if callback_id == ids.DISQUALIFY_VIEW:
-        return DecisionInput(outcome=Outcome.NOT_QUALIFIED, reason=_value(state, ids.REASON), note=note)
-    if callback_id == ids.NURTURE_VIEW:
-        return DecisionInput(outcome=Outcome.NURTURE, follow_up_on=_date(_value(state, ids.FOLLOW_UP_ON)),
-                             note=note)
-    if callback_id == ids.NEEDS_INFO_VIEW:
-        return DecisionInput(outcome=Outcome.NEEDS_INFO, missing=tuple(_value(state, ids.MISSING) or ()),
-                             note=note)
-    raise ValueError(f"not a decision modal: {callback_id}")
+    decision = ids.DECISION_BY_VIEW.get(callback_id)
+    if decision is None:
+        raise ValueError(f"not a decision modal: {callback_id}")
+    note = value_of(state, ids.NOTE)
+    outcome = decision.outcome
+    if outcome is Outcome.QUALIFIED:
+        fian = {c.value: _rating(value_of(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
+        return DecisionInput(
+            outcome=Outcome.QUALIFIED,
+            note=note,
+            fian=fian,
+            motion=value_of(state, ids.MOTION),
+            next_step=value_of(state, ids.NEXT_STEP),
+            next_step_on=_date(value_of(state, ids.NEXT_STEP_ON)),
+        )
+    if outcome is Outcome.NOT_QUALIFIED:
+        return DecisionInput(outcome=outcome, reason=value_of(state, ids.REASON), note=note)
+    if outcome is Outcome.NURTURE:
+        return DecisionInput(outcome=outcome, follow_up_on=_date(value_of(state, ids.FOLLOW_UP_ON)), note=note)
+    return DecisionInput(outcome=outcome, missing=tuple(value_of(state, ids.MISSING) or ()), note=note)
 
 
 def _rating(value: Any) -> Rating | None:
@@ -249,59 +289,4 @@ def decision_errors(errors: Mapping[str, str]) -> dict[str, str]:
 
 
 def read_reassign(state: State) -> str | None:
-    return _value(state, ids.REASSIGN_TO)
-
-
-# ---------------------------------------------------------------------------
-# /lead: add a lead
-# ---------------------------------------------------------------------------
-
-
-def add_lead_modal(*, metadata: str) -> View:
-    """Company, contact, title, industry, country, need and message; company or email is required."""
-    def text(block_id: str, label: str, *, hint: str | None = None, multiline: bool = False,
-             max_length: int = 300) -> InputBlock:
-        return InputBlock(block_id=block_id, label=label, optional=True, hint=hint,
-                          element=PlainTextInputElement(action_id=block_id, multiline=multiline,
-                                                        max_length=max_length))
-
-    blocks: list[Block] = [
-        ContextBlock(elements=[MarkdownTextObject(
-            text="Scored and routed like any other lead. Give at least a company or an email.")]),
-        text(ids.ADD_COMPANY, "Company"),
-        text(ids.ADD_CONTACT_NAME, "Contact name"),
-        InputBlock(block_id=ids.ADD_EMAIL, label="Contact email", optional=True,
-                   element=EmailInputElement(action_id=ids.ADD_EMAIL)),
-        text(ids.ADD_TITLE, "Title", hint="e.g. Maintenance Manager"),
-        text(ids.ADD_INDUSTRY, "Industry", hint="e.g. metals, chemicals, energy, water"),
-        text(ids.ADD_COUNTRY, "Country", hint="Two-letter code, e.g. US", max_length=2),
-        text(ids.ADD_NEED, "Need", hint="The problem or project in a sentence", multiline=True, max_length=2000),
-        text(ids.ADD_MESSAGE, "Message", multiline=True, max_length=3000),
-    ]
-    return _modal(ids.ADD_LEAD_VIEW, "Add a lead", blocks, metadata=metadata, submit="Add lead")
-
-
-def read_add_lead(state: State, *, user_id: str) -> dict[str, Any]:
-    """The intake record (v1 format) the Add-a-lead modal describes."""
-    record: dict[str, Any] = {"source": "slack", "attributes": {"added_by": user_id}}
-    for block_id, path in ADD_LEAD_FIELDS.items():
-        value = _value(state, block_id)
-        if value is None:
-            continue
-        target = record
-        *parents, leaf = path.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return record
-
-
-def add_lead_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Intake validation errors (leadqual InvalidLead.errors) -> {block_id: message}."""
-    by_path = {path: block_id for block_id, path in ADD_LEAD_FIELDS.items()}
-    found: dict[str, str] = {}
-    for error in errors:
-        path = ".".join(str(p) for p in error.get("loc") or ())
-        block_id = by_path.get(path, ids.ADD_COMPANY)  # whole-lead errors ("company or email") go on top
-        found.setdefault(block_id, str(error.get("msg") or "Invalid value")[:150])
-    return found
+    return value_of(state, ids.REASSIGN_TO)

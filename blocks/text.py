@@ -17,20 +17,20 @@ from slack_sdk.models.views import View
 
 ELLIPSIS = "…"
 
-SECTION = SectionBlock.text_max_length              # 3000
-SECTION_FIELD = 2000                                # per field; slack_sdk does not name it
-SECTION_FIELDS = SectionBlock.fields_max_length     # 10
-HEADER = HeaderBlock.text_max_length                # 150
-BUTTON = ButtonElement.text_max_length              # 75
-OPTION_LABEL = Option.label_max_length              # 75
-OPTION_VALUE = Option.value_max_length              # 150
-CONTEXT_TEXT = 2000                                 # per context element
+SECTION = SectionBlock.text_max_length  # 3000
+SECTION_FIELD = 2000  # per field; slack_sdk does not name it
+SECTION_FIELDS = SectionBlock.fields_max_length  # 10
+HEADER = HeaderBlock.text_max_length  # 150
+BUTTON = ButtonElement.text_max_length  # 75
+OPTION_LABEL = Option.label_max_length  # 75
+OPTION_VALUE = Option.value_max_length  # 150
+CONTEXT_TEXT = 2000  # per context element
 CONTEXT_ELEMENTS = 10
-MODAL_TITLE = View.title_max_length                 # 24
-INPUT_LABEL = InputBlock.label_max_length           # 2000
+MODAL_TITLE = View.title_max_length  # 24
+INPUT_LABEL = InputBlock.label_max_length  # 2000
 MESSAGE_BLOCKS = 50
-VIEW_BLOCKS = View.blocks_max_length                # 100
-FALLBACK_TEXT = 3000                                # notification text: Slack truncates long ones anyway
+VIEW_BLOCKS = View.blocks_max_length  # 100
+FALLBACK_TEXT = 3000  # notification text: Slack truncates long ones anyway
 PRIVATE_METADATA = View.private_metadata_max_length  # 3000
 
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from blocks.cards import OUTCOME_ICONS
 from blocks.text import fit_mrkdwn, mention, one_line, when
+from leadqual.decisions import MISSING_DETAILS
+from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.triage import MISSING_DETAILS
 
 NOTE = 1000
 PART = 300
@@ -47,6 +48,31 @@ def thread_line(payload: dict[str, Any], *, tz: ZoneInfo | None = None) -> str:
     if note:
         text += "\n> " + one_line(note, NOTE)
     return fit_mrkdwn(f"{text} · {at}" if at else text, SECTION_LIMIT)
+
+
+def sla_line(payload: dict[str, Any], *, lead: str) -> str:
+    """The mrkdwn of one SLA step (leadqual.services.sla): `lead` is the lead's escaped, linked name."""
+    minutes = _minutes(int(payload.get("after_minutes") or 0))
+    value = str(payload.get("group") or "")
+    group = Group(value).label if value in Group._value2member_map_ else "Priority"
+    match payload.get("sla"):
+        case "remind":
+            return f"No one has claimed this {group} lead after {minutes}. Can someone take it?"
+        case "escalate":
+            return fit_mrkdwn(
+                f"{lead}, a {group} lead, has been unclaimed for {minutes}. Can you find it an owner?", SECTION_LIMIT
+            )
+        case _:
+            after = payload.get("suggested_owner")
+            who = f"{mention(after)} is now suggested" if after else "The suggested owner was cleared"
+            return fit_mrkdwn(f"Unclaimed after {minutes}. {who}.", SECTION_LIMIT)
+
+
+def _minutes(minutes: int) -> str:
+    if minutes % 60 == 0 and minutes >= 60:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _decision(payload: dict[str, Any], actor: str) -> str:

@@ -27,21 +27,22 @@ from typing import Any
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks
-from bot.commands.digest import render_text
+from blocks.terminal import blocks_text, digest_report
 from bot.slack.messages import render_outbox
-from leadqual import analytics
+from leadqual import calendar
 from leadqual.bootstrap import bootstrap
 from leadqual.config import DATA
+from leadqual.decisions import DecisionInput, Rating
 from leadqual.errors import LeadbotError
 from leadqual.groups import Group
 from leadqual.importing import read_records
 from leadqual.lead import Lead, Outcome
+from leadqual.readmodels import Digest
 from leadqual.scoring import score
 from leadqual.services import delivery, proposals, triage
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest, build_digest
+from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
-from leadqual.services.triage import DecisionInput, Rating
 from leadqual.settings import Settings
 from leadqual.simulate import PLANTED, draw_outcome, simulate_leads
 
@@ -54,8 +55,7 @@ SEED = 3
 # How reps treat each group: the share they claim, and the typical minutes until they do.
 CLAIM_SHARE = {Group.PRIORITY: 0.95, Group.QUALIFIED_REVIEW: 0.8, Group.NURTURE: 0.5, Group.RESEARCH: 0.3}
 CLAIM_MINUTES = {Group.PRIORITY: 20, Group.QUALIFIED_REVIEW: 120, Group.NURTURE: 600, Group.RESEARCH: 900}
-CONFIRMED = {"fit": Rating.CONFIRMED, "intent": Rating.CONFIRMED, "authority": Rating.PARTIAL,
-             "need": Rating.CONFIRMED}
+CONFIRMED = {"fit": Rating.CONFIRMED, "intent": Rating.CONFIRMED, "authority": Rating.PARTIAL, "need": Rating.CONFIRMED}
 
 
 class DemoClock:
@@ -85,18 +85,24 @@ class DemoResult:
 
 def demo_settings(folder: Path) -> Settings:
     """Settings for the demo's own database; the packaged config and rules, whatever the environment says."""
-    values = {"DATABASE_URL": f"sqlite:///{folder / 'leadbot.db'}", "LEADBOT_CHANNEL": CHANNEL,
-              "LEADBOT_MANAGERS": MANAGER, "LEADBOT_CONFIG": None, "LEADBOT_RULES": None}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    values: dict[str, Any] = {
+        "DATABASE_URL": f"sqlite:///{folder / 'leadbot.db'}",
+        "LEADBOT_CHANNEL": CHANNEL,
+        "LEADBOT_MANAGERS": MANAGER,
+        "LEADBOT_CONFIG": None,
+        "LEADBOT_RULES": None,
+    }
+    return Settings(_env_file=None, **values)
 
 
-def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
-             echo: Callable[[str], None] = print) -> DemoResult:
+def run_demo(
+    folder: Path, *, history: int = HISTORY, seed: int = SEED, echo: Callable[[str], None] = print
+) -> DemoResult:
     """Run the whole demo into `folder` (its database is made fresh) and return what it did."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
-    for old in ("leadbot.db", "leadbot.db-wal", "leadbot.db-shm"):
-        (folder / old).unlink(missing_ok=True)
+    for stale in ("leadbot.db", "leadbot.db-wal", "leadbot.db-shm"):
+        (folder / stale).unlink(missing_ok=True)
     shutil.rmtree(folder / "slack", ignore_errors=True)
     result = DemoResult(folder=folder)
     clock = DemoClock(WEEK_START)
@@ -106,8 +112,10 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
     records = list(simulate_leads(n=history, seed=seed, world=PLANTED, end=WEEK_START, weeks=12, prefix="crm"))
     ingest(ctx, validate_leads(records), post=False, source="demo-history")
     result.history = len(records)
-    echo(f"1. imported {len(records)} decided leads: twelve weeks of CRM history before "
-         f"{analytics.week_of(WEEK_START, ctx.config.tz)}")
+    echo(
+        f"1. imported {len(records)} decided leads: twelve weeks of CRM history before "
+        f"{calendar.week_of(WEEK_START, ctx.config.tz)}"
+    )
 
     leads, source = _sample_leads(seed)
     echo(f"2. receiving {len(leads)} leads from {source}, each at the moment it came in")
@@ -116,27 +124,33 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
     result.cards = outbox.cards
     result.files += outbox.write()
     echo("   scored: " + ", ".join(f"{result.groups[g]} {g.label}" for g in Group if g in result.groups))
-    echo(f"   {outbox.cards} cards posted (Block Kit in {outbox.folder}/cards, readable in "
-         f"{outbox.folder / 'cards.txt'}); {outbox.messages} Slack messages in all")
+    echo(
+        f"   {outbox.cards} cards posted (Block Kit in {outbox.folder}/cards, readable in "
+        f"{outbox.folder / 'cards.txt'}); {outbox.messages} Slack messages in all"
+    )
     for text in outbox.first_cards(2):
         echo("\n" + _indent(text))
-    echo(f"\n3. a week of rep decisions through the same services the buttons call: {result.claims} claims, "
-         + ", ".join(f"{n} {Outcome(o).label.lower()}" for o, n in sorted(result.decisions.items())))
+    echo(
+        f"\n3. a week of rep decisions through the same services the buttons call: {result.claims} claims, "
+        + ", ".join(f"{n} {Outcome(o).label.lower()}" for o, n in sorted(result.decisions.items()))
+    )
 
-    week = analytics.week_of(WEEK_START, ctx.config.tz)
+    week = calendar.week_of(WEEK_START, ctx.config.tz)
     clock.now = WEEK_START + timedelta(days=14, hours=8)
     digest = build_digest(ctx, iso_week=week)
     result.digest = digest
     result.files += _write_digest(folder, digest)
     echo(f"\n4. the weekly digest for {week} (files: {folder / f'digest-{week}.*'}):\n")
-    echo(render_text(digest))
+    echo(digest_report(digest))
 
     if digest.proposals:
         top = digest.proposals[0]
         old, new = proposals.apply_proposal(ctx, top.proposal.id, actor=MANAGER)
         result.applied = (top.proposal.id, old, new)
-        echo(f"\n5. applied the top proposal {top.proposal.id} ({top.proposal.title}) as {MANAGER} would "
-             f"from Slack: ruleset v{new} is active (was v{old}).")
+        echo(
+            f"\n5. applied the top proposal {top.proposal.id} ({top.proposal.title}) as {MANAGER} would "
+            f"from Slack: ruleset v{new} is active (was v{old})."
+        )
         if top.backtest is not None:
             echo("   backtest: " + top.backtest.summary())
             for a, b, n in top.backtest.moves():
@@ -152,6 +166,7 @@ def run_demo(folder: Path, *, history: int = HISTORY, seed: int = SEED,
 
 # --- the week ----------------------------------------------------------------------------------
 
+
 def _sample_leads(seed: int) -> tuple[list[Lead], str]:
     """The bundled sample leads; a simulated week if they are missing or unreadable."""
     path = Path(str(DATA / "sample_leads.jsonl"))
@@ -159,17 +174,26 @@ def _sample_leads(seed: int) -> tuple[list[Lead], str]:
         leads = validate_leads([record for _, record in read_records(path)])
         return sorted(leads, key=lambda lead: lead.received_at or WEEK_START), path.name
     except (LeadbotError, OSError):
-        records = simulate_leads(n=40, seed=seed + 1, world=PLANTED, end=WEEK_START + timedelta(days=5), weeks=1,
-                                 decided=False, prefix="week")
+        records = simulate_leads(
+            n=40,
+            seed=seed + 1,
+            world=PLANTED,
+            end=WEEK_START + timedelta(days=5),
+            weeks=1,
+            decided=False,
+            prefix="week",
+        )
         return validate_leads(list(records)), "a simulated week (sample_leads.jsonl was not readable)"
 
 
-def _play_week(ctx: Context, clock: DemoClock, leads: list[Lead], outbox: _Outbox, result: DemoResult,
-               rng: random.Random) -> None:
+def _play_week(
+    ctx: Context, clock: DemoClock, leads: list[Lead], outbox: _Outbox, result: DemoResult, rng: random.Random
+) -> None:
     """Arrivals, claims and decisions in time order, each at its own moment on the clock."""
     order = count()
-    events: list[tuple[datetime, int, str, Any]] = [(lead.received_at or WEEK_START, next(order), "arrive", lead)
-                                                    for lead in leads]
+    events: list[tuple[datetime, int, str, Any]] = [
+        (lead.received_at or WEEK_START, next(order), "arrive", lead) for lead in leads
+    ]
     heapq.heapify(events)
     while events:
         moment, _, kind, item = heapq.heappop(events)
@@ -187,14 +211,15 @@ def _play_week(ctx: Context, clock: DemoClock, leads: list[Lead], outbox: _Outbo
             result.claims += 1
         else:
             lead_id, rep, (outcome, reason) = item
-            decision = _decision(outcome, reason, triage.today(ctx))
+            decision = _decision(outcome, reason, ctx.today())
             triage.decide(ctx, lead_id=lead_id, user_id=rep, decision=decision)
             result.decisions[outcome.value] = result.decisions.get(outcome.value, 0) + 1
         outbox.deliver()
 
 
-def _plan_rep(rng: random.Random, lead: Lead, lead_id: int, group: Group, now: datetime
-              ) -> list[tuple[datetime, str, Any]]:
+def _plan_rep(
+    rng: random.Random, lead: Lead, lead_id: int, group: Group, now: datetime
+) -> list[tuple[datetime, str, Any]]:
     """When a rep claims this lead and what they decide (nothing, for a card nobody picks up)."""
     if not group.routed or rng.random() > CLAIM_SHARE[group]:
         return []
@@ -210,8 +235,12 @@ def _plan_rep(rng: random.Random, lead: Lead, lead_id: int, group: Group, now: d
 def _decision(outcome: Outcome, reason: str | None, today: date) -> DecisionInput:
     """What the rep submits in the modal for `outcome`, with dates a few weeks after `today`."""
     if outcome is Outcome.QUALIFIED:
-        return DecisionInput(outcome=outcome, fian=CONFIRMED, next_step="Technical package review",
-                             next_step_on=today + timedelta(days=14))
+        return DecisionInput(
+            outcome=outcome,
+            fian=CONFIRMED,
+            next_step="Technical package review",
+            next_step_on=today + timedelta(days=14),
+        )
     if outcome is Outcome.NOT_QUALIFIED:
         return DecisionInput(outcome=outcome, reason=reason or "spec_mismatch", note="Demo decision")
     if outcome is Outcome.NURTURE:
@@ -220,6 +249,7 @@ def _decision(outcome: Outcome, reason: str | None, today: date) -> DecisionInpu
 
 
 # --- Slack, as files ---------------------------------------------------------------------------
+
 
 class _Outbox:
     """Delivers the outbox as the worker would, into files: cards, their updates, thread lines."""
@@ -230,7 +260,7 @@ class _Outbox:
         self.cards = 0
         self.messages = 0
         self._ts = count(1)
-        self._latest: dict[str, dict[str, Any]] = {}   # ts -> latest card message
+        self._latest: dict[str, dict[str, Any]] = {}  # ts -> latest card message
         self._first: list[dict[str, Any]] = []
         self._log: list[dict[str, Any]] = []
 
@@ -265,8 +295,18 @@ class _Outbox:
         written = []
         for i, (ts, message) in enumerate(sorted(self._latest.items()), 1):
             path = cards / f"card-{i:03d}.json"
-            path.write_text(json.dumps({"ts": ts, "channel": message.get("channel"), "text": message.get("text"),
-                                        "blocks": message.get("blocks")}, indent=2, ensure_ascii=False))
+            path.write_text(
+                json.dumps(
+                    {
+                        "ts": ts,
+                        "channel": message.get("channel"),
+                        "text": message.get("text"),
+                        "blocks": message.get("blocks"),
+                    },
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
             written.append(path)
         text = self.folder / "cards.txt"
         text.write_text("\n\n".join(blocks_text(m.get("blocks") or []) for _, m in sorted(self._latest.items())))
@@ -275,36 +315,14 @@ class _Outbox:
         return [*written, text, log]
 
 
-def blocks_text(blocks: list[dict[str, Any]]) -> str:
-    """A readable rendering of Block Kit for a terminal: headers, sections, fields, context, buttons."""
-    lines: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            lines.append(f"== {block['text']['text']} ==")
-        elif kind == "section":
-            if block.get("text"):
-                lines.append(block["text"]["text"])
-            lines += [f["text"] for f in block.get("fields", [])]
-            if block.get("accessory", {}).get("type") == "button":
-                lines.append(f"[{block['accessory']['text']['text']}]")
-        elif kind == "context":
-            lines.append("  ".join(e.get("text", "") for e in block.get("elements", [])))
-        elif kind == "actions":
-            lines.append("  ".join(f"[{e['text']['text']}]" for e in block.get("elements", [])
-                                   if e.get("type") == "button"))
-        elif kind == "divider":
-            lines.append("-" * 40)
-    return "\n".join(lines)
-
-
 def _write_digest(folder: Path, digest: Digest) -> list[Path]:
     stem = folder / f"digest-{digest.iso_week}"
     files = {
         stem.with_suffix(".json"): json.dumps(digest.as_json(), indent=2, ensure_ascii=False),
         folder / f"digest-{digest.iso_week}-blocks.json": json.dumps(
-            [b.to_dict() for b in digest_blocks(digest)], indent=2, ensure_ascii=False),
-        stem.with_suffix(".txt"): render_text(digest),
+            [b.to_dict() for b in digest_blocks(digest)], indent=2, ensure_ascii=False
+        ),
+        stem.with_suffix(".txt"): digest_report(digest),
     }
     for path, text in files.items():
         path.write_text(text)
@@ -320,9 +338,11 @@ def _changed_lead(ctx: Context, leads: list[Lead], old: int, new: int) -> str:
     for lead in leads:
         a, b = score(lead, before), score(lead, after)
         if a.group is not b.group:
-            return (f"   for example {lead.display_name}: {a.group.label} (fit {a.fit}, intent {a.intent}) under "
-                    f"v{old}, {b.group.label} (fit {b.fit}, intent {b.intent}) under v{new}; leads already scored "
-                    f"keep v{old}.")
+            return (
+                f"   for example {lead.display_name}: {a.group.label} (fit {a.fit}, intent {a.intent}) under "
+                f"v{old}, {b.group.label} (fit {b.fit}, intent {b.intent}) under v{new}; leads already scored "
+                f"keep v{old}."
+            )
     return f"   none of this week's leads changes group under v{new}; leads already scored keep v{old}."
 
 

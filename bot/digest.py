@@ -8,7 +8,7 @@ it: exactly once must not become never. A chart that fails to upload does not ho
 digest back.
 
 A process killed between taking the guard and posting leaves a claim that is never marked
-sent; once its lease (`service.CLAIM_LEASE`) has run out, the next run takes it over. A run
+sent; once its lease (`digest_guard.CLAIM_LEASE`) has run out, the next run takes it over. A run
 that finds a digest being sent by another process schedules a retry, so someone always
 comes back to check.
 """
@@ -27,9 +27,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks, digest_text
+from bot import metrics
+from bot.slack.client import connected
+from leadqual.readmodels import Digest
 from leadqual.services import digest as service
+from leadqual.services import digest_guard as guard
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +50,24 @@ class SendReport:
 
     iso_week: str
     sent: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)     # already had it (another run or process sent it)
-    waiting: list[str] = field(default_factory=list)     # another process is sending it: check again later
+    skipped: list[str] = field(default_factory=list)  # already had it (another run or process sent it)
+    waiting: list[str] = field(default_factory=list)  # another process is sending it: check again later
     failed: dict[str, str] = field(default_factory=dict)  # manager -> error; the guard was given back
 
 
-def resolve_managers(ctx: Context, client: WebClient) -> list[str]:
-    """The config's managers (with LEADBOT_MANAGERS) and the members of `manager_usergroups`."""
-    found = list(ctx.config.managers)
-    for group in ctx.config.manager_usergroups:
-        try:
-            found += client.usergroups_users_list(usergroup=group).get("users") or []
-        except SlackApiError as exc:
-            log.warning("digest: cannot read usergroup %s (%s); its members get no digest this run",
-                        group, exc.response.get("error"))
-    return list(dict.fromkeys(found))
-
-
-def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
-                managers: list[str] | None = None, built: Digest | None = None) -> SendReport:
+def send_digest(
+    ctx: Context,
+    client: WebClient,
+    *,
+    iso_week: str | None = None,
+    managers: list[str] | None = None,
+    built: Digest | None = None,
+) -> SendReport:
     """Send `iso_week`'s digest (default: the week the latest slot reports) to every manager who lacks it."""
     week = iso_week or service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
     report = SendReport(week)
-    recipients = managers if managers is not None else resolve_managers(ctx, client)
-    already, elsewhere = service.sent_to(ctx, week), service.being_sent(ctx, week)
+    recipients = managers if managers is not None else connected(ctx, client).managers.all()
+    already, elsewhere = guard.sent_to(ctx, week), guard.being_sent(ctx, week)
     report.skipped = [m for m in recipients if m in already]
     report.waiting = [m for m in recipients if m in elsewhere and m not in already]
     pending = [m for m in recipients if m not in already and m not in elsewhere]
@@ -81,29 +78,41 @@ def send_digest(ctx: Context, client: WebClient, *, iso_week: str | None = None,
     blocks = [b.to_dict() for b in digest_blocks(digest)]
     text = digest_text(digest)
     for manager in pending:
-        if not service.claim_digest_send(ctx, manager, week, digest.ruleset_version):
+        if not guard.claim_digest_send(ctx, manager, week, digest.ruleset_version):
             report.waiting.append(manager)  # another run claimed it since we looked; the retry checks
             continue
         try:
             _deliver(client, manager, week, chart, blocks, text)
         except (SlackClientError, OSError) as exc:
-            service.release_digest_send(ctx, manager, week)
+            guard.release_digest_send(ctx, manager, week)
             report.failed[manager] = _describe(exc)
             log.warning("digest %s to %s failed (%s); it will be retried", week, manager, report.failed[manager])
         else:
-            service.mark_digest_sent(ctx, manager, week)
+            guard.mark_digest_sent(ctx, manager, week)
             report.sent.append(manager)
-    log.info("digest %s: sent to %d, already had it %d, being sent elsewhere %d, failed %d", week, len(report.sent),
-             len(report.skipped), len(report.waiting), len(report.failed))
+    log.info(
+        "digest %s: sent to %d, already had it %d, being sent elsewhere %d, failed %d",
+        week,
+        len(report.sent),
+        len(report.skipped),
+        len(report.waiting),
+        len(report.failed),
+    )
     return report
 
 
-def _deliver(client: WebClient, manager: str, week: str, chart: bytes, blocks: list[dict[str, object]],
-             text: str) -> None:
+def _deliver(
+    client: WebClient, manager: str, week: str, chart: bytes, blocks: list[dict[str, object]], text: str
+) -> None:
     channel = client.conversations_open(users=manager)["channel"]["id"]
     try:
-        client.files_upload_v2(channel=channel, content=chart, filename=f"leadbot-digest-{week}.png",
-                               title=f"Leads by group, {week}", alt_txt="Leads and qualification rate by group")
+        client.files_upload_v2(
+            channel=channel,
+            content=chart,
+            filename=f"leadbot-digest-{week}.png",
+            title=f"Leads by group, {week}",
+            alt_txt="Leads and qualification rate by group",
+        )
     except (SlackClientError, OSError) as exc:  # the figures are in the message too
         log.warning("digest %s: chart upload to %s failed (%s); sending without it", week, manager, _describe(exc))
     client.chat_postMessage(channel=channel, blocks=blocks, text=text, unfurl_links=False)
@@ -116,6 +125,7 @@ def _describe(exc: BaseException) -> str:
 
 
 # --- schedule ---------------------------------------------------------------------------------
+
 
 def scheduler_time(scheduler: BaseScheduler, *, after: timedelta = timedelta(0)) -> datetime:
     """A moment `after` from now on the scheduler's own clock.
@@ -131,26 +141,41 @@ def scheduler_time(scheduler: BaseScheduler, *, after: timedelta = timedelta(0))
 def digest_trigger(ctx: Context) -> CronTrigger:
     """The configured weekday and hour, in the configured time zone (DST handled by the zone)."""
     schedule = ctx.config.digest
-    return CronTrigger(day_of_week=schedule.weekday.value, hour=schedule.hour, minute=0, second=0,
-                       timezone=ctx.config.tz)
+    return CronTrigger(
+        day_of_week=schedule.weekday.value, hour=schedule.hour, minute=0, second=0, timezone=ctx.config.tz
+    )
 
 
 def schedule_digest(scheduler: BaseScheduler, ctx: Context, client: WebClient) -> None:
     """Add the weekly digest job, and a run now if this week's slot has passed without every digest sent."""
-    scheduler.add_job(run_digest_job, digest_trigger(ctx), id=JOB_ID, name="weekly digest",
-                      args=[scheduler, ctx, client], replace_existing=True, coalesce=True, max_instances=1,
-                      misfire_grace_time=MISFIRE_GRACE)
-    missed = service.missed_week(ctx, list(ctx.config.managers))
+    scheduler.add_job(
+        run_digest_job,
+        digest_trigger(ctx),
+        id=JOB_ID,
+        name="weekly digest",
+        args=[scheduler, ctx, client],
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=MISFIRE_GRACE,
+    )
+    missed = service.missed_week(ctx, connected(ctx, client).managers.all())
     if missed is not None:
         log.info("digest %s is due and not sent to everyone: catching up now", missed)
-        scheduler.add_job(run_digest_job, DateTrigger(run_date=scheduler_time(scheduler)), id=CATCH_UP_ID,
-                          name="digest catch-up",
-                          args=[scheduler, ctx, client], kwargs={"iso_week": missed}, replace_existing=True,
-                          misfire_grace_time=MISFIRE_GRACE)
+        _run_once(
+            scheduler,
+            ctx,
+            client,
+            job_id=CATCH_UP_ID,
+            name="digest catch-up",
+            at=scheduler_time(scheduler),
+            iso_week=missed,
+        )
 
 
-def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
-                   iso_week: str | None = None) -> SendReport:
+def run_digest_job(
+    scheduler: BaseScheduler, ctx: Context, client: WebClient, *, iso_week: str | None = None
+) -> SendReport:
     """One scheduled (or catch-up, or retry) run; failures schedule a retry while the week is current."""
     slot = service.latest_slot(ctx.config, ctx.now())
     week = iso_week or service.week_reported_at(ctx.config, slot)
@@ -159,9 +184,24 @@ def run_digest_job(scheduler: BaseScheduler, ctx: Context, client: WebClient, *,
     except Exception:  # the database or the digest itself failed: nothing was claimed, try again soon
         log.exception("digest %s could not be built or sent", week)
         report = SendReport(week, failed={"*": "the digest could not be built"})
+    metrics.digest_ran(report)
     if (report.failed or report.waiting) and week == service.week_reported_at(ctx.config, slot):
         retry_at = scheduler_time(scheduler, after=timedelta(minutes=RETRY_MINUTES))
-        scheduler.add_job(run_digest_job, DateTrigger(run_date=retry_at), id=RETRY_ID, name="digest retry",
-                          args=[scheduler, ctx, client], kwargs={"iso_week": week}, replace_existing=True,
-                          misfire_grace_time=MISFIRE_GRACE)
+        _run_once(scheduler, ctx, client, job_id=RETRY_ID, name="digest retry", at=retry_at, iso_week=week)
     return report
+
+
+def _run_once(
+    scheduler: BaseScheduler, ctx: Context, client: WebClient, *, job_id: str, name: str, at: datetime, iso_week: str
+) -> None:
+    """Schedule one run of `iso_week`'s digest at `at` (a catch-up or a retry), replacing any pending one."""
+    scheduler.add_job(
+        run_digest_job,
+        DateTrigger(run_date=at),
+        id=job_id,
+        name=name,
+        args=[scheduler, ctx, client],
+        kwargs={"iso_week": iso_week},
+        replace_existing=True,
+        misfire_grace_time=MISFIRE_GRACE,
+    )

@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter
 from sqlalchemy import text
 
+from bot import metrics
 from leadqual.errors import InvalidLead
 from leadqual.lead import Lead
 from leadqual.services.context import Context
@@ -53,10 +54,13 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
     )
     async def submit_leads(request: Request) -> JSONResponse:
         if token is None or not _bearer_ok(request.headers.get("authorization"), token):
-            return _error(401, "unauthorized",
-                          "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`"
-                          + ("" if token else " (intake is disabled until LEADBOT_INTAKE_TOKEN is set)"),
-                          headers={"WWW-Authenticate": "Bearer"})
+            return _error(
+                401,
+                "unauthorized",
+                "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`"
+                + ("" if token else " (intake is disabled until LEADBOT_INTAKE_TOKEN is set)"),
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         try:
             body = await _read_capped(request, MAX_BODY)
         except BodyTooLarge:
@@ -66,24 +70,56 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
         # RecursionError: a body nested thousands of levels deep ("[[[[...") exhausts the parser's
         # stack; it is a bad body (422), not a server error.
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            return JSONResponse(status_code=422, content={"error": "invalid_json", "detail": [
-                {"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "invalid_json",
+                    "detail": [{"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}],
+                },
+            )
         records = data if isinstance(data, list) else [data]
         if not records or not all(isinstance(r, dict) for r in records):
-            return JSONResponse(status_code=422, content={"error": "invalid_body", "detail": [
-                {"loc": ["body"], "msg": "Send a lead object or a non-empty array of lead objects",
-                 "type": "invalid_body"}]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "invalid_body",
+                    "detail": [
+                        {
+                            "loc": ["body"],
+                            "msg": "Send a lead object or a non-empty array of lead objects",
+                            "type": "invalid_body",
+                        }
+                    ],
+                },
+            )
         if len(records) > MAX_LEADS_PER_REQUEST:
-            return JSONResponse(status_code=422, content={"error": "too_many", "detail": [
-                {"loc": ["body"], "msg": f"At most {MAX_LEADS_PER_REQUEST} leads per request",
-                 "type": "too_many"}]})
+            return JSONResponse(
+                status_code=422,
+                content={
+                    "error": "too_many",
+                    "detail": [
+                        {
+                            "loc": ["body"],
+                            "msg": f"At most {MAX_LEADS_PER_REQUEST} leads per request",
+                            "type": "too_many",
+                        }
+                    ],
+                },
+            )
         try:
             leads = validate_leads(records)
         except InvalidLead as exc:
-            detail = [{"loc": ["body", *([e["index"]] if isinstance(data, list) else []), *e["loc"]],
-                       "msg": e["msg"], "type": e["type"]} for e in exc.errors]
+            detail = [
+                {
+                    "loc": ["body", *([e["index"]] if isinstance(data, list) else []), *_path(e["loc"])],
+                    "msg": e["msg"],
+                    "type": e["type"],
+                }
+                for e in exc.errors
+            ]
             return JSONResponse(status_code=422, content={"error": "invalid_lead", "detail": detail})
         results = await run_in_threadpool(ingest, ctx, leads)
+        metrics.ingested(results, via="api")
         return JSONResponse(status_code=202, content={"leads": [r.as_json() for r in results]})
 
     @app.get("/healthz", summary="Database reachability")
@@ -91,7 +127,15 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
         ok = await run_in_threadpool(_database_answers, ctx)
         return JSONResponse(status_code=200 if ok else 503, content={"ok": ok})
 
+    scraped = metrics.registry(ctx)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        body = await run_in_threadpool(metrics.render, scraped)  # reads the database: off the event loop
+        return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
+
     from bot.crm.routes import crm_router  # imported here: those routes reuse this module's body helpers
+
     app.include_router(crm_router(ctx, settings))
 
     if slack_endpoint is not None:
@@ -113,8 +157,21 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
 
 def _intake_openapi() -> dict[str, Any]:
     lead = {"$ref": "#/components/schemas/Lead"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "oneOf": [lead, {"type": "array", "items": lead, "minItems": 1, "maxItems": MAX_LEADS_PER_REQUEST}]}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            lead,
+                            {"type": "array", "items": lead, "minItems": 1, "maxItems": MAX_LEADS_PER_REQUEST},
+                        ]
+                    }
+                }
+            },
+        }
+    }
 
 
 def _bearer_ok(header: str | None, token: bytes) -> bool:
@@ -143,8 +200,13 @@ def _error(status: int, error: str, message: str, headers: dict[str, str] | None
 
 def _database_answers(ctx: Context) -> bool:
     try:
-        with ctx.session_factory() as session:
+        with ctx.reading() as session:
             session.execute(text("SELECT 1"))
         return True
     except Exception:  # any failure to reach the database is "not healthy"
         return False
+
+
+def _path(loc: object) -> list[object]:
+    """A pydantic error location (a tuple of keys and indexes) as a list."""
+    return list(loc) if isinstance(loc, list | tuple) else [loc]

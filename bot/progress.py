@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int, *, stream: object = None) -> None:
+    def __init__(self, label: str, total: int, *, stream: TextIO | None = None) -> None:
         self.label = label
         self.total = max(total, 1)
         self.done = 0
@@ -23,14 +24,14 @@ class Progress:
         percent = self.done * 100 // self.total
         if self.tty and percent != self._last:
             bar = "#" * (percent // 4)
-            self.stream.write(f"\r{self.label} [{bar:<25}] {self.done}/{self.total}")  # type: ignore[attr-defined]
-            self.stream.flush()  # type: ignore[attr-defined]
+            self.stream.write(f"\r{self.label} [{bar:<25}] {self.done}/{self.total}")
+            self.stream.flush()
         elif not self.tty and percent // 25 != self._last // 25:
-            self.stream.write(f"{self.label}: {self.done}/{self.total}\n")  # type: ignore[attr-defined]
+            self.stream.write(f"{self.label}: {self.done}/{self.total}\n")
         self._last = percent
 
     def finish(self) -> float:
         elapsed = time.monotonic() - self.started
         if self.tty:
-            self.stream.write("\n")  # type: ignore[attr-defined]
+            self.stream.write("\n")
         return elapsed

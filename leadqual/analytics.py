@@ -11,226 +11,31 @@ Two cohorts, as a weekly review reads them:
 - leads *decided* in the period: qualification rate, disqualification reasons, false
   positives and negatives, quality by source and offer, and the evidence for proposals.
 
-Qualified counts as won and Not qualified as lost; Nurture and Needs info stay open. A
+Only Qualified and Not qualified are closed outcomes; Nurture and Needs info stay open. A
 reopened lead counts its final decision only (`LeadRow.outcome` holds it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from leadqual.calendar import Period
 from leadqual.db.models import LeadRow
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Evidence, ScoreCell, Tally
 
-WON, LOST = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
-LOW_GROUPS = (Group.NURTURE, Group.RESEARCH, Group.POOR_FIT)
+QUALIFIED, NOT_QUALIFIED = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
 TOP_SLICES = 8  # sources and offers shown, by volume
 
 
-# --- periods -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A half-open span of time [start, end) in UTC, with its name."""
-
-    label: str
-    start: datetime
-    end: datetime
-
-
-def parse_iso_week(text: str) -> tuple[int, int]:
-    """Read `2026-W48` (or `2026W48`); raise ValueError naming the expected form."""
-    cleaned = text.strip().upper().replace("W", "-W").replace("--", "-")
-    try:
-        year_text, week_text = cleaned.split("-W")
-        year, week = int(year_text), int(week_text)
-        date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO week such as 2026-W48") from None
-    return year, week
-
-
-def iso_week_label(year: int, week: int) -> str:
-    return f"{year}-W{week:02d}"
-
-
-def week_period(iso_week: str, tz: ZoneInfo) -> Period:
-    """The ISO week from Monday 00:00 to the next Monday 00:00 in `tz`."""
-    year, week = parse_iso_week(iso_week)
-    monday = date.fromisocalendar(year, week, 1)
-    return Period(iso_week_label(year, week), _local_midnight(monday, tz), _local_midnight(monday + timedelta(7), tz))
-
-
-def trailing_period(iso_week: str, weeks: int, tz: ZoneInfo) -> Period:
-    """The `weeks` ISO weeks ending with `iso_week` (inclusive)."""
-    last = week_period(iso_week, tz)
-    year, week = parse_iso_week(iso_week)
-    first_monday = date.fromisocalendar(year, week, 1) - timedelta(weeks=weeks - 1)
-    return Period(f"{weeks} weeks to {last.label}", _local_midnight(first_monday, tz), last.end)
-
-
-def week_of(moment: datetime, tz: ZoneInfo) -> str:
-    """The ISO week a moment falls in, in `tz`."""
-    year, week, _ = moment.astimezone(tz).isocalendar()
-    return iso_week_label(year, week)
-
-
-def previous_week(iso_week: str) -> str:
-    year, week = parse_iso_week(iso_week)
-    prev = date.fromisocalendar(year, week, 1) - timedelta(weeks=1)
-    y, w, _ = prev.isocalendar()
-    return iso_week_label(y, w)
-
-
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-
-# --- figures -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class GroupFigures:
-    """One score group's figures for a period."""
-
-    group: Group
-    received: int = 0            # leads received
-    live: int = 0                # ... offered to sales (not imported history)
-    claimed: int = 0             # ... claimed at least once
-    qualified: int = 0           # leads decided in the period, by final outcome
-    not_qualified: int = 0
-    open_decisions: int = 0      # nurture or needs info
-    claim_median_minutes: float | None = None
-    claim_p90_minutes: float | None = None
-
-    @property
-    def acceptance(self) -> float | None:
-        """Share of live leads that a rep claimed."""
-        return self.claimed / self.live if self.live else None
-
-    @property
-    def decided(self) -> int:
-        return self.qualified + self.not_qualified
-
-    @property
-    def qualification_rate(self) -> float | None:
-        """Qualified among qualified + not qualified (open outcomes do not count)."""
-        return self.qualified / self.decided if self.decided else None
-
-
-@dataclass(frozen=True, slots=True)
-class SliceFigures:
-    """Quality of one source or one offer."""
-
-    name: str
-    received: int
-    qualified: int
-    not_qualified: int
-
-    @property
-    def qualification_rate(self) -> float | None:
-        decided = self.qualified + self.not_qualified
-        return self.qualified / decided if decided else None
-
-
-@dataclass(frozen=True)
-class Figures:
-    """Everything the digest reports for one period."""
-
-    period: Period
-    groups: list[GroupFigures]
-    reasons: dict[Group, list[tuple[str, int]]]
-    sources: list[SliceFigures]
-    offers: list[SliceFigures]
-    cards_posted: int = 0
-    cards_actioned: int = 0
-    claim_median_minutes: float | None = None
-    claim_p90_minutes: float | None = None
-    _by_group: dict[Group, GroupFigures] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self._by_group.update({g.group: g for g in self.groups})
-
-    def group(self, group: Group) -> GroupFigures:
-        return self._by_group.get(group) or GroupFigures(group)
-
-    @property
-    def received(self) -> int:
-        return sum(g.received for g in self.groups)
-
-    @property
-    def routed(self) -> int:
-        return sum(g.received for g in self.groups if g.group.routed)
-
-    @property
-    def qualified(self) -> int:
-        return sum(g.qualified for g in self.groups)
-
-    @property
-    def decided(self) -> int:
-        return sum(g.decided for g in self.groups)
-
-    @property
-    def false_positives(self) -> int:
-        """Priority leads decided Not qualified."""
-        return self.group(Group.PRIORITY).not_qualified
-
-    @property
-    def false_negatives(self) -> dict[Group, int]:
-        """Leads the scores kept low (Nurture, Research, Poor fit) that sales qualified."""
-        return {g: self.group(g).qualified for g in LOW_GROUPS}
-
-    @property
-    def actioned_share(self) -> float | None:
-        """Posted cards that got any action (a claim or a button); the rest is alert fatigue."""
-        return self.cards_actioned / self.cards_posted if self.cards_posted else None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "period": {"label": self.period.label, "start": self.period.start.isoformat(),
-                       "end": self.period.end.isoformat()},
-            "received": self.received,
-            "routed": self.routed,
-            "decided": self.decided,
-            "qualified": self.qualified,
-            "claim_median_minutes": _round(self.claim_median_minutes),
-            "claim_p90_minutes": _round(self.claim_p90_minutes),
-            "groups": [
-                {"group": g.group.value, "received": g.received, "live": g.live, "claimed": g.claimed,
-                 "acceptance": _round(g.acceptance), "qualified": g.qualified, "not_qualified": g.not_qualified,
-                 "open_decisions": g.open_decisions, "qualification_rate": _round(g.qualification_rate),
-                 "claim_median_minutes": _round(g.claim_median_minutes),
-                 "claim_p90_minutes": _round(g.claim_p90_minutes)}
-                for g in self.groups
-            ],
-            "disqualification_reasons": {g.value: dict(r) for g, r in self.reasons.items()},
-            "false_positives": {"priority_not_qualified": self.false_positives,
-                                "priority_decided": self.group(Group.PRIORITY).decided},
-            "false_negatives": {g.value: n for g, n in self.false_negatives.items()},
-            "sources": [_slice_json(s) for s in self.sources],
-            "offers": [_slice_json(s) for s in self.offers],
-            "cards": {"posted": self.cards_posted, "actioned": self.cards_actioned,
-                      "actioned_share": _round(self.actioned_share)},
-        }
-
-
-def _slice_json(s: SliceFigures) -> dict[str, Any]:
-    return {"name": s.name, "received": s.received, "qualified": s.qualified, "not_qualified": s.not_qualified,
-            "qualification_rate": _round(s.qualification_rate)}
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
-
-
 # --- queries -----------------------------------------------------------------------------------
+
 
 def _received_in(period: Period) -> ColumnElement[bool]:
     return and_(LeadRow.received_at >= period.start, LeadRow.received_at < period.end)
@@ -240,8 +45,8 @@ def _decided_in(period: Period) -> ColumnElement[bool]:
     return and_(LeadRow.decided_at >= period.start, LeadRow.decided_at < period.end, LeadRow.outcome.is_not(None))
 
 
-def _won_or_lost() -> ColumnElement[bool]:
-    return LeadRow.outcome.in_((WON, LOST))
+def _qualified_or_not() -> ColumnElement[bool]:
+    return LeadRow.outcome.in_((QUALIFIED, NOT_QUALIFIED))
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -263,12 +68,19 @@ def figures(session: Session, period: Period) -> Figures:
     # One row per (group, source, offer, outcome, reason): every figure below is a sum of these rows.
     rows = session.execute(
         select(
-            LeadRow.group, LeadRow.source, LeadRow.offer, LeadRow.outcome, LeadRow.reason,
-            _count_if(received), _count_if(fresh), _count_if(and_(fresh, LeadRow.first_claimed_at.is_not(None))),
+            LeadRow.group,
+            LeadRow.source,
+            LeadRow.offer,
+            LeadRow.outcome,
+            LeadRow.reason,
+            _count_if(received),
+            _count_if(fresh),
+            _count_if(and_(fresh, LeadRow.first_claimed_at.is_not(None))),
             _count_if(posted),
             _count_if(and_(posted, or_(LeadRow.first_action_at.is_not(None), LeadRow.first_claimed_at.is_not(None)))),
             _count_if(decided),
-        ).where(or_(received, decided))
+        )
+        .where(or_(received, decided))
         .group_by(LeadRow.group, LeadRow.source, LeadRow.offer, LeadRow.outcome, LeadRow.reason)
     ).all()
     volume: dict[str, list[int]] = {}
@@ -280,7 +92,7 @@ def figures(session: Session, period: Period) -> Figures:
             sums[k] += n
         if decisions:
             outcomes[(group, outcome)] = outcomes.get((group, outcome), 0) + decisions
-            if outcome == LOST:
+            if outcome == NOT_QUALIFIED:
                 codes = reasons.setdefault(Group(group), {})
                 codes[reason or "unspecified"] = codes.get(reason or "unspecified", 0) + decisions
     claim_times = _claim_percentiles(session, period, session.get_bind().dialect.name)
@@ -288,24 +100,38 @@ def figures(session: Session, period: Period) -> Figures:
     for g in Group:
         received_n, live, claimed, _, _ = volume.get(g.value, [0] * 5)
         median, p90 = claim_times.get(g.value, (None, None))
-        groups.append(GroupFigures(
-            group=g, received=received_n, live=live, claimed=claimed,
-            qualified=outcomes.get((g.value, WON), 0), not_qualified=outcomes.get((g.value, LOST), 0),
-            open_decisions=sum(n for (grp, o), n in outcomes.items() if grp == g.value and o not in (WON, LOST)),
-            claim_median_minutes=median, claim_p90_minutes=p90,
-        ))
+        groups.append(
+            GroupFigures(
+                group=g,
+                received=received_n,
+                live=live,
+                claimed=claimed,
+                qualified=outcomes.get((g.value, QUALIFIED), 0),
+                not_qualified=outcomes.get((g.value, NOT_QUALIFIED), 0),
+                open_decisions=sum(
+                    n for (grp, o), n in outcomes.items() if grp == g.value and o not in (QUALIFIED, NOT_QUALIFIED)
+                ),
+                claim_median_minutes=median,
+                claim_p90_minutes=p90,
+            )
+        )
     overall_median, overall_p90 = claim_times.get(None, (None, None))
     return Figures(
-        period=period, groups=groups,
+        period=period,
+        groups=groups,
         reasons={g: sorted(reasons[g].items(), key=lambda r: (-r[1], r[0])) for g in Group if g in reasons},
-        sources=_slices(rows, 1), offers=_slices(rows, 2),
-        cards_posted=sum(v[3] for v in volume.values()), cards_actioned=sum(v[4] for v in volume.values()),
-        claim_median_minutes=overall_median, claim_p90_minutes=overall_p90,
+        sources=_slices(rows, 1),
+        offers=_slices(rows, 2),
+        cards_posted=sum(v[3] for v in volume.values()),
+        cards_actioned=sum(v[4] for v in volume.values()),
+        claim_median_minutes=overall_median,
+        claim_p90_minutes=overall_p90,
     )
 
 
-def _claim_percentiles(session: Session, period: Period, dialect: str
-                       ) -> dict[str | None, tuple[float | None, float | None]]:
+def _claim_percentiles(
+    session: Session, period: Period, dialect: str
+) -> dict[str | None, tuple[float | None, float | None]]:
     """Median and 90th percentile of minutes to first claim, per group and overall (None).
 
     Nearest-rank percentiles with window functions: SQLite has no percentile_cont, and a
@@ -313,11 +139,14 @@ def _claim_percentiles(session: Session, period: Period, dialect: str
     the rows at the ranks come back.
     """
     minutes = _minutes_to_claim(dialect).label("minutes")
-    claimed = (select(LeadRow.group.label("grp"), minutes)
-               .where(_received_in(period), LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))
-               .subquery())
+    claimed = (
+        select(LeadRow.group.label("grp"), minutes)
+        .where(_received_in(period), LeadRow.historical.is_(False), LeadRow.first_claimed_at.is_not(None))
+        .subquery()
+    )
     ranked = select(
-        claimed.c.grp, claimed.c.minutes,
+        claimed.c.grp,
+        claimed.c.minutes,
         func.row_number().over(partition_by=claimed.c.grp, order_by=claimed.c.minutes).label("rn"),
         func.count().over(partition_by=claimed.c.grp).label("n"),
         func.row_number().over(order_by=claimed.c.minutes).label("all_rn"),
@@ -346,14 +175,15 @@ def _slices(rows: Any, column: int) -> list[SliceFigures]:
         name = row[column] or "(none)"
         sums = found.setdefault(name, [0, 0, 0])
         sums[0] += row[5]
-        if row[3] in (WON, LOST):
-            sums[1 if row[3] == WON else 2] += row[10]
+        if row[3] in (QUALIFIED, NOT_QUALIFIED):
+            sums[1 if row[3] == QUALIFIED else 2] += row[10]
     slices = [SliceFigures(name, *sums) for name, sums in found.items()]
     slices.sort(key=lambda s: (-(s.received + s.qualified + s.not_qualified), s.name))
     return slices[:TOP_SLICES]
 
 
 # --- evidence for proposals --------------------------------------------------------------------
+
 
 def _fired_rules(dialect: str) -> tuple[Any, ColumnElement[Any], ColumnElement[bool]]:
     """Unnest `leads.hits`: the table-valued function to join, each hit's rule id, and the filter to apply."""
@@ -378,7 +208,7 @@ def evidence(session: Session, period: Period) -> Evidence:
     must-have passed), one over the unnested `hits`.
     """
     dialect = session.get_bind().dialect.name
-    window = and_(_decided_in(period), _won_or_lost())
+    window = and_(_decided_in(period), _qualified_or_not())
     passes = _passes_must_haves(dialect)
     cell_counts: dict[tuple[str, int, int], list[int]] = {}
     segment_counts: dict[str | None, list[int]] = {}
@@ -387,40 +217,56 @@ def evidence(session: Session, period: Period) -> Evidence:
         .where(window)
         .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, LeadRow.outcome)
     ):
-        side = 0 if outcome == WON else 1
+        side = 0 if outcome == QUALIFIED else 1
         cell_counts.setdefault((group, fit, intent), [0, 0])[side] += n
         if uncapped:
             segment_counts.setdefault(segment, [0, 0])[side] += n
-    cells = [ScoreCell(Group(g), fit, intent, Tally(won, lost))
-             for (g, fit, intent), (won, lost) in cell_counts.items()]
+    cells = [
+        ScoreCell(Group(g), fit, intent, Tally(qualified, not_qualified))
+        for (g, fit, intent), (qualified, not_qualified) in cell_counts.items()
+    ]
     hits, rule, is_rule = _fired_rules(dialect)
-    rules = _tallies(session.execute(
-        select(rule, LeadRow.outcome, func.count()).select_from(LeadRow).join(hits, literal(True))
-        .where(window, passes, is_rule).group_by(rule, LeadRow.outcome)
-    ))
-    return Evidence(overall=sum((c.tally for c in cells), Tally()), rules=rules,
-                    segments={k: Tally(w, lost) for k, (w, lost) in segment_counts.items()}, cells=cells)
+    rules = _tallies(
+        session.execute(
+            select(rule, LeadRow.outcome, func.count())
+            .select_from(LeadRow)
+            .join(hits, literal(True))
+            .where(window, passes, is_rule)
+            .group_by(rule, LeadRow.outcome)
+        )
+    )
+    return Evidence(
+        overall=sum((c.tally for c in cells), Tally()),
+        rules=rules,
+        segments={k: Tally(q, nq) for k, (q, nq) in segment_counts.items()},
+        cells=cells,
+    )
 
 
 def _tallies(rows: Any) -> dict[Any, Tally]:
     counts: dict[Any, list[int]] = {}
     for key, outcome, n in rows:
-        counts.setdefault(key, [0, 0])[0 if outcome == WON else 1] += n
-    return {k: Tally(w, lost) for k, (w, lost) in counts.items()}
+        counts.setdefault(key, [0, 0])[0 if outcome == QUALIFIED else 1] += n
+    return {k: Tally(q, nq) for k, (q, nq) in counts.items()}
 
 
-def decided_page(session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
-                 ) -> list[tuple[dict[str, Any], bool, datetime, int]]:
+def decided_page(
+    session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
+) -> list[tuple[dict[str, Any], bool, datetime, int]]:
     """One page of decided leads, most recent first: (payload, qualified?, decided_at, id).
 
     Keyset pagination on (decided_at, id): each page is its own short query, so a caller can
     read a window page by page without holding a transaction open in between.
     """
-    query = (select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
-             .where(_decided_in(period), _won_or_lost())
-             .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
-             .limit(size))
+    query = (
+        select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
+        .where(_decided_in(period), _qualified_or_not())
+        .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
+        .limit(size)
+    )
     if before is not None:
         query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
-    return [(payload, outcome == WON, decided_at, lead_id)
-            for payload, outcome, decided_at, lead_id in session.execute(query)]
+    return [
+        (payload, outcome == QUALIFIED, decided_at, lead_id)
+        for payload, outcome, decided_at, lead_id in session.execute(query)
+    ]

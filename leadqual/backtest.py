@@ -23,17 +23,17 @@ from leadqual.scoring import Ruleset, Score, group_for, score
 class PriorityQuality:
     """How well the Priority group picks qualified leads: precision and recall."""
 
-    priority: int          # decided leads scored Priority
-    priority_won: int      # ... of which qualified
-    won: int               # every qualified lead
+    priority: int  # decided leads scored Priority
+    priority_qualified: int  # ... of which qualified
+    qualified: int  # every qualified lead
 
     @property
     def precision(self) -> float:
-        return self.priority_won / self.priority if self.priority else 0.0
+        return self.priority_qualified / self.priority if self.priority else 0.0
 
     @property
     def recall(self) -> float:
-        return self.priority_won / self.won if self.won else 0.0
+        return self.priority_qualified / self.qualified if self.qualified else 0.0
 
 
 @dataclass(frozen=True)
@@ -64,25 +64,33 @@ class Backtest:
             parts = [f"{n} {a.label} → {b.label}" for a, b, n in self.moves()[:limit]]
             more = len(self.moves()) - limit
             head += f"{self.moved} change group ({', '.join(parts)}{f', +{more} more' if more > 0 else ''})."
-        return (f"{head} Priority precision {_pct(self.before.precision)} → {_pct(self.after.precision)}, "
-                f"recall {_pct(self.before.recall)} → {_pct(self.after.recall)}.")
+        return (
+            f"{head} Priority precision {_pct(self.before.precision)} → {_pct(self.after.precision)}, "
+            f"recall {_pct(self.before.recall)} → {_pct(self.after.recall)}."
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
             "leads": self.leads,
             "scope": self.scope,
             "moved": self.moved,
-            "transitions": [{"from": a.value, "to": b.value, "leads": n}
-                            for (a, b), n in sorted(self.transitions.items(), key=lambda t: (t[0][0].rank,
-                                                                                              t[0][1].rank))],
+            "transitions": [
+                {"from": a.value, "to": b.value, "leads": n}
+                for (a, b), n in sorted(self.transitions.items(), key=lambda t: (t[0][0].rank, t[0][1].rank))
+            ],
             "before": _quality_json(self.before),
             "after": _quality_json(self.after),
         }
 
 
 def _quality_json(q: PriorityQuality) -> dict[str, Any]:
-    return {"priority": q.priority, "priority_qualified": q.priority_won, "qualified": q.won,
-            "precision": round(q.precision, 4), "recall": round(q.recall, 4)}
+    return {
+        "priority": q.priority,
+        "priority_qualified": q.priority_qualified,
+        "qualified": q.qualified,
+        "precision": round(q.precision, 4),
+        "recall": round(q.recall, 4),
+    }
 
 
 def _pct(x: float) -> str:
@@ -99,8 +107,9 @@ class _Regrouper:
     """
 
     def __init__(self, spec: RulesetSpec) -> None:
-        self.rules = {r.id: (-r.points if r.kind is RuleKind.NEGATIVE else r.points, r.target is RuleKind.FIT)
-                      for r in spec.rules}
+        self.rules = {
+            r.id: (-r.points if r.kind is RuleKind.NEGATIVE else r.points, r.target is RuleKind.FIT) for r in spec.rules
+        }
         self.groups = tuple(spec.groups.items())
         self.caps = {m.id: m.otherwise for m in spec.must_have}
 
@@ -133,7 +142,7 @@ def _same_conditions(sa: RulesetSpec, sb: RulesetSpec) -> bool:
 class _Tally:
     transitions: Counter[tuple[Group, Group]] = field(default_factory=Counter)
     priority_after: int = 0
-    priority_won_after: int = 0
+    priority_qualified_after: int = 0
 
 
 def backtest(
@@ -152,18 +161,19 @@ def backtest(
     """
     tallies = {key: _Tally() for key in proposed}
     fast = {key: _Regrouper(spec) for key, spec in proposed.items() if _same_conditions(current.spec, spec)}
-    full = {key: Ruleset.compile(spec, version=current.version + 1) for key, spec in proposed.items()
-            if key not in fast}
-    n = won = priority = priority_won = 0
+    full = {
+        key: Ruleset.compile(spec, version=current.version + 1) for key, spec in proposed.items() if key not in fast
+    }
+    n = all_qualified = priority = priority_qualified = 0
     for payload, qualified in leads:
         lead = Lead.model_validate(payload)
         scored = score(lead, current)
         before = scored.group
         n += 1
-        won += qualified
+        all_qualified += qualified
         if before is Group.PRIORITY:
             priority += 1
-            priority_won += qualified
+            priority_qualified += qualified
         for key in proposed:
             regroup = fast.get(key)
             after = regroup.group(scored) if regroup is not None else score(lead, full[key]).group
@@ -171,10 +181,15 @@ def backtest(
             t.transitions[(before, after)] += 1
             if after is Group.PRIORITY:
                 t.priority_after += 1
-                t.priority_won_after += qualified
-    base = PriorityQuality(priority, priority_won, won)
+                t.priority_qualified_after += qualified
+    base = PriorityQuality(priority, priority_qualified, all_qualified)
     return {
-        key: Backtest(leads=n, transitions=dict(t.transitions), before=base,
-                      after=PriorityQuality(t.priority_after, t.priority_won_after, won), scope=scope)
+        key: Backtest(
+            leads=n,
+            transitions=dict(t.transitions),
+            before=base,
+            after=PriorityQuality(t.priority_after, t.priority_qualified_after, all_qualified),
+            scope=scope,
+        )
         for key, t in tallies.items()
     }

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from leadqual.crm.config import CrmConfig
+from leadqual.decisions import Criterion
 from leadqual.errors import ConfigError
 from leadqual.groups import Group
 from leadqual.routing.hours import HoursError, parse_hours
@@ -134,15 +135,6 @@ class SlaStep(_Cfg):
     action: SlaAction
 
 
-class Criterion(StrEnum):
-    """FIAN: what a disqualification reason says was missing."""
-
-    FIT = "fit"
-    INTENT = "intent"
-    AUTHORITY = "authority"
-    NEED = "need"
-
-
 class Reason(_Cfg):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     label: Annotated[str, StringConstraints(min_length=1, max_length=75)]  # a Slack option's text limit
@@ -206,8 +198,7 @@ class AppConfig(_Cfg):
             flag = sla["working_hours"]
             if not isinstance(flag, bool):
                 raise ValueError("sla.working_hours must be true or false")
-            data = {**data, "sla": {k: v for k, v in sla.items() if k != "working_hours"},
-                    "sla_working_hours": flag}
+            data = {**data, "sla": {k: v for k, v in sla.items() if k != "working_hours"}, "sla_working_hours": flag}
         return data
 
     @field_validator("sla")
@@ -291,8 +282,7 @@ def load_config(path: str | Path | None = None) -> AppConfig:
         lines = line_index(node)
         locs = [tuple(p for p in e["loc"] if p not in _ROUTE_TAGS) for e in exc.errors()]
         problems = [
-            f"{path}:{line_for(lines, loc)}: {dotted(loc) or 'config'}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
+            f"{path}:{line_for(lines, loc)}: {dotted(loc) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
             for e, loc in zip(exc.errors(), locs, strict=True)
         ]
         raise ConfigError("\n".join(problems)) from None

@@ -1,4 +1,8 @@
-"""Named domain errors. Every edge (Slack, HTTP, CLI) translates these once."""
+"""Named domain errors. Every edge (Slack, HTTP, CLI) translates these once.
+
+Each carries its data (the owner, the lead, the fields); `str(error)` is a plain line for
+logs and the terminal. What Slack shows is written by `blocks.errors`.
+"""
 
 from __future__ import annotations
 
@@ -50,15 +54,13 @@ class LeadNotFound(LeadbotError):
 class AlreadyClaimed(LeadbotError):
     def __init__(self, owner_id: str) -> None:
         self.owner_id = owner_id
-        super().__init__(f"Already claimed by <@{owner_id}>.")
+        super().__init__(f"Already claimed by {owner_id}.")
 
 
 class NotOwner(LeadbotError):
     def __init__(self, owner_id: str | None) -> None:
         self.owner_id = owner_id
-        super().__init__(
-            f"Only <@{owner_id}> or a manager can do that." if owner_id else "Claim it first."
-        )
+        super().__init__(f"Only {owner_id} or a manager can do that." if owner_id else "Claim it first.")
 
 
 class NotManager(LeadbotError):
@@ -131,3 +133,18 @@ class UnknownLeads(LeadbotError):
         names = ", ".join(str(i.get("external_id") or i.get("lead_id")) for i in items[:5])
         more = f" and {len(items) - 5} more" if len(items) > 5 else ""
         super().__init__(f"Unknown leads: {names}{more}; nothing was recorded.")
+
+
+class OutboxRowsNotFound(LeadbotError):
+    """Some outbox ids asked for do not name a dead row; nothing was changed."""
+
+    def __init__(self, unknown: list[int], not_dead: dict[int, str]) -> None:
+        self.unknown = unknown
+        self.not_dead = not_dead
+        parts = []
+        if unknown:
+            parts.append("no outbox row " + ", ".join(f"#{i}" for i in unknown))
+        if not_dead:
+            living = ", ".join(f"#{i} is {status}" for i, status in not_dead.items())
+            parts.append(f"{living} (only dead rows are re-queued)")
+        super().__init__("; ".join(parts) + "; nothing was re-queued")

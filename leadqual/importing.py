@@ -122,12 +122,16 @@ def raw_records(path: Path) -> list[tuple[int, str | dict[str, Any]]]:
         raise ImportFailed([f"{path}: cannot read: {exc.strerror}"]) from None
     except UnicodeDecodeError as exc:
         raise ImportFailed([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
-    return [(n, line) for n, line in enumerate(text.splitlines(), start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
-def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *,
-                 progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+def prepare_file(
+    path: Path, ruleset: Ruleset, now: datetime, *, progress: Callable[[int, int], None] | None = None
+) -> list[dict[str, Any]]:
     """Validate, score and build rows for every record of a file; ImportFailed lists every bad line.
 
     `progress(done, total)` is called after each chunk.
@@ -138,7 +142,7 @@ def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *,
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     for start in range(0, len(items), CHUNK):
-        chunk_rows, chunk_problems = _prepare_chunk(str(path), ruleset, now, items[start:start + CHUNK])
+        chunk_rows, chunk_problems = _prepare_chunk(str(path), ruleset, now, items[start : start + CHUNK])
         rows.extend(chunk_rows)
         problems.extend(chunk_problems)
         if progress:
@@ -148,8 +152,9 @@ def prepare_file(path: Path, ruleset: Ruleset, now: datetime, *,
     return rows
 
 
-def _prepare_chunk(path: str, ruleset: Ruleset, now: datetime,
-                   chunk: list[tuple[int, str | dict[str, Any]]]) -> tuple[list[dict[str, Any]], list[str]]:
+def _prepare_chunk(
+    path: str, ruleset: Ruleset, now: datetime, chunk: list[tuple[int, str | dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     for number, item in chunk:

@@ -26,15 +26,30 @@ from pydantic import (
 # Personal mailbox providers: never taken as a company's domain.
 FREEMAIL_DOMAINS = frozenset(
     {
-        "gmail.com", "googlemail.com", "yahoo.com", "outlook.com", "hotmail.com", "live.com",
-        "aol.com", "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
-        "mail.com", "yandex.com", "zoho.com", "web.de", "qq.com", "163.com",
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "mail.com",
+        "yandex.com",
+        "zoho.com",
+        "web.de",
+        "qq.com",
+        "163.com",
     }
 )
 
 _EMAIL = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
-
 
 
 def _no_nul(value: str) -> str:
@@ -112,7 +127,6 @@ class Company(_Part):
         return v
 
 
-
 class Contact(_Part):
     name: Short | None = None
     email: Short | None = None
@@ -129,7 +143,6 @@ class Contact(_Part):
             raise ValueError("must be an email address such as dana@acmemetals.com")
         return v
 
-
     @property
     def email_domain(self) -> str | None:
         return self.email.rsplit("@", 1)[1] if self.email else None
@@ -145,12 +158,10 @@ class Signal(_Part):
     at: datetime | None = None
 
 
-
 class Need(_Part):
     scope: Code | None = None
     problem: Long | None = None
     needed_by: date | None = None
-
 
 
 class HistoricalOutcome(_Part):

@@ -34,8 +34,9 @@ class StageReport(BaseModel):
     stage: Stage
     at: datetime | None = None  # default: when it is recorded
     amount: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
-    currency: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
-                                               pattern=r"^[A-Za-z]{3}$")] | None = None
+    currency: (
+        Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")] | None
+    ) = None
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
 
     @field_validator("at")
@@ -90,7 +91,8 @@ def split_record(record: dict[str, Any]) -> tuple[dict[str, Any] | None, list[An
     raw = record["pipeline"]
     items = raw if isinstance(raw, list) else [raw]
     name = {k: rest[k] for k in _NAMES if rest.get(k) is not None}
-    reports = [{**name, **item} if isinstance(item, dict) and not any(k in item for k in _NAMES) else item
-               for item in items]
+    reports = [
+        {**name, **item} if isinstance(item, dict) and not any(k in item for k in _NAMES) else item for item in items
+    ]
     lead = {k: v for k, v in rest.items() if k != "lead_id"}
     return (lead if set(lead) - {"external_id"} else None), reports

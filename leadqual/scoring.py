@@ -103,7 +103,9 @@ class Ruleset:
         )
         must = tuple(
             _CompiledMustHave(
-                m.id, compile_condition(m.when), m.otherwise,
+                m.id,
+                compile_condition(m.when),
+                m.otherwise,
                 frozenset(m.segments) if m.segments else None,
             )
             for m in spec.must_have

@@ -107,8 +107,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"must be user IDs such as U0123ABCD, got {bad[0]!r}")
         return v
 
-    @field_validator("hubspot_client_secret", "hubspot_access_token", "salesforce_access_token",
-                     "salesforce_client_id", "salesforce_client_secret")
+    @field_validator(
+        "hubspot_client_secret",
+        "hubspot_access_token",
+        "salesforce_access_token",
+        "salesforce_client_id",
+        "salesforce_client_secret",
+    )
     @classmethod
     def _empty_crm_secret_is_unset(cls, v: SecretStr | None) -> SecretStr | None:
         return v if v is not None and v.get_secret_value().strip() else None

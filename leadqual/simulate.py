@@ -16,6 +16,9 @@ should stay quiet. `PLANTED` is the world the demo and the tests use:
 - every other rule is right (stay quiet).
 
 Records are v1 intake objects with an `outcome`, so `leadbot import` loads them as history.
+
+Over 350 lines because the world, its hidden truth and the drawing of leads and outcomes are
+one model: split apart, the planted effects could no longer be read in one place.
 """
 
 from __future__ import annotations
@@ -40,19 +43,24 @@ class World:
     """The hidden truth outcomes are drawn from."""
 
     true_points: Mapping[str, int] = field(default_factory=dict)  # rule id -> true points (signed)
-    slope: float = 0.5           # log-odds of qualifying per 10 points of fit or intent
-    centre: float = 95.0         # fit + intent at which a lead is a coin flip
-    clamp: bool = True           # fit and intent saturate at 0 and 100, as the scores do
-    open_share: float = 0.12     # share of decisions that stay open (nurture, needs info)
+    slope: float = 0.5  # log-odds of qualifying per 10 points of fit or intent
+    centre: float = 95.0  # fit + intent at which a lead is a coin flip
+    clamp: bool = True  # fit and intent saturate at 0 and 100, as the scores do
+    open_share: float = 0.12  # share of decisions that stay open (nurture, needs info)
     # Leads the rules put in Qualified review with intent under this convert like Nurture.
     # Leads the rules put in Qualified review with intent under this convert like Nurture or worse.
     weak_review_intent: int | None = None
     weak_review_penalty: float = 3.0
-    capex_share: float = 0.004   # how often a message mentions approved capex (rare on purpose)
+    capex_share: float = 0.004  # how often a message mentions approved capex (rare on purpose)
     # Log-odds lost by a lead failing a must-have (sales rarely pursue an unsupported region).
     must_have_penalty: Mapping[str, float] = field(
-        default_factory=lambda: {"not-a-competitor": 4.0, "not-student-or-research": 3.0,
-                                 "supported-region": 3.0, "scope-clarity": 1.0})
+        default_factory=lambda: {
+            "not-a-competitor": 4.0,
+            "not-student-or-research": 3.0,
+            "supported-region": 3.0,
+            "scope-clarity": 1.0,
+        }
+    )
 
     @cached_property
     def ruleset(self) -> Ruleset:
@@ -74,8 +82,11 @@ class World:
             fit, intent = min(100.0, max(0.0, fit)), min(100.0, max(0.0, intent))
         logit = self.slope * (fit + intent - self.centre) / 10
         logit -= sum(self.must_have_penalty.get(m, 0.0) for m in s.failed_must_haves)
-        if (self.weak_review_intent is not None and s.group is Group.QUALIFIED_REVIEW
-                and s.intent < self.weak_review_intent):
+        if (
+            self.weak_review_intent is not None
+            and s.group is Group.QUALIFIED_REVIEW
+            and s.intent < self.weak_review_intent
+        ):
             logit -= self.weak_review_penalty  # browsing engineers: their engagement is not intent
         return 1 / (1 + math.exp(-logit))
 
@@ -83,52 +94,194 @@ class World:
 _PLANTED_POINTS = {"bom-review": 70, "spec-sheet": 0, "webinar": -15, "capex-approved": 60}
 PLANTED = World(true_points=_PLANTED_POINTS, weak_review_intent=40)  # the demo's world
 RULES_OFF = World(true_points=_PLANTED_POINTS)  # only the rule plants
-REVIEW_BAND = World(weak_review_intent=40)      # only the Qualified review threshold is off
-FAITHFUL = World()                              # the packaged rules are exactly right
+REVIEW_BAND = World(weak_review_intent=40)  # only the Qualified review threshold is off
+FAITHFUL = World()  # the packaged rules are exactly right
 
-_PREFIXES = ["Acme", "Northfield", "Blue River", "Ironwood", "Summit", "Granite", "Lakeshore", "Redline",
-             "Harbor", "Pinnacle", "Cedar", "Atlas", "Keystone", "Silverline", "Prairie", "Coastal", "Delta",
-             "Evergreen", "Frontier", "Gulf", "Highland", "Liberty", "Meridian", "Orion", "Sterling", "Titan"]
+_PREFIXES = [
+    "Acme",
+    "Northfield",
+    "Blue River",
+    "Ironwood",
+    "Summit",
+    "Granite",
+    "Lakeshore",
+    "Redline",
+    "Harbor",
+    "Pinnacle",
+    "Cedar",
+    "Atlas",
+    "Keystone",
+    "Silverline",
+    "Prairie",
+    "Coastal",
+    "Delta",
+    "Evergreen",
+    "Frontier",
+    "Gulf",
+    "Highland",
+    "Liberty",
+    "Meridian",
+    "Orion",
+    "Sterling",
+    "Titan",
+]
 _SUFFIXES = {
-    "metals": ["Metals", "Steel", "Alloys", "Foundry"], "chemicals": ["Chemicals", "Polymers", "Chem"],
-    "energy": ["Energy", "Power", "Generation"], "logistics": ["Logistics", "Freight", "Terminals"],
-    "water": ["Water", "Utilities District", "Water Authority"], "manufacturing": ["Manufacturing", "Fabrication"],
-    "mining": ["Mining", "Minerals"], "retail": ["Retail", "Stores"], "software": ["Software", "Labs"],
-    "education": ["University", "College"], "healthcare": ["Health", "Medical"], "agriculture": ["Farms", "Agri"],
+    "metals": ["Metals", "Steel", "Alloys", "Foundry"],
+    "chemicals": ["Chemicals", "Polymers", "Chem"],
+    "energy": ["Energy", "Power", "Generation"],
+    "logistics": ["Logistics", "Freight", "Terminals"],
+    "water": ["Water", "Utilities District", "Water Authority"],
+    "manufacturing": ["Manufacturing", "Fabrication"],
+    "mining": ["Mining", "Minerals"],
+    "retail": ["Retail", "Stores"],
+    "software": ["Software", "Labs"],
+    "education": ["University", "College"],
+    "healthcare": ["Health", "Medical"],
+    "agriculture": ["Farms", "Agri"],
 }
-_INDUSTRIES = [("metals", 14), ("chemicals", 12), ("energy", 11), ("logistics", 6), ("water", 8),
-               ("manufacturing", 17), ("mining", 4), ("retail", 7), ("software", 8), ("education", 4),
-               ("healthcare", 5), ("agriculture", 4)]
+_INDUSTRIES = [
+    ("metals", 14),
+    ("chemicals", 12),
+    ("energy", 11),
+    ("logistics", 6),
+    ("water", 8),
+    ("manufacturing", 17),
+    ("mining", 4),
+    ("retail", 7),
+    ("software", 8),
+    ("education", 4),
+    ("healthcare", 5),
+    ("agriculture", 4),
+]
 _COUNTRIES = [("US", 66), ("CA", 10), ("MX", 7), ("DE", 5), ("GB", 5), ("BR", 4), ("IN", 3)]
 _REGIONS = {"US": ["TX", "OH", "PA", "LA", "IL", "MI", "CA", "AL"], "CA": ["ON", "AB", "QC"], "MX": ["NL", "JAL"]}
-_ROLES = [("Maintenance", 16), ("Reliability Engineering", 8), ("Plant Operations", 10), ("Procurement", 9),
-          ("Project Engineering", 9), ("Facilities", 6), ("Marketing", 7), ("Finance", 5), ("IT", 6),
-          ("Sales", 5), ("Office", 5)]
+_ROLES = [
+    ("Maintenance", 16),
+    ("Reliability Engineering", 8),
+    ("Plant Operations", 10),
+    ("Procurement", 9),
+    ("Project Engineering", 9),
+    ("Facilities", 6),
+    ("Marketing", 7),
+    ("Finance", 5),
+    ("IT", 6),
+    ("Sales", 5),
+    ("Office", 5),
+]
 _LEVELS = [("Manager", 38), ("Director", 12), ("Technician", 18), ("Specialist", 17), ("Coordinator", 15)]
-_FIRST = ["Dana", "Luis", "Priya", "Tom", "Mei", "Ahmed", "Sara", "Jon", "Olga", "Kofi", "Ana", "Raj", "Beth",
-          "Marco", "Yuki", "Grace", "Omar", "Ines", "Pete", "Lena"]
-_LAST = ["Ruiz", "Chen", "Patel", "Novak", "Okafor", "Smith", "Garcia", "Kim", "Weber", "Silva", "Brown", "Haddad",
-         "Larsen", "Moreau", "Tanaka", "Walsh", "Costa", "Nguyen", "Fischer", "Reyes"]
+_FIRST = [
+    "Dana",
+    "Luis",
+    "Priya",
+    "Tom",
+    "Mei",
+    "Ahmed",
+    "Sara",
+    "Jon",
+    "Olga",
+    "Kofi",
+    "Ana",
+    "Raj",
+    "Beth",
+    "Marco",
+    "Yuki",
+    "Grace",
+    "Omar",
+    "Ines",
+    "Pete",
+    "Lena",
+]
+_LAST = [
+    "Ruiz",
+    "Chen",
+    "Patel",
+    "Novak",
+    "Okafor",
+    "Smith",
+    "Garcia",
+    "Kim",
+    "Weber",
+    "Silva",
+    "Brown",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+    "Tanaka",
+    "Walsh",
+    "Costa",
+    "Nguyen",
+    "Fischer",
+    "Reyes",
+]
 _FREEMAIL = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com"]
-_SCOPES = [("replacement", 26), ("repair", 7), ("upgrade", 14), ("retrofit", 8), ("new_installation", 10),
-           ("service_plan", 10), ("compliance", 5), (None, 12)]
-_PROBLEMS = ["Pump failed on line {n}", "Seal leaking on the cooling loop", "Compressor tripping under load",
-             "Gearbox worn after {n} years", "Throughput below spec on line {n}", "Valves seized during startup",
-             "Need to meet new emissions limits", "Expanding capacity at the {n}rd site"]
-_SOURCES = [("web_form", 34), ("trade_show", 12), ("distributor", 10), ("webinar", 9), ("referral", 8),
-            ("paid_search", 17), ("partner", 10)]
-_OFFERS = [("rfq", 20), ("spec_sheet", 18), ("service_quote", 12), ("demo", 14), ("whitepaper", 14),
-           ("webinar", 10), ("consultation", 12)]
-_CAMPAIGNS = ["pump-retrofit-2026", "compliance-upgrade-q3", "service-renewal", "brand-search", "expo-houston",
-              "valve-replacement", None]
+_SCOPES = [
+    ("replacement", 26),
+    ("repair", 7),
+    ("upgrade", 14),
+    ("retrofit", 8),
+    ("new_installation", 10),
+    ("service_plan", 10),
+    ("compliance", 5),
+    (None, 12),
+]
+_PROBLEMS = [
+    "Pump failed on line {n}",
+    "Seal leaking on the cooling loop",
+    "Compressor tripping under load",
+    "Gearbox worn after {n} years",
+    "Throughput below spec on line {n}",
+    "Valves seized during startup",
+    "Need to meet new emissions limits",
+    "Expanding capacity at the {n}rd site",
+]
+_SOURCES = [
+    ("web_form", 34),
+    ("trade_show", 12),
+    ("distributor", 10),
+    ("webinar", 9),
+    ("referral", 8),
+    ("paid_search", 17),
+    ("partner", 10),
+]
+_OFFERS = [
+    ("rfq", 20),
+    ("spec_sheet", 18),
+    ("service_quote", 12),
+    ("demo", 14),
+    ("whitepaper", 14),
+    ("webinar", 10),
+    ("consultation", 12),
+]
+_CAMPAIGNS = [
+    "pump-retrofit-2026",
+    "compliance-upgrade-q3",
+    "service-renewal",
+    "brand-search",
+    "expo-houston",
+    "valve-replacement",
+    None,
+]
 # Independent signal rates: each buying signal is drawn on its own (see the module docstring).
-_SIGNALS = [("rfq_request", None, 0.20), ("bom_review", None, 0.11), ("drawing_upload", None, 0.12),
-            ("integration_question", None, 0.14), ("page_view", "/pricing", 0.25),
-            ("spec_sheet_download", "P-200", 0.30), ("application_note_download", "AN-12", 0.15),
-            ("webinar_attended", "pump-basics", 0.28)]
+_SIGNALS = [
+    ("rfq_request", None, 0.20),
+    ("bom_review", None, 0.11),
+    ("drawing_upload", None, 0.12),
+    ("integration_question", None, 0.14),
+    ("page_view", "/pricing", 0.25),
+    ("spec_sheet_download", "P-200", 0.30),
+    ("application_note_download", "AN-12", 0.15),
+    ("webinar_attended", "pump-basics", 0.28),
+]
 _COMPETITORS = ["rivalpumps.com", "flowcompete.com"]
-_REASONS_BY_FAILURE = [("spec_mismatch", 30), ("timing", 20), ("no_budget", 15), ("no_authority", 12),
-                       ("unclear_scope", 13), ("duplicate", 4), ("spam", 6)]
+_REASONS_BY_FAILURE = [
+    ("spec_mismatch", 30),
+    ("timing", 20),
+    ("no_budget", 15),
+    ("no_authority", 12),
+    ("unclear_scope", 13),
+    ("duplicate", 4),
+    ("spam", 6),
+]
 
 
 def _pick(rng: random.Random, weighted: list[tuple[Any, int]]) -> Any:
@@ -145,8 +298,13 @@ def _company(rng: random.Random, i: int) -> dict[str, Any]:
     name = f"{rng.choice(_PREFIXES)} {rng.choice(_SUFFIXES[industry])}"
     country = _pick(rng, _COUNTRIES)
     employees = int(math.exp(rng.gauss(5.6, 1.6)))
-    company: dict[str, Any] = {"name": name, "domain": f"{_slug(name)}{i % 997}.com", "industry": industry,
-                               "country": country, "employees": max(2, min(employees, 200_000))}
+    company: dict[str, Any] = {
+        "name": name,
+        "domain": f"{_slug(name)}{i % 997}.com",
+        "industry": industry,
+        "country": country,
+        "employees": max(2, min(employees, 200_000)),
+    }
     if country in _REGIONS:
         company["region"] = rng.choice(_REGIONS[country])
     if rng.random() < 0.05:
@@ -162,8 +320,12 @@ def _contact(rng: random.Random, domain: str) -> dict[str, Any]:
     else:
         title = f"{_pick(rng, _ROLES)} {_pick(rng, _LEVELS)}"
     mailbox = rng.choice(_FREEMAIL) if rng.random() < 0.12 else domain
-    return {"name": f"{first} {last}", "email": f"{first}.{last}@{mailbox}".lower(), "title": title,
-            "phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"}
+    return {
+        "name": f"{first} {last}",
+        "email": f"{first}.{last}@{mailbox}".lower(),
+        "title": title,
+        "phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+    }
 
 
 def _signals(rng: random.Random) -> list[dict[str, Any]]:
@@ -208,8 +370,16 @@ def _need(rng: random.Random, received: datetime) -> dict[str, Any]:
     return need
 
 
-def simulate_leads(*, n: int, seed: int = 7, end: datetime | None = None, weeks: int = 12,
-                   world: World = PLANTED, decided: bool = True, prefix: str = "sim") -> Iterator[dict[str, Any]]:
+def simulate_leads(
+    *,
+    n: int,
+    seed: int = 7,
+    end: datetime | None = None,
+    weeks: int = 12,
+    world: World = PLANTED,
+    decided: bool = True,
+    prefix: str = "sim",
+) -> Iterator[dict[str, Any]]:
     """Yield `n` v1 lead records received over the `weeks` before `end`, with outcomes when `decided`."""
     rng = random.Random(seed)
     end = (end or datetime(2026, 11, 23, tzinfo=UTC)).astimezone(UTC)

@@ -30,9 +30,9 @@ from bot.slack.app import create_app
 from bot.slack.messages import render_outbox
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.groups import Group
+from leadqual.readmodels import CardReason, LeadCard
 from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
-from leadqual.services.triage import CardReason, LeadCard
 from leadqual.settings import Settings
 from tests.slack_standin import SlackStandIn
 
@@ -40,7 +40,9 @@ CHANNEL = "C0LEADS"
 SIGNING_SECRET = "signing-secret"
 
 PRIORITY_LEAD: dict[str, Any] = {
-    "source": "web_form", "offer": "rfq", "campaign": "pump-retrofit-2026",
+    "source": "web_form",
+    "offer": "rfq",
+    "campaign": "pump-retrofit-2026",
     "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "region": "TX", "employees": 850},
     "contact": {"name": "Dana Ruiz", "email": "dana@acmemetals.com", "title": "Maintenance Manager"},
     "signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
@@ -76,28 +78,58 @@ RECEIVED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 def make_card(**overrides: Any) -> LeadCard:
     values: dict[str, Any] = {
-        "id": 42, "company": "Acme Metals", "contact_name": "Dana Ruiz", "contact_title": "Maintenance Manager",
-        "email": "dana@acmemetals.com", "industry": "metals", "country": "US", "region": "TX", "employees": 850,
-        "source": "web_form", "offer": "rfq", "campaign": "pump-retrofit-2026", "scope": "replacement",
-        "problem": "Pump failed on line 3", "needed_by": "2026-12-15", "message": "Need a quote.",
-        "fit": 80, "intent": 60, "group": Group.PRIORITY, "urgent": True, "segment": "equipment_replacement",
+        "id": 42,
+        "company": "Acme Metals",
+        "contact_name": "Dana Ruiz",
+        "contact_title": "Maintenance Manager",
+        "email": "dana@acmemetals.com",
+        "industry": "metals",
+        "country": "US",
+        "region": "TX",
+        "employees": 850,
+        "source": "web_form",
+        "offer": "rfq",
+        "campaign": "pump-retrofit-2026",
+        "scope": "replacement",
+        "problem": "Pump failed on line 3",
+        "needed_by": "2026-12-15",
+        "message": "Need a quote.",
+        "fit": 80,
+        "intent": 60,
+        "group": Group.PRIORITY,
+        "urgent": True,
+        "segment": "equipment_replacement",
         "segment_label": "Equipment replacement",
         "reasons": (CardReason("RFQ or quote request", 40, "intent"), CardReason("Target industry", 25, "fit")),
-        "failed_must_haves": (), "ruleset_version": 3, "status": "new", "owner_id": None, "suggested_owner": None,
-        "claimed_at": None, "outcome": None, "reason": None, "reason_label": None, "decided_by": None,
-        "decided_at": None, "follow_up_on": None, "received_at": RECEIVED, "channel_id": "C0LEADS",
-        "message_ts": "1700000000.000100", "version": 1,
+        "failed_must_haves": (),
+        "ruleset_version": 3,
+        "status": "new",
+        "owner_id": None,
+        "suggested_owner": None,
+        "claimed_at": None,
+        "outcome": None,
+        "reason": None,
+        "reason_label": None,
+        "decided_by": None,
+        "decided_at": None,
+        "follow_up_on": None,
+        "received_at": RECEIVED,
+        "channel_id": "C0LEADS",
+        "message_ts": "1700000000.000100",
+        "version": 1,
     }
     return LeadCard(**{**values, **overrides})
-
 
 
 def add_lead(ctx: Context, **overrides: Any) -> int:
     """Ingest one Priority lead (unique email) and return its id; overrides replace top-level keys."""
     n = next(_serial)
-    record = {**PRIORITY_LEAD, "external_id": f"test-{n}-{time.monotonic_ns()}",
-              "contact": {**PRIORITY_LEAD["contact"], "email": f"dana{n}.{time.monotonic_ns()}@acmemetals.com"},
-              **overrides}
+    record = {
+        **PRIORITY_LEAD,
+        "external_id": f"test-{n}-{time.monotonic_ns()}",
+        "contact": {**PRIORITY_LEAD["contact"], "email": f"dana{n}.{time.monotonic_ns()}@acmemetals.com"},
+        **overrides,
+    }
     [result] = ingest(ctx, validate_leads([record]))
     return result.id
 
@@ -144,9 +176,14 @@ class DrainableExecutor(ThreadPoolExecutor):
 # ---------------------------------------------------------------------------
 
 
-def signed_request(body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                   secret: str = SIGNING_SECRET, retry_num: int | None = None,
-                   timestamp: int | None = None) -> BoltRequest:
+def signed_request(
+    body: str,
+    *,
+    content_type: str = "application/x-www-form-urlencoded",
+    secret: str = SIGNING_SECRET,
+    retry_num: int | None = None,
+    timestamp: int | None = None,
+) -> BoltRequest:
     """A BoltRequest signed like Slack signs it (X-Slack-Signature over v0:ts:body)."""
     ts = str(timestamp if timestamp is not None else int(time.time()))
     headers = {
@@ -171,17 +208,31 @@ def action_ts() -> str:
     return f"1764000000.{next(_ts):06d}"
 
 
-def block_actions_payload(action_id: str, lead_id: int, user: str, *, trigger_id: str, ts: str | None = None,
-                          value: str | None = None, selected: str | None = None, message_ts: str | None = None,
-                          channel: str = CHANNEL) -> dict[str, Any]:
+def block_actions_payload(
+    action_id: str,
+    lead_id: int,
+    user: str,
+    *,
+    trigger_id: str,
+    ts: str | None = None,
+    value: str | None = None,
+    selected: str | None = None,
+    message_ts: str | None = None,
+    channel: str = CHANNEL,
+) -> dict[str, Any]:
     """A click on a lead card, as Slack sends it: a button (value = lead id) or an overflow option."""
     action: dict[str, Any] = {"action_id": action_id, "block_id": "lead_actions", "action_ts": ts or action_ts()}
     if selected is not None:
-        action |= {"type": "overflow", "selected_option": {"text": {"type": "plain_text", "text": "x"},
-                                                          "value": selected}}
+        action |= {
+            "type": "overflow",
+            "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": selected},
+        }
     else:
-        action |= {"type": "button", "value": value if value is not None else str(lead_id),
-                   "text": {"type": "plain_text", "text": "x"}}
+        action |= {
+            "type": "button",
+            "value": value if value is not None else str(lead_id),
+            "text": {"type": "plain_text", "text": "x"},
+        }
     message_ts = message_ts or "1700000000.000100"
     return {
         "type": "block_actions",
@@ -198,6 +249,30 @@ def block_actions_payload(action_id: str, lead_id: int, user: str, *, trigger_id
     }
 
 
+def view_submission_payload(
+    view: dict[str, Any], user: str, values: dict[str, dict[str, Any]], *, trigger_id: str, view_id: str = "V0SUBMIT"
+) -> dict[str, Any]:
+    """A modal submitted with state `values` ({block_id: {action_id: state}}), as Slack sends it."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "leadbot-test"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "ABOT",
+        "token": "legacy",
+        "trigger_id": trigger_id,
+        "view": {
+            **view,
+            "id": view_id,
+            "team_id": "T1",
+            "state": {"values": values},
+            "hash": "1.abc",
+            "app_id": "ABOT",
+            "bot_id": "BBOT",
+        },
+        "response_urls": [],
+    }
+
+
 @dataclass
 class Bot:
     """The real Bolt app wired to a test database and the Slack stand-in."""
@@ -209,8 +284,14 @@ class Bot:
     client: WebClient
     triggers: Iterator[int] = field(default_factory=lambda: count(1))
 
-    def dispatch(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                 retry_num: int | None = None, drain: bool = True) -> BoltResponse:
+    def dispatch(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        retry_num: int | None = None,
+        drain: bool = True,
+    ) -> BoltResponse:
         response = self.app.dispatch(signed_request(body, content_type=content_type, retry_num=retry_num))
         if drain:
             self.executor.drain()
@@ -236,14 +317,39 @@ class Bot:
 
     # -- block actions --------------------------------------------------------
 
-    def action_payload(self, action_id: str, lead_id: int, user: str, *, ts: str | None = None,
-                       value: str | None = None, selected: str | None = None,
-                       message_ts: str | None = None) -> dict[str, Any]:
-        return block_actions_payload(action_id, lead_id, user, trigger_id=f"trigger-{next(self.triggers)}",
-                                     ts=ts, value=value, selected=selected, message_ts=message_ts)
+    def action_payload(
+        self,
+        action_id: str,
+        lead_id: int,
+        user: str,
+        *,
+        ts: str | None = None,
+        value: str | None = None,
+        selected: str | None = None,
+        message_ts: str | None = None,
+    ) -> dict[str, Any]:
+        return block_actions_payload(
+            action_id,
+            lead_id,
+            user,
+            trigger_id=f"trigger-{next(self.triggers)}",
+            ts=ts,
+            value=value,
+            selected=selected,
+            message_ts=message_ts,
+        )
 
-    def click(self, action_id: str, lead_id: int, user: str, *, ts: str | None = None,
-              retry_num: int | None = None, drain: bool = True, **kwargs: Any) -> BoltResponse:
+    def click(
+        self,
+        action_id: str,
+        lead_id: int,
+        user: str,
+        *,
+        ts: str | None = None,
+        retry_num: int | None = None,
+        drain: bool = True,
+        **kwargs: Any,
+    ) -> BoltResponse:
         payload = self.action_payload(action_id, lead_id, user, ts=ts, **kwargs)
         return self.dispatch(interactive_body(payload), retry_num=retry_num, drain=drain)
 
@@ -257,44 +363,65 @@ class Bot:
         assert opened, f"no view {callback_id or ''} was opened"
         return opened[-1]
 
-    def submit(self, view: dict[str, Any], user: str, values: dict[str, dict[str, Any]], *,
-               view_id: str = "V0SUBMIT", retry_num: int | None = None) -> BoltResponse:
+    def submit(
+        self,
+        view: dict[str, Any],
+        user: str,
+        values: dict[str, dict[str, Any]],
+        *,
+        view_id: str = "V0SUBMIT",
+        retry_num: int | None = None,
+    ) -> BoltResponse:
         """Submit `view` with state `values` ({block_id: {action_id: state}}) as `user`."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": "T1", "domain": "leadbot-test"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-            "api_app_id": "ABOT",
-            "token": "legacy",
-            "trigger_id": f"trigger-{next(self.triggers)}",
-            "view": {**view, "id": view_id, "team_id": "T1", "state": {"values": values},
-                     "hash": "1.abc", "app_id": "ABOT", "bot_id": "BBOT"},
-            "response_urls": [],
-        }
+        payload = view_submission_payload(
+            view, user, values, trigger_id=f"trigger-{next(self.triggers)}", view_id=view_id
+        )
         return self.dispatch(interactive_body(payload), retry_num=retry_num)
 
     # -- commands and events ----------------------------------------------------
 
     def command(self, text: str, user: str, *, command: str = "/lead") -> BoltResponse:
-        body = urlencode({"token": "legacy", "team_id": "T1", "team_domain": "leadbot-test",
-                          "channel_id": CHANNEL, "channel_name": "leads", "user_id": user,
-                          "user_name": user.lower(), "command": command, "text": text,
-                          "api_app_id": "ABOT", "response_url": "https://hooks.slack.invalid/commands/1",
-                          "trigger_id": f"trigger-{next(self.triggers)}"})
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "team_domain": "leadbot-test",
+                "channel_id": CHANNEL,
+                "channel_name": "leads",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "ABOT",
+                "response_url": "https://hooks.slack.invalid/commands/1",
+                "trigger_id": f"trigger-{next(self.triggers)}",
+            }
+        )
         return self.dispatch(body)
 
     def event(self, event: dict[str, Any], *, retry_num: int | None = None) -> BoltResponse:
-        body = json.dumps({"token": "legacy", "team_id": "T1", "api_app_id": "ABOT", "event": event,
-                           "type": "event_callback", "event_id": f"Ev{next(_ts):08d}",
-                           "event_time": int(time.time()), "authorizations": [
-                               {"team_id": "T1", "user_id": "UBOT", "is_bot": True}]})
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "api_app_id": "ABOT",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{next(_ts):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            }
+        )
         return self.dispatch(body, content_type="application/json", retry_num=retry_num)
 
     # -- what reached Slack ---------------------------------------------------------
 
     def ephemerals(self, user: str | None = None) -> list[str]:
-        return [c.params["text"] for c in self.slack.calls_to("chat.postEphemeral")
-                if user is None or c.params.get("user") == user]
+        return [
+            c.params["text"]
+            for c in self.slack.calls_to("chat.postEphemeral")
+            if user is None or c.params.get("user") == user
+        ]
 
     def deliver(self) -> int:
         """Send the pending outbox through the stand-in (a minimal stand-in for the worker)."""
@@ -317,8 +444,9 @@ def deliver_outbox(ctx: Context, client: WebClient) -> int:
     sent = 0
     while True:
         with ctx.transaction() as session:
-            row = session.scalar(select(OutboxMessage).where(OutboxMessage.status == "pending")
-                                 .order_by(OutboxMessage.id).limit(1))
+            row = session.scalar(
+                select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(1)
+            )
             if row is None:
                 return sent
             kwargs = render_outbox(ctx, session, row)

@@ -60,9 +60,12 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -123,9 +126,15 @@ def clock() -> Clock:
 
 
 def make_settings(db_url: str, **env: str) -> Settings:
-    values = {"DATABASE_URL": db_url, "LEADBOT_CHANNEL": "C0LEADS", "LEADBOT_MANAGERS": "UMANAGER",
-              "LEADBOT_INTAKE_TOKEN": "intake-secret", "SLACK_SIGNING_SECRET": "signing-secret",
-              "SLACK_BOT_TOKEN": "xoxb-test-token", **env}
+    values = {
+        "DATABASE_URL": db_url,
+        "LEADBOT_CHANNEL": "C0LEADS",
+        "LEADBOT_MANAGERS": "UMANAGER",
+        "LEADBOT_INTAKE_TOKEN": "intake-secret",
+        "SLACK_SIGNING_SECRET": "signing-secret",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        **env,
+    }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

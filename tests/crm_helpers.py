@@ -19,12 +19,30 @@ from xml.sax.saxutils import escape
 HUBSPOT_SECRET = "hubspot-client-secret-0000"
 PUBLIC_URL = "https://leads.acme.com"
 SF_ORG_ID = "00D5g000004ABCDEAS"
-HUBSPOT_DECODES = ("%3A", ":"), ("%2F", "/"), ("%3F", "?"), ("%40", "@"), ("%21", "!"), ("%24", "$"), \
-    ("%27", "'"), ("%28", "("), ("%29", ")"), ("%2A", "*"), ("%2C", ","), ("%3B", ";")
+HUBSPOT_DECODES = (
+    ("%3A", ":"),
+    ("%2F", "/"),
+    ("%3F", "?"),
+    ("%40", "@"),
+    ("%21", "!"),
+    ("%24", "$"),
+    ("%27", "'"),
+    ("%28", "("),
+    ("%29", ")"),
+    ("%2A", "*"),
+    ("%2C", ","),
+    ("%3B", ";"),
+)
 
 
-def hubspot_headers(body: bytes, *, at: datetime, url: str = PUBLIC_URL + "/crm/hubspot",
-                    secret: str = HUBSPOT_SECRET, method: str = "POST") -> dict[str, str]:
+def hubspot_headers(
+    body: bytes,
+    *,
+    at: datetime,
+    url: str = PUBLIC_URL + "/crm/hubspot",
+    secret: str = HUBSPOT_SECRET,
+    method: str = "POST",
+) -> dict[str, str]:
     """The headers HubSpot sends with a v3-signed request to `url` at the moment `at`."""
     timestamp = str(int(at.timestamp() * 1000))
     uri = url
@@ -32,18 +50,33 @@ def hubspot_headers(body: bytes, *, at: datetime, url: str = PUBLIC_URL + "/crm/
         uri = uri.replace(encoded, plain)
     source = f"{method}{uri}".encode() + body + timestamp.encode()
     signature = base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
-    return {"Content-Type": "application/json", "X-HubSpot-Signature-v3": signature,
-            "X-HubSpot-Request-Timestamp": timestamp, "X-HubSpot-Signature-Version": "v3",
-            "User-Agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)"}
+    return {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": signature,
+        "X-HubSpot-Request-Timestamp": timestamp,
+        "X-HubSpot-Signature-Version": "v3",
+        "User-Agent": "HubSpot Connect 2.0 (http://dev.hubspot.com/)",
+    }
 
 
-def hubspot_event(object_id: int, *, event_id: int, subscription_type: str = "contact.creation",
-                  at: datetime, **extra: Any) -> dict[str, Any]:
+def hubspot_event(
+    object_id: int, *, event_id: int, subscription_type: str = "contact.creation", at: datetime, **extra: Any
+) -> dict[str, Any]:
     """One event of an app webhook delivery, with the fields HubSpot sends."""
-    return {"eventId": event_id, "subscriptionId": 2881778, "portalId": 62515, "appId": 54321,
-            "occurredAt": int(at.timestamp() * 1000), "subscriptionType": subscription_type,
-            "attemptNumber": 0, "objectId": object_id, "changeFlag": "NEW", "changeSource": "CRM",
-            "sourceId": "userId:1234567", **extra}
+    return {
+        "eventId": event_id,
+        "subscriptionId": 2881778,
+        "portalId": 62515,
+        "appId": 54321,
+        "occurredAt": int(at.timestamp() * 1000),
+        "subscriptionType": subscription_type,
+        "attemptNumber": 0,
+        "objectId": object_id,
+        "changeFlag": "NEW",
+        "changeSource": "CRM",
+        "sourceId": "userId:1234567",
+        **extra,
+    }
 
 
 def body_of(data: Any) -> bytes:
@@ -51,8 +84,9 @@ def body_of(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def outbound_message(leads: list[tuple[str, dict[str, str | None]]], *, org_id: str = SF_ORG_ID,
-                     action_id: str = "04k5g000000ABCDAA2") -> bytes:
+def outbound_message(
+    leads: list[tuple[str, dict[str, str | None]]], *, org_id: str = SF_ORG_ID, action_id: str = "04k5g000000ABCDAA2"
+) -> bytes:
     """A Salesforce Outbound Message for Lead records, as Salesforce posts it (SOAP 1.1).
 
     `leads` holds (Lead Id, fields); a None value is sent as xsi:nil, as Salesforce does.
@@ -65,23 +99,29 @@ def outbound_message(leads: list[tuple[str, dict[str, str | None]]], *, org_id: 
         notifications.append(
             f"<Notification><Id>04l5g00000{i:06d}AAA</Id>"
             f'<sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">{"".join(cells)}</sObject>'
-            "</Notification>")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-            'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-            " <soapenv:Body>\n"
-            '  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">\n'
-            f"   <OrganizationId>{org_id}</OrganizationId>\n"
-            f"   <ActionId>{action_id}</ActionId>\n"
-            '   <SessionId xsi:nil="true"/>\n'
-            f"   <EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/61.0/{org_id[:15]}</EnterpriseUrl>\n"
-            f"   <PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/61.0/{org_id[:15]}</PartnerUrl>\n"
-            + "".join(notifications) +
-            "  </notifications>\n </soapenv:Body>\n</soapenv:Envelope>\n").encode()
+            "</Notification>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        " <soapenv:Body>\n"
+        '  <notifications xmlns="http://soap.sforce.com/2005/09/outbound">\n'
+        f"   <OrganizationId>{org_id}</OrganizationId>\n"
+        f"   <ActionId>{action_id}</ActionId>\n"
+        '   <SessionId xsi:nil="true"/>\n'
+        f"   <EnterpriseUrl>https://acme.my.salesforce.com/services/Soap/c/61.0/{org_id[:15]}</EnterpriseUrl>\n"
+        f"   <PartnerUrl>https://acme.my.salesforce.com/services/Soap/u/61.0/{org_id[:15]}</PartnerUrl>\n"
+        + "".join(notifications)
+        + "  </notifications>\n </soapenv:Body>\n</soapenv:Envelope>\n"
+    ).encode()
 
 
-SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""',
-                "User-Agent": "Salesforce - OutboundMessaging"}
+SOAP_HEADERS = {
+    "Content-Type": "text/xml; charset=utf-8",
+    "SOAPAction": '""',
+    "User-Agent": "Salesforce - OutboundMessaging",
+}
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

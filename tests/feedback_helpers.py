@@ -19,15 +19,15 @@ from leadqual.simulate import PLANTED, World, simulate_leads
 
 def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> Evidence:
     """What analytics.evidence should count, computed lead by lead in Python (decided leads only)."""
-    won = {Outcome.QUALIFIED.value: True, Outcome.NOT_QUALIFIED.value: False}
+    qualified = {Outcome.QUALIFIED.value: True, Outcome.NOT_QUALIFIED.value: False}
     rules: dict[str, Tally] = {}
     segments: dict[str | None, Tally] = {}
     cells: dict[tuple[Group, int, int], Tally] = {}
     for record in records:
         status = record.get("outcome", {}).get("status")
-        if status not in won:
+        if status not in qualified:
             continue
-        one = Tally(1, 0) if won[status] else Tally(0, 1)
+        one = Tally(1, 0) if qualified[status] else Tally(0, 1)
         s = score(Lead.model_validate(record), ruleset)
         key = (s.group, s.fit, s.intent)
         cells[key] = cells.get(key, Tally()) + one
@@ -37,12 +37,14 @@ def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> E
         for hit in s.hits:
             rules[hit.rule_id] = rules.get(hit.rule_id, Tally()) + one
     overall = sum(cells.values(), Tally())
-    return Evidence(overall=overall, rules=rules, segments=segments,
-                    cells=[ScoreCell(g, f, i, t) for (g, f, i), t in cells.items()])
+    return Evidence(
+        overall=overall, rules=rules, segments=segments, cells=[ScoreCell(g, f, i, t) for (g, f, i), t in cells.items()]
+    )
 
 
-def import_history(ctx: Context, *, n: int, seed: int = 7, world: World = PLANTED,
-                   end: datetime | None = None, weeks: int = 12) -> list[dict[str, Any]]:
+def import_history(
+    ctx: Context, *, n: int, seed: int = 7, world: World = PLANTED, end: datetime | None = None, weeks: int = 12
+) -> list[dict[str, Any]]:
     """Store `n` simulated decided leads (as `leadbot import` would) and return their records."""
     records, leads = _history(n, seed, world, end or ctx.now(), weeks)
     ingest(ctx, leads, post=False, source="test-history")
@@ -56,14 +58,37 @@ def _history(n: int, seed: int, world: World, end: datetime, weeks: int) -> tupl
     return records, validate_leads(records)
 
 
-def store_proposal(ctx: Context, *, kind: ProposalKind = ProposalKind.RAISE_POINTS, target: str = "bom-review",
-                   setting: str = "points", current: int = 30, proposed: int | None = 60) -> str:
+def store_proposal(
+    ctx: Context,
+    *,
+    kind: ProposalKind = ProposalKind.RAISE_POINTS,
+    target: str = "bom-review",
+    setting: str = "points",
+    current: int = 30,
+    proposed: int | None = 60,
+) -> str:
     """Store a proposal against the active ruleset (as a digest would) and return its id."""
     version = ctx.active_ruleset().version
     pid = proposal_id(version, kind, target, setting, proposed)
-    proposal = Proposal(id=pid, kind=kind, target=target, label=target, setting=setting, current=current,
-                        proposed=proposed, ruleset_version=version, evidence="Fired on 84 decided leads: ...")
+    proposal = Proposal(
+        id=pid,
+        kind=kind,
+        target=target,
+        label=target,
+        setting=setting,
+        current=current,
+        proposed=proposed,
+        ruleset_version=version,
+        evidence="Fired on 84 decided leads: ...",
+    )
     with ctx.transaction() as session:
-        session.add(ProposalRow(id=pid, ruleset_version=version, iso_week="2026-W47", kind=kind.value,
-                                data={"proposal": proposal.as_json(), "backtest": None}))
+        session.add(
+            ProposalRow(
+                id=pid,
+                ruleset_version=version,
+                iso_week="2026-W47",
+                kind=kind.value,
+                data={"proposal": proposal.as_json(), "backtest": None},
+            )
+        )
     return pid

@@ -118,8 +118,12 @@ class HttpStandIn:
             server = _Server((self.host, self._port), _Handler)
             server.standin = self
             self._port = server.server_address[1]
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                                      name=f"{self.name}-{self._port}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.01},
+                name=f"{self.name}-{self._port}",
+                daemon=True,
+            )
             thread.start()
             self._server, self._thread = server, thread
 
@@ -151,8 +155,11 @@ class HttpStandIn:
 
     def calls_to(self, method: str, path_prefix: str = "", *, include_failed: bool = False) -> list[Call]:
         with self._lock:
-            return [c for c in self._calls if c.method == method and c.path.startswith(path_prefix)
-                    and (include_failed or c.ok)]
+            return [
+                c
+                for c in self._calls
+                if c.method == method and c.path.startswith(path_prefix) and (include_failed or c.ok)
+            ]
 
     def fail_next(self, status: int = 500, times: int = 1, *, retry_after: int | None = None, after: int = 0) -> None:
         """Answer `times` API calls, after `after` normal ones, with `status` and the vendor's error body.
@@ -190,8 +197,9 @@ class HttpStandIn:
     def _counts_for_faults(self, path: str) -> bool:
         return True
 
-    def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                body: Any) -> Answer:
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> Answer:
         raise NotImplementedError
 
     def _error_body(self, status: int) -> Any:

@@ -25,12 +25,31 @@ _CONTACT = re.compile(r"^/crm/v3/objects/contacts/([^/]+)$")
 
 # Properties of the stand-in portal: HubSpot's standard contact properties Leadbot uses and
 # the two custom ones docs/crm.md asks a sales-op to create.
-KNOWN_PROPERTIES = frozenset({
-    "company", "email", "firstname", "lastname", "jobtitle", "phone", "country", "state", "industry",
-    "numberofemployees", "hs_analytics_source", "message", "hs_lead_status", "hubspot_owner_id",
-    "hs_object_id", "createdate", "lastmodifieddate", "website", "city",
-    "leadbot_reason", "leadbot_card_url",
-})
+KNOWN_PROPERTIES = frozenset(
+    {
+        "company",
+        "email",
+        "firstname",
+        "lastname",
+        "jobtitle",
+        "phone",
+        "country",
+        "state",
+        "industry",
+        "numberofemployees",
+        "hs_analytics_source",
+        "message",
+        "hs_lead_status",
+        "hubspot_owner_id",
+        "hs_object_id",
+        "createdate",
+        "lastmodifieddate",
+        "website",
+        "city",
+        "leadbot_reason",
+        "leadbot_card_url",
+    }
+)
 
 
 class HubSpotStandIn(HttpStandIn):
@@ -55,8 +74,12 @@ class HubSpotStandIn(HttpStandIn):
             if contact_id is None:
                 contact_id = str(self._next_id)
                 self._next_id += 1
-            self._contacts[contact_id] = {**properties, "hs_object_id": contact_id,
-                                          "createdate": CREATED, "lastmodifieddate": CREATED}
+            self._contacts[contact_id] = {
+                **properties,
+                "hs_object_id": contact_id,
+                "createdate": CREATED,
+                "lastmodifieddate": CREATED,
+            }
             return contact_id
 
     @property
@@ -72,35 +95,65 @@ class HubSpotStandIn(HttpStandIn):
     # -- answers ----------------------------------------------------------------
 
     def _error(self, status: int, category: str, message: str, **extra: Any) -> Answer:
-        return status, {"status": "error", "message": message, "correlationId": self.correlation_id(),
-                        "category": category, **extra}, {}
+        return (
+            status,
+            {
+                "status": "error",
+                "message": message,
+                "correlationId": self.correlation_id(),
+                "category": category,
+                **extra,
+            },
+            {},
+        )
 
     def _error_body(self, status: int) -> Any:
         if status == 429:
-            return {"status": "error", "message": "You have reached your secondly limit.",
-                    "errorType": "RATE_LIMIT", "correlationId": self.correlation_id(), "policyName": "SECONDLY"}
+            return {
+                "status": "error",
+                "message": "You have reached your secondly limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": self.correlation_id(),
+                "policyName": "SECONDLY",
+            }
         if status == 401:
-            return {"status": "error", "message": "The OAuth token used to make this call expired.",
-                    "correlationId": self.correlation_id(), "category": "EXPIRED_AUTHENTICATION"}
-        return {"status": "error", "message": "internal error", "correlationId": self.correlation_id(),
-                "category": "INTERNAL_ERROR"}
+            return {
+                "status": "error",
+                "message": "The OAuth token used to make this call expired.",
+                "correlationId": self.correlation_id(),
+                "category": "EXPIRED_AUTHENTICATION",
+            }
+        return {
+            "status": "error",
+            "message": "internal error",
+            "correlationId": self.correlation_id(),
+            "category": "INTERNAL_ERROR",
+        }
 
     def _malformed(self) -> Answer:
         return self._error(400, "VALIDATION_ERROR", "Invalid input JSON on line 1: the body is not JSON")
 
-    def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                body: Any) -> Answer:
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> Answer:
         if bearer(headers) != self.token:
-            return self._error(401, "INVALID_AUTHENTICATION",
-                               "Authentication credentials not found. This API supports OAuth 2.0 authentication.")
+            return self._error(
+                401,
+                "INVALID_AUTHENTICATION",
+                "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
+            )
         match = _CONTACT.match(path)
         if match is None:
             return 404, None, {}
         contact_id = match.group(1)
         contact = self._contacts.get(contact_id)
         if contact is None:
-            return self._error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
-                               context={"id": [contact_id]})
+            return self._error(
+                404,
+                "OBJECT_NOT_FOUND",
+                "Object not found.  objectId are usually numeric.",
+                context={"id": [contact_id]},
+            )
         if method == "GET":
             wanted = [p for value in query.get("properties", []) for p in value.split(",") if p]
             return 200, self._object(contact_id, wanted), {}
@@ -111,25 +164,42 @@ class HubSpotStandIn(HttpStandIn):
     def _object(self, contact_id: str, wanted: list[str]) -> dict[str, Any]:
         contact = self._contacts[contact_id]
         names = [*wanted, "hs_object_id", "createdate", "lastmodifieddate"]
-        return {"id": contact_id, "properties": {name: contact.get(name) for name in dict.fromkeys(names)},
-                "createdAt": CREATED, "updatedAt": contact["lastmodifieddate"], "archived": False}
+        return {
+            "id": contact_id,
+            "properties": {name: contact.get(name) for name in dict.fromkeys(names)},
+            "createdAt": CREATED,
+            "updatedAt": contact["lastmodifieddate"],
+            "archived": False,
+        }
 
     def _patch(self, contact_id: str, body: Any) -> Answer:
         if not isinstance(body, dict) or not isinstance(body.get("properties"), dict) or set(body) != {"properties"}:
-            return self._error(400, "VALIDATION_ERROR",
-                               'Invalid input JSON: expected {"properties": {...}}')
+            return self._error(400, "VALIDATION_ERROR", 'Invalid input JSON: expected {"properties": {...}}')
         properties: dict[str, Any] = body["properties"]
         problems = []
         for name, value in properties.items():
             if name not in self.known_properties:
-                problems.append({"isValid": False, "message": f'Property "{name}" does not exist',
-                                 "error": "PROPERTY_DOESNT_EXIST", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'Property "{name}" does not exist',
+                        "error": "PROPERTY_DOESNT_EXIST",
+                        "name": name,
+                    }
+                )
             elif not isinstance(value, str):
-                problems.append({"isValid": False, "message": f"{value!r} is not a string",
-                                 "error": "INVALID_STRING", "name": name})
+                problems.append(
+                    {"isValid": False, "message": f"{value!r} is not a string", "error": "INVALID_STRING", "name": name}
+                )
         if problems:
-            return self._error(400, "VALIDATION_ERROR", f"Property values were not valid: {problems}",
-                               errors=[{"message": p["message"], "code": p["error"],
-                                        "context": {"propertyName": [p["name"]]}} for p in problems])
+            return self._error(
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: {problems}",
+                errors=[
+                    {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}}
+                    for p in problems
+                ],
+            )
         self._contacts[contact_id].update(properties)
         return 200, self._object(contact_id, list(properties)), {}

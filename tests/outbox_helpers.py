@@ -23,7 +23,8 @@ from leadqual.services.intake import ingest, validate_leads
 _serial = itertools.count(1)
 
 PRIORITY: dict[str, Any] = {
-    "source": "web_form", "offer": "rfq",
+    "source": "web_form",
+    "offer": "rfq",
     "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "region": "TX", "employees": 850},
     "contact": {"name": "Dana Ruiz", "title": "Maintenance Manager"},
     "signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
@@ -37,8 +38,13 @@ def lead_records(n: int) -> list[dict[str, Any]]:
     for _ in range(n):
         i = next(_serial)
         stamp = time.monotonic_ns()
-        out.append({**PRIORITY, "external_id": f"t-{i}-{stamp}",
-                    "contact": {**PRIORITY["contact"], "email": f"dana{i}.{stamp}@acmemetals.com"}})
+        out.append(
+            {
+                **PRIORITY,
+                "external_id": f"t-{i}-{stamp}",
+                "contact": {**PRIORITY["contact"], "email": f"dana{i}.{stamp}@acmemetals.com"},
+            }
+        )
     return out
 
 
@@ -56,14 +62,34 @@ def leads_with_cards(ctx: Context, channels: list[str], per_channel: int) -> dic
     return where
 
 
-def queue(ctx: Context, kind: str, *, lead_id: int | None = None, channel_id: str | None = None,
-          payload: dict[str, Any] | None = None, dedupe_key: str | None = None) -> None:
+def queue(
+    ctx: Context,
+    kind: str,
+    *,
+    lead_id: int | None = None,
+    channel_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> None:
     """Queue one outbox row stamped with the context's clock (due now)."""
     now = ctx.now()
     with ctx.transaction() as session:
-        outbox.enqueue_many(session, [{"kind": kind, "lead_id": lead_id, "channel_id": channel_id,
-                                       "payload": payload or {}, "dedupe_key": dedupe_key, "status": "pending",
-                                       "attempts": 0, "next_attempt_at": now, "created_at": now}])
+        outbox.enqueue_many(
+            session,
+            [
+                {
+                    "kind": kind,
+                    "lead_id": lead_id,
+                    "channel_id": channel_id,
+                    "payload": payload or {},
+                    "dedupe_key": dedupe_key,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            ],
+        )
 
 
 def outbox_rows(ctx: Context, **filters: Any) -> list[OutboxMessage]:
@@ -76,8 +102,10 @@ def outbox_rows(ctx: Context, **filters: Any) -> list[OutboxMessage]:
 
 def status_counts(ctx: Context) -> dict[str, int]:
     with ctx.session_factory() as session:
-        return {status: n for status, n in session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}
+        return {
+            status: n
+            for status, n in session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        }
 
 
 def lead(ctx: Context, lead_id: int) -> LeadRow:
@@ -93,8 +121,11 @@ def plain_render(ctx: Context, session: Session, row: OutboxMessage) -> dict[str
     text = str(row.payload.get("text") or "")
     if row.kind == outbox.CARD:
         assert found is not None
-        return {"channel": row.channel_id, "text": f"Lead {found.id}: {found.company_name}",
-                "metadata": {"event_type": "leadbot_card", "event_payload": {"outbox_id": row.id}}}
+        return {
+            "channel": row.channel_id,
+            "text": f"Lead {found.id}: {found.company_name}",
+            "metadata": {"event_type": "leadbot_card", "event_payload": {"outbox_id": row.id}},
+        }
     if row.kind == outbox.CARD_UPDATE:
         assert found is not None
         return {"channel": found.channel_id, "ts": found.message_ts, "text": f"Lead {found.id}: {found.status}"}

@@ -43,11 +43,17 @@ INTAKE_TOKEN = "intake-secret"
 BOT_TOKEN = "xoxb-test-token"
 MANAGER = "UMANAGER"
 START_TIMEOUT = 30.0  # seconds for a process to answer /healthz (imports, bootstrap, auth.test)
-STOP_TIMEOUT = 20.0   # seconds for a graceful stop before the finaliser uses SIGKILL
+STOP_TIMEOUT = 20.0  # seconds for a graceful stop before the finaliser uses SIGKILL
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float = 30, what: str = "condition",
-               interval: float = 0.05, watch: Iterable[Leadbot] = ()) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout: float = 30,
+    what: str = "condition",
+    interval: float = 0.05,
+    watch: Iterable[Leadbot] = (),
+) -> None:
     """Poll `condition` until it holds; fail naming `what` after `timeout` seconds.
 
     Processes in `watch` must keep running meanwhile: if one exits, fail at once with its output.
@@ -57,8 +63,9 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 30, what: str 
     while not condition():
         for proc in watched:
             if not proc.alive():
-                raise AssertionError(f"{proc.name} exited ({proc.process.returncode}) while waiting for: "
-                                     f"{what}\n{proc.tail()}")
+                raise AssertionError(
+                    f"{proc.name} exited ({proc.process.returncode}) while waiting for: {what}\n{proc.tail()}"
+                )
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}")
         time.sleep(interval)
@@ -142,10 +149,17 @@ class Processes:
 
     def env(self, db_url: str, **extra: str) -> dict[str, str]:
         """The environment of a deployed Leadbot, pointed at `db_url` and the stand-in."""
-        env = {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "DATABASE_URL": db_url,
-               "SLACK_API_URL": self.slack.url, "SLACK_BOT_TOKEN": BOT_TOKEN,
-               "SLACK_SIGNING_SECRET": SIGNING_SECRET, "LEADBOT_INTAKE_TOKEN": INTAKE_TOKEN,
-               "LEADBOT_CHANNEL": CHANNEL, "LEADBOT_MANAGERS": MANAGER}
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": db_url,
+            "SLACK_API_URL": self.slack.url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "LEADBOT_INTAKE_TOKEN": INTAKE_TOKEN,
+            "LEADBOT_CHANNEL": CHANNEL,
+            "LEADBOT_MANAGERS": MANAGER,
+        }
         env.update(extra)
         return env
 
@@ -155,8 +169,13 @@ class Processes:
         log = self.workdir / f"{name}.log"
         extra = {"PORT": str(port)} if port is not None else {}
         with log.open("wb") as out:
-            process = subprocess.Popen([sys.executable, "-m", "bot.cli", kind, *args], cwd=self.workdir,
-                                       env=self.env(db_url, **extra, **env), stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", kind, *args],
+                cwd=self.workdir,
+                env=self.env(db_url, **extra, **env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         proc = Leadbot(name=name, process=process, log=log, port=port)
         self.started.append(proc)
         return proc
@@ -229,8 +248,14 @@ def post_leads(web: Leadbot, records: list[dict[str, Any]], *, client: httpx.Cli
     return leads
 
 
-def post_to_slack_endpoint(web: Leadbot, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                           retry_num: int | None = None, client: httpx.Client | None = None) -> httpx.Response:
+def post_to_slack_endpoint(
+    web: Leadbot,
+    body: str,
+    *,
+    content_type: str = "application/x-www-form-urlencoded",
+    retry_num: int | None = None,
+    client: httpx.Client | None = None,
+) -> httpx.Response:
     """POST a body to /slack/events signed as Slack signs it (X-Slack-Retry-Num when `retry_num`)."""
     headers = {k: v[0] for k, v in signed_request(body, content_type=content_type, retry_num=retry_num).headers.items()}
     http = client or httpx.Client(timeout=30)
@@ -244,11 +269,25 @@ def post_to_slack_endpoint(web: Leadbot, body: str, *, content_type: str = "appl
 _triggers = itertools.count(1)
 
 
-def block_action_body(action_id: str, lead_id: int, user: str, *, channel: str = CHANNEL,
-                      message_ts: str = "1700000000.000100", action_ts: str | None = None) -> str:
+def block_action_body(
+    action_id: str,
+    lead_id: int,
+    user: str,
+    *,
+    channel: str = CHANNEL,
+    message_ts: str = "1700000000.000100",
+    action_ts: str | None = None,
+) -> str:
     """The form body of a block_actions click on a lead card's button."""
-    payload = block_actions_payload(action_id, lead_id, user, trigger_id=f"trigger-proc-{next(_triggers)}",
-                                    ts=action_ts, message_ts=message_ts, channel=channel)
+    payload = block_actions_payload(
+        action_id,
+        lead_id,
+        user,
+        trigger_id=f"trigger-proc-{next(_triggers)}",
+        ts=action_ts,
+        message_ts=message_ts,
+        channel=channel,
+    )
     return interactive_body(payload)
 
 
@@ -268,9 +307,15 @@ def restart_database(db_url: str) -> list[str]:
     admin = make_engine(db_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     try:
         with admin.connect() as conn:
-            return [str(name) for name, _ in conn.execute(sa.text(
-                "SELECT application_name, pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
+            return [
+                str(name)
+                for name, _ in conn.execute(
+                    sa.text(
+                        "SELECT application_name, pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            ]
     finally:
         admin.dispose()
 

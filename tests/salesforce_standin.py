@@ -25,18 +25,39 @@ TOKEN = ORG_ID + "!AQ0AQStandInAccessToken"
 CLIENT_ID = "3MVG9standin-consumer-key"
 CLIENT_SECRET = "standin-consumer-secret"
 _LEAD = re.compile(r"^/services/data/(v\d+\.\d)/sobjects/Lead/([A-Za-z0-9]{15,18})$")
-KNOWN_FIELDS = frozenset({
-    "Company", "Email", "FirstName", "LastName", "Title", "Phone", "Country", "State", "Industry",
-    "NumberOfEmployees", "LeadSource", "Description", "Status", "OwnerId",
-    "Leadbot_Reason__c", "Leadbot_Card_URL__c",
-})
+KNOWN_FIELDS = frozenset(
+    {
+        "Company",
+        "Email",
+        "FirstName",
+        "LastName",
+        "Title",
+        "Phone",
+        "Country",
+        "State",
+        "Industry",
+        "NumberOfEmployees",
+        "LeadSource",
+        "Description",
+        "Status",
+        "OwnerId",
+        "Leadbot_Reason__c",
+        "Leadbot_Card_URL__c",
+    }
+)
 
 
 class SalesforceStandIn(HttpStandIn):
     name = "salesforce-standin"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str | None = TOKEN,
-                 api_versions: tuple[str, ...] = ("v60.0", "v61.0", "v62.0")) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str | None = TOKEN,
+        api_versions: tuple[str, ...] = ("v60.0", "v61.0", "v62.0"),
+    ) -> None:
         super().__init__(host, port)
         self._tokens = {token} if token else set()
         self.api_versions = api_versions
@@ -78,17 +99,27 @@ class SalesforceStandIn(HttpStandIn):
             return [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
         if status == 503:
             return [{"message": "Server temporarily unavailable", "errorCode": "SERVER_UNAVAILABLE"}]
-        return [{"message": "An unexpected error occurred. Please include this ErrorId if you contact "
-                            "support: 1234567890-12345 (-1234567890)", "errorCode": "UNKNOWN_EXCEPTION"}]
+        return [
+            {
+                "message": "An unexpected error occurred. Please include this ErrorId if you contact "
+                "support: 1234567890-12345 (-1234567890)",
+                "errorCode": "UNKNOWN_EXCEPTION",
+            }
+        ]
 
     def _malformed(self) -> Answer:
-        return 400, [{"message": "Unexpected character: was expecting a JSON value", "errorCode": "JSON_PARSER_ERROR"}], {}
+        return (
+            400,
+            [{"message": "Unexpected character: was expecting a JSON value", "errorCode": "JSON_PARSER_ERROR"}],
+            {},
+        )
 
     def _counts_for_faults(self, path: str) -> bool:
         return not path.startswith("/services/oauth2/")  # faults are for the REST API
 
-    def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                body: Any) -> Answer:
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> Answer:
         if path == "/services/oauth2/token" and method == "POST":
             return self._token(body)
         if bearer(headers) not in self._tokens:
@@ -98,21 +129,49 @@ class SalesforceStandIn(HttpStandIn):
             return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
         lead_id = match.group(2)
         if method != "PATCH":
-            return 405, [{"errorCode": "METHOD_NOT_ALLOWED",
-                          "message": f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,HEAD,DELETE"}], {}
+            return (
+                405,
+                [
+                    {
+                        "errorCode": "METHOD_NOT_ALLOWED",
+                        "message": f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,HEAD,DELETE",
+                    }
+                ],
+                {},
+            )
         if lead_id not in self._leads:
             return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], {}
         if not isinstance(body, dict):
-            return 400, [{"message": "Json Deserialization failed on token 'null' and has left off in the middle "
-                                     "of parsing a row. Will go to end of row to begin parsing the next row",
-                          "errorCode": "INVALID_FIELD"}], {}
+            return (
+                400,
+                [
+                    {
+                        "message": "Json Deserialization failed on token 'null' and has left off in the middle "
+                        "of parsing a row. Will go to end of row to begin parsing the next row",
+                        "errorCode": "INVALID_FIELD",
+                    }
+                ],
+                {},
+            )
         for name, value in body.items():
             if name not in self.known_fields:
-                return 400, [{"message": f"No such column '{name}' on sobject of type Lead",
-                              "errorCode": "INVALID_FIELD"}], {}
+                return (
+                    400,
+                    [{"message": f"No such column '{name}' on sobject of type Lead", "errorCode": "INVALID_FIELD"}],
+                    {},
+                )
             if isinstance(value, dict | list):
-                return 400, [{"message": f"Cannot deserialize instance of string from {type(value).__name__} "
-                                         f"value for field {name}", "errorCode": "JSON_PARSER_ERROR"}], {}
+                return (
+                    400,
+                    [
+                        {
+                            "message": f"Cannot deserialize instance of string from {type(value).__name__} "
+                            f"value for field {name}",
+                            "errorCode": "JSON_PARSER_ERROR",
+                        }
+                    ],
+                    {},
+                )
         self._leads[lead_id].update(body)
         return 204, None, {}
 
@@ -123,6 +182,16 @@ class SalesforceStandIn(HttpStandIn):
             return 400, {"error": "invalid_client", "error_description": "invalid client credentials"}, {}
         token = f"{ORG_ID}!AQ0AQ{secrets.token_hex(16)}"
         self._tokens.add(token)
-        return 200, {"access_token": token, "signature": secrets.token_urlsafe(16), "scope": "api",
-                     "instance_url": self.url, "id": f"{self.url}/id/{ORG_ID}/0055g00000ABCDEAAA",
-                     "token_type": "Bearer", "issued_at": "1764000000000"}, {}
+        return (
+            200,
+            {
+                "access_token": token,
+                "signature": secrets.token_urlsafe(16),
+                "scope": "api",
+                "instance_url": self.url,
+                "id": f"{self.url}/id/{ORG_ID}/0055g00000ABCDEAAA",
+                "token_type": "Bearer",
+                "issued_at": "1764000000000",
+            },
+            {},
+        )

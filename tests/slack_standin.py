@@ -91,7 +91,9 @@ _PAYLOAD_ERRORS = frozenset(
     }
 )
 # Answers given before a call counts against any rate limit.
-_NOT_ACCEPTED_ERRORS = frozenset({"not_authed", "invalid_auth", "invalid_json"})
+_NOT_ACCEPTED_ERRORS = frozenset({"not_authed", "invalid_auth", "not_allowed_token_type", "invalid_json"})
+# Methods called with the app-level (xapp-) token.
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 # Parameters Slack accepts as JSON, which form-encoded requests carry as strings.
 _JSON_PARAMS = ("blocks", "attachments", "view", "files", "metadata", "user_auth_blocks")
 
@@ -494,9 +496,12 @@ class SlackStandIn:
         self._files: dict[str, dict] = {}
         self._usergroups: dict[str, list[str]] = {}
         self._users: dict[str, dict] = {}
+        # Set by a SocketModeStandIn: issues the ws:// URL that apps.connections.open answers.
+        self.socket_mode_url: Callable[[], str] | None = None
 
         self._handlers: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -507,6 +512,7 @@ class SlackStandIn:
             "views.publish": self._views_publish,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
@@ -777,8 +783,16 @@ class SlackStandIn:
             return 200, {"ok": False, "error": "invalid_json"}, {}
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
-        if not token.startswith("xox"):
-            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        # apps.connections.open takes the app-level token only, every other method a bot or user token.
+        if method in _APP_TOKEN_METHODS:
+            if not token.startswith("xapp-"):
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+        elif not token.startswith("xox"):
+            return (
+                200,
+                {"ok": False, "error": "not_allowed_token_type" if token.startswith("xapp-") else "invalid_auth"},
+                {},
+            )
 
         for key in (method, "*"):
             queue = self._failures.get(key)
@@ -896,6 +910,12 @@ class SlackStandIn:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, params: dict) -> dict:
+        """A Socket Mode URL (https://docs.slack.dev/reference/methods/apps.connections.open/)."""
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "socket_mode_not_enabled"}
+        return {"ok": True, "url": self.socket_mode_url()}
 
     def _chat_post_message(self, params: dict) -> dict:
         channel = _channel_of(params)
@@ -1092,6 +1112,52 @@ class SlackStandIn:
             "messages": messages,
             "has_more": more,
             "pin_count": 0,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _conversations_replies(self, params: dict) -> dict:
+        """A thread: its parent, then its replies, oldest first, paged like Slack's.
+
+        ``oldest``/``latest`` bound the replies' ts (the parent is always first);
+        message ``metadata`` is returned only with ``include_all_metadata``
+        (https://docs.slack.dev/reference/methods/conversations.replies/).
+        """
+        channel = _channel_of(params)
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self._im_channel(channel)
+        parent_ts = params.get("ts")
+        if not parent_ts or (channel, parent_ts) not in self._messages:
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params["latest"]) if params.get("latest") else math.inf
+        with_metadata = _truthy(params.get("include_all_metadata"))
+        replies = sorted(
+            (
+                m
+                for (ch, ts), m in self._messages.items()
+                if ch == channel and ts != parent_ts and m.get("thread_ts") == parent_ts and oldest < float(ts) < latest
+            ),
+            key=lambda m: float(m["ts"]),
+        )
+        found = [self._messages[(channel, parent_ts)], *replies]
+        try:
+            start = int(params.get("cursor") or 0)
+            limit = max(1, min(999, int(params.get("limit") or 100)))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = []
+        for message in page:
+            echo = {k: copy.deepcopy(v) for k, v in message.items() if k != "channel"}
+            if not with_metadata:
+                echo.pop("metadata", None)
+            messages.append(echo)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 

@@ -33,19 +33,30 @@ def lead(**changes: Any) -> dict[str, Any]:
 
 
 # Strong fit (100) for all five; intent decides the group.
-RFQ = lead(signals=[{"type": "rfq_request"}])                                  # intent 40: Qualified review
-RFQ_SOON = lead(signals=[{"type": "rfq_request"}],                             # 40 + 10 timing: Priority,
-                need={"scope": "replacement", "needed_by": "2026-03-20"})      # as of the day it was received
-BOM = lead(signals=[{"type": "bom_review"}])                                   # 30: Qualified review
+RFQ = lead(signals=[{"type": "rfq_request"}])  # intent 40: Qualified review
+RFQ_SOON = lead(
+    signals=[{"type": "rfq_request"}],  # 40 + 10 timing: Priority,
+    need={"scope": "replacement", "needed_by": "2026-03-20"},
+)  # as of the day it was received
+BOM = lead(signals=[{"type": "bom_review"}])  # 30: Qualified review
 BOM_WEBINAR = lead(signals=[{"type": "bom_review"}, {"type": "webinar_attended"}])  # 35: Qualified review
-NOTHING = lead(signals=[])                                                     # 0: Nurture
+NOTHING = lead(signals=[])  # 0: Nurture
 
 DECIDED = [(RFQ, False), (RFQ_SOON, True), (BOM, True), (BOM_WEBINAR, False), (NOTHING, True)]
 
 
 def raise_bom(to: int) -> RulesetSpec:
-    proposal = Proposal(id="p-test01", kind=ProposalKind.RAISE_POINTS, target="bom-review", label="BOM review",
-                        setting="points", current=30, proposed=to, ruleset_version=CURRENT.version, evidence="")
+    proposal = Proposal(
+        id="p-test01",
+        kind=ProposalKind.RAISE_POINTS,
+        target="bom-review",
+        label="BOM review",
+        setting="points",
+        current=30,
+        proposed=to,
+        ruleset_version=CURRENT.version,
+        evidence="",
+    )
     return apply_to_spec(CURRENT.spec, proposal)
 
 
@@ -53,9 +64,9 @@ def test_raising_a_rule_moves_its_leads_up_and_counts_every_transition() -> None
     result = backtest(DECIDED, current=CURRENT, proposed={"p": raise_bom(50)})["p"]
     assert result.leads == 5
     assert result.transitions == {
-        (Group.QUALIFIED_REVIEW, Group.QUALIFIED_REVIEW): 1,   # the RFQ without a deadline
+        (Group.QUALIFIED_REVIEW, Group.QUALIFIED_REVIEW): 1,  # the RFQ without a deadline
         (Group.PRIORITY, Group.PRIORITY): 1,
-        (Group.QUALIFIED_REVIEW, Group.PRIORITY): 2,           # both BOM reviews
+        (Group.QUALIFIED_REVIEW, Group.PRIORITY): 2,  # both BOM reviews
         (Group.NURTURE, Group.NURTURE): 1,
     }
     assert result.moved == 2
@@ -65,9 +76,9 @@ def test_raising_a_rule_moves_its_leads_up_and_counts_every_transition() -> None
 def test_priority_precision_and_recall_before_and_after_are_counted_by_hand() -> None:
     result = backtest(DECIDED, current=CURRENT, proposed={"p": raise_bom(50)})["p"]
     # Qualified: RFQ_SOON, BOM, NOTHING. Before, Priority = {RFQ_SOON}; after, + BOM and BOM_WEBINAR.
-    assert (result.before.priority, result.before.priority_won, result.before.won) == (1, 1, 3)
+    assert (result.before.priority, result.before.priority_qualified, result.before.qualified) == (1, 1, 3)
     assert result.before.precision == 1.0 and result.before.recall == pytest.approx(1 / 3)
-    assert (result.after.priority, result.after.priority_won) == (3, 2)
+    assert (result.after.priority, result.after.priority_qualified) == (3, 2)
     assert result.after.precision == pytest.approx(2 / 3) and result.after.recall == pytest.approx(2 / 3)
 
 
@@ -99,16 +110,27 @@ def test_one_pass_serves_every_proposal_and_reads_the_leads_once() -> None:
 
 def test_the_summary_and_json_name_the_moves_and_the_priority_figures() -> None:
     result = backtest(DECIDED, current=CURRENT, proposed={"p": raise_bom(50)}, scope="the 5 most recent")["p"]
-    assert result.summary() == ("Rescored 5 decided leads (the 5 most recent): 2 change group "
-                                "(2 Qualified review → Priority). Priority precision 100% → 67%, recall 33% → 67%.")
+    assert result.summary() == (
+        "Rescored 5 decided leads (the 5 most recent): 2 change group "
+        "(2 Qualified review → Priority). Priority precision 100% → 67%, recall 33% → 67%."
+    )
     data = result.as_json()
     assert data["moved"] == 2 and data["after"]["precision"] == pytest.approx(0.6667, abs=1e-4)
     assert {"from": "qualified_review", "to": "priority", "leads": 2} in data["transitions"]
 
 
 def _change(kind: ProposalKind, target: str, setting: str, proposed: int | None) -> RulesetSpec:
-    p = Proposal(id="p-x", kind=kind, target=target, label=target, setting=setting, current=0, proposed=proposed,
-                 ruleset_version=1, evidence="")
+    p = Proposal(
+        id="p-x",
+        kind=kind,
+        target=target,
+        label=target,
+        setting=setting,
+        current=0,
+        proposed=proposed,
+        ruleset_version=1,
+        evidence="",
+    )
     return apply_to_spec(CURRENT.spec, p)
 
 
@@ -116,9 +138,9 @@ def test_regrouping_from_hits_agrees_with_a_full_rescore_for_every_kind_of_chang
     changes = [
         _change(ProposalKind.RAISE_POINTS, "bom-review", "points", 70),
         _change(ProposalKind.LOWER_POINTS, "target-industry", "points", 5),
-        _change(ProposalKind.RAISE_POINTS, "freemail", "points", 60),            # a negative rule
+        _change(ProposalKind.RAISE_POINTS, "freemail", "points", 60),  # a negative rule
         _change(ProposalKind.RETIRE_RULE, "webinar", "points", None),
-        _change(ProposalKind.RETIRE_RULE, "failed-asset", "points", None),     # a segment rule
+        _change(ProposalKind.RETIRE_RULE, "failed-asset", "points", None),  # a segment rule
         _change(ProposalKind.MOVE_THRESHOLD, "qualified_review", "intent", 40),
         _change(ProposalKind.MOVE_THRESHOLD, "priority", "fit", 80),
     ]
@@ -126,8 +148,9 @@ def test_regrouping_from_hits_agrees_with_a_full_rescore_for_every_kind_of_chang
     for changed in changes:
         assert _same_conditions(CURRENT.spec, changed)
         regroup, rescored = _Regrouper(changed), Ruleset.compile(changed, version=2)
-        assert [regroup.group(score(lead, CURRENT)) for lead in leads] == [score(lead, rescored).group
-                                                                          for lead in leads]
+        assert [regroup.group(score(lead, CURRENT)) for lead in leads] == [
+            score(lead, rescored).group for lead in leads
+        ]
 
 
 def test_a_ruleset_with_other_conditions_is_scored_in_full() -> None:
@@ -137,5 +160,7 @@ def test_a_ruleset_with_other_conditions_is_scored_in_full() -> None:
     assert not _same_conditions(CURRENT.spec, other)
     narrower = backtest(DECIDED, current=CURRENT, proposed={"o": other})["o"]
     assert narrower.transitions == {  # every lead is a metals company: nothing moves, but it was scored in full
-        (Group.QUALIFIED_REVIEW, Group.QUALIFIED_REVIEW): 3, (Group.PRIORITY, Group.PRIORITY): 1,
-        (Group.NURTURE, Group.NURTURE): 1}
+        (Group.QUALIFIED_REVIEW, Group.QUALIFIED_REVIEW): 3,
+        (Group.PRIORITY, Group.PRIORITY): 1,
+        (Group.NURTURE, Group.NURTURE): 1,
+    }

@@ -9,11 +9,12 @@ from typing import Any
 from blocks import ids
 from blocks.chart import digest_chart
 from blocks.digest import MAX_PROPOSALS, digest_blocks, digest_text
-from leadqual.analytics import Figures, GroupFigures, Period, SliceFigures
 from leadqual.backtest import Backtest, PriorityQuality
+from leadqual.calendar import Period
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.proposals import Proposal, ProposalKind
-from leadqual.services.digest import Digest, ProposedChange, RulesetChange
+from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from tests.bot_helpers import SPECIAL, mrkdwn_texts
 from tests.slack_standin import validate_message_blocks
 
@@ -23,34 +24,75 @@ WINDOW = Period("12 weeks to 2026-W47", datetime(2026, 8, 31, 5, tzinfo=UTC), WE
 
 
 def figures(period: Period, scale: int) -> Figures:
-    groups = [GroupFigures(g, received=10 * scale, live=9 * scale, claimed=7 * scale, qualified=3 * scale,
-                           not_qualified=2 * scale, open_decisions=scale, claim_median_minutes=12.0 + g.rank,
-                           claim_p90_minutes=240.0) for g in Group]
-    return Figures(period=period, groups=groups,
-                   reasons={Group.PRIORITY: [("spec_mismatch", 2), ("timing", 1), ("no_budget", 1), ("spam", 1)]},
-                   sources=[SliceFigures(HOSTILE * 5, 9, 3, 2), SliceFigures("web_form", 30, 9, 6)],
-                   offers=[SliceFigures("rfq", 12, 5, 2)], cards_posted=40 * scale, cards_actioned=30 * scale,
-                   claim_median_minutes=14.0, claim_p90_minutes=250.0)
+    groups = [
+        GroupFigures(
+            g,
+            received=10 * scale,
+            live=9 * scale,
+            claimed=7 * scale,
+            qualified=3 * scale,
+            not_qualified=2 * scale,
+            open_decisions=scale,
+            claim_median_minutes=12.0 + g.rank,
+            claim_p90_minutes=240.0,
+        )
+        for g in Group
+    ]
+    return Figures(
+        period=period,
+        groups=groups,
+        reasons={Group.PRIORITY: [("spec_mismatch", 2), ("timing", 1), ("no_budget", 1), ("spam", 1)]},
+        sources=[SliceFigures(HOSTILE * 5, 9, 3, 2), SliceFigures("web_form", 30, 9, 6)],
+        offers=[SliceFigures("rfq", 12, 5, 2)],
+        cards_posted=40 * scale,
+        cards_actioned=30 * scale,
+        claim_median_minutes=14.0,
+        claim_p90_minutes=250.0,
+    )
 
 
 def proposal(i: int, *, label: str = "BOM review requested") -> ProposedChange:
-    p = Proposal(id=f"p-{i:06x}", kind=ProposalKind.RAISE_POINTS, target=f"rule-{i}", label=label, setting="points",
-                 current=30, proposed=60, ruleset_version=3,
-                 evidence="Fired on 84 decided leads: 61% qualified vs 22% of 900 where it did not fire (smoothed).",
-                 figures={"fired_won": 51, "fired_lost": 33})
-    bt = Backtest(leads=2000, transitions={(Group.QUALIFIED_REVIEW, Group.PRIORITY): 30,
-                                           (Group.PRIORITY, Group.PRIORITY): 200},
-                  before=PriorityQuality(200, 150, 600), after=PriorityQuality(230, 170, 600))
+    p = Proposal(
+        id=f"p-{i:06x}",
+        kind=ProposalKind.RAISE_POINTS,
+        target=f"rule-{i}",
+        label=label,
+        setting="points",
+        current=30,
+        proposed=60,
+        ruleset_version=3,
+        evidence="Fired on 84 decided leads: 61% qualified vs 22% of 900 where it did not fire (smoothed).",
+        figures={"fired_qualified": 51, "fired_not_qualified": 33},
+    )
+    bt = Backtest(
+        leads=2000,
+        transitions={(Group.QUALIFIED_REVIEW, Group.PRIORITY): 30, (Group.PRIORITY, Group.PRIORITY): 200},
+        before=PriorityQuality(200, 150, 600),
+        after=PriorityQuality(230, 170, 600),
+    )
     return ProposedChange(p, bt)
 
 
 def make_digest(n: int = 2, *, applied: bool = False, label: str = "BOM review requested") -> Digest:
-    change = RulesetChange(version=4 if applied else 3, name="industrial-default", parent_version=3 if applied else 2,
-                           origin="apply" if applied else "file", created_at=datetime(2026, 11, 20, tzinfo=UTC),
-                           created_by="UMANAGER" if applied else None, proposal_id="p-abc123" if applied else None,
-                           proposal_title='Raise "Webinar attended" from 5 to 10 points' if applied else None)
-    return Digest(iso_week="2026-W47", timezone="America/Chicago", week=figures(WEEK, 1), trailing=figures(WINDOW, 12),
-                  ruleset=change, proposals=[proposal(i, label=label) for i in range(n)], evidence_leads=2400)
+    change = RulesetChange(
+        version=4 if applied else 3,
+        name="industrial-default",
+        parent_version=3 if applied else 2,
+        origin="apply" if applied else "file",
+        created_at=datetime(2026, 11, 20, tzinfo=UTC),
+        created_by="UMANAGER" if applied else None,
+        proposal_id="p-abc123" if applied else None,
+        proposal_title='Raise "Webinar attended" from 5 to 10 points' if applied else None,
+    )
+    return Digest(
+        iso_week="2026-W47",
+        timezone="America/Chicago",
+        week=figures(WEEK, 1),
+        trailing=figures(WINDOW, 12),
+        ruleset=change,
+        proposals=[proposal(i, label=label) for i in range(n)],
+        evidence_leads=2400,
+    )
 
 
 def as_json(d: Digest) -> list[dict[str, Any]]:
@@ -69,7 +111,7 @@ def test_every_proposal_has_an_apply_button_carrying_its_id() -> None:
     assert [b["value"] for b in applies] == ["p-000000", "p-000001", "p-000002"]
     assert all(b["confirm"]["confirm"]["text"] == "Apply" for b in applies)
     sections = " ".join(mrkdwn_texts(blocks))
-    assert "Raise \"BOM review requested\" from 30 to 60 points" in sections and "Backtest: Rescored 2000" in sections
+    assert 'Raise "BOM review requested" from 30 to 60 points' in sections and "Backtest: Rescored 2000" in sections
 
 
 def test_roll_back_is_offered_only_when_the_last_change_came_from_a_proposal() -> None:
@@ -115,8 +157,9 @@ def test_the_figures_show_volume_rates_speed_and_alert_fatigue() -> None:
 
 
 def test_the_notification_text_sums_the_week_up() -> None:
-    assert digest_text(make_digest(1)) == ("Weekly lead digest 2026-W47: 50 leads, 15 qualified of 25 decided (60%); "
-                                           "1 proposed rule change.")
+    assert digest_text(make_digest(1)) == (
+        "Weekly lead digest 2026-W47: 50 leads, 15 qualified of 25 decided (60%); 1 proposed rule change."
+    )
 
 
 def test_the_chart_is_a_png() -> None:

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from blocks import ids
+from blocks.add_lead import add_lead_errors, add_lead_modal, read_add_lead
 from blocks.home import home_view
 from blocks.modals import (
-    add_lead_errors,
-    add_lead_modal,
     decision_errors,
     decode_metadata,
     disqualify_modal,
@@ -20,17 +19,16 @@ from blocks.modals import (
     needs_info_modal,
     nurture_modal,
     qualify_modal,
-    read_add_lead,
     read_decision,
     reassign_modal,
 )
 from leadqual.config import load_config
+from leadqual.decisions import Rating
 from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services.home import Home, WeekNumbers
+from leadqual.readmodels import Home, WeekNumbers
 from leadqual.services.intake import validate_leads
-from leadqual.services.triage import Rating
 from tests.bot_helpers import HOSTILE_NAME, make_card
 from tests.slack_standin import validate_view
 
@@ -73,8 +71,7 @@ def test_the_qualify_modal_asks_each_fian_criterion_and_preselects_the_leads_buy
         assert options == ["confirmed", "partial", "unknown"]
     assert blocks[ids.MOTION]["element"]["initial_option"]["value"] == "equipment_replacement"
     assert blocks[ids.NEXT_STEP_ON]["element"]["type"] == "datepicker"
-    assert decode_metadata(view["private_metadata"]) == {"lead": 42, "channel": "C0LEADS",
-                                                         "ts": "1700000000.000100"}
+    assert decode_metadata(view["private_metadata"]) == {"lead": 42, "channel": "C0LEADS", "ts": "1700000000.000100"}
 
 
 def test_the_disqualify_modal_offers_exactly_the_configured_reasons_and_requires_one() -> None:
@@ -89,56 +86,87 @@ def state(**blocks: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def radio(value: str) -> dict[str, Any]:
-    return {"type": "radio_buttons", "selected_option": {"value": value, "text": {"type": "plain_text",
-                                                                                   "text": value}}}
+    return {"type": "radio_buttons", "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}}}
 
 
 def test_a_qualify_submission_reads_back_as_a_decision() -> None:
-    values = state(**{ids.FIT: radio("confirmed"), ids.INTENT: radio("confirmed"), ids.AUTHORITY: radio("partial"),
-                      ids.NEED: {"type": "radio_buttons", "selected_option": None},
-                      ids.MOTION: {"type": "static_select", "selected_option": {"value": "compliance_upgrade"}},
-                      ids.NEXT_STEP: {"type": "plain_text_input", "value": "  Site visit "},
-                      ids.NEXT_STEP_ON: {"type": "datepicker", "selected_date": "2026-12-01"},
-                      ids.NOTE: {"type": "plain_text_input", "value": None}})
+    values = state(
+        **{
+            ids.FIT: radio("confirmed"),
+            ids.INTENT: radio("confirmed"),
+            ids.AUTHORITY: radio("partial"),
+            ids.NEED: {"type": "radio_buttons", "selected_option": None},
+            ids.MOTION: {"type": "static_select", "selected_option": {"value": "compliance_upgrade"}},
+            ids.NEXT_STEP: {"type": "plain_text_input", "value": "  Site visit "},
+            ids.NEXT_STEP_ON: {"type": "datepicker", "selected_date": "2026-12-01"},
+            ids.NOTE: {"type": "plain_text_input", "value": None},
+        }
+    )
     decision = read_decision(ids.QUALIFY_VIEW, values)
     assert decision.outcome is Outcome.QUALIFIED
-    assert decision.fian == {"fit": Rating.CONFIRMED, "intent": Rating.CONFIRMED, "authority": Rating.PARTIAL,
-                             "need": None}
+    assert decision.fian == {
+        "fit": Rating.CONFIRMED,
+        "intent": Rating.CONFIRMED,
+        "authority": Rating.PARTIAL,
+        "need": None,
+    }
     assert (decision.motion, decision.next_step, decision.next_step_on, decision.note) == (
-        "compliance_upgrade", "Site visit", date(2026, 12, 1), None)
+        "compliance_upgrade",
+        "Site visit",
+        date(2026, 12, 1),
+        None,
+    )
 
 
 def test_other_submissions_read_back_as_their_outcomes() -> None:
-    dq = read_decision(ids.DISQUALIFY_VIEW, state(**{ids.REASON: {"type": "static_select",
-                                                                  "selected_option": {"value": "no_budget"}}}))
+    dq = read_decision(
+        ids.DISQUALIFY_VIEW, state(**{ids.REASON: {"type": "static_select", "selected_option": {"value": "no_budget"}}})
+    )
     assert (dq.outcome, dq.reason) == (Outcome.NOT_QUALIFIED, "no_budget")
-    nurture = read_decision(ids.NURTURE_VIEW, state(**{ids.FOLLOW_UP_ON: {"type": "datepicker",
-                                                                          "selected_date": "2027-01-15"}}))
+    nurture = read_decision(
+        ids.NURTURE_VIEW, state(**{ids.FOLLOW_UP_ON: {"type": "datepicker", "selected_date": "2027-01-15"}})
+    )
     assert nurture.follow_up_on == date(2027, 1, 15)
-    info = read_decision(ids.NEEDS_INFO_VIEW, state(**{ids.MISSING: {
-        "type": "checkboxes", "selected_options": [{"value": "specs"}, {"value": "timeline"}]}}))
+    info = read_decision(
+        ids.NEEDS_INFO_VIEW,
+        state(**{ids.MISSING: {"type": "checkboxes", "selected_options": [{"value": "specs"}, {"value": "timeline"}]}}),
+    )
     assert info.missing == ("specs", "timeline")
 
 
 def test_field_errors_land_on_the_block_that_shows_the_field() -> None:
     assert decision_errors({"fit": "a", "follow_up_on": "b", "reason": "c", "missing": "d"}) == {
-        ids.FIT: "a", ids.FOLLOW_UP_ON: "b", ids.REASON: "c", ids.MISSING: "d"}
+        ids.FIT: "a",
+        ids.FOLLOW_UP_ON: "b",
+        ids.REASON: "c",
+        ids.MISSING: "d",
+    }
 
 
 def test_the_add_lead_form_reads_into_an_intake_record_and_its_errors_map_to_fields() -> None:
-    values = state(**{ids.ADD_COMPANY: {"type": "plain_text_input", "value": "Acme"},
-                      ids.ADD_EMAIL: {"type": "email_text_input", "value": "dana@acme.com"},
-                      ids.ADD_COUNTRY: {"type": "plain_text_input", "value": "us"},
-                      ids.ADD_NEED: {"type": "plain_text_input", "value": "Pump failed"},
-                      ids.ADD_TITLE: {"type": "plain_text_input", "value": None}})
+    values = state(
+        **{
+            ids.ADD_COMPANY: {"type": "plain_text_input", "value": "Acme"},
+            ids.ADD_EMAIL: {"type": "email_text_input", "value": "dana@acme.com"},
+            ids.ADD_COUNTRY: {"type": "plain_text_input", "value": "us"},
+            ids.ADD_NEED: {"type": "plain_text_input", "value": "Pump failed"},
+            ids.ADD_TITLE: {"type": "plain_text_input", "value": None},
+        }
+    )
     record = read_add_lead(values, user_id="UDANA")
-    assert record == {"source": "slack", "attributes": {"added_by": "UDANA"}, "company": {"name": "Acme", "country": "us"},
-                      "contact": {"email": "dana@acme.com"}, "need": {"problem": "Pump failed"}}
+    assert record == {
+        "source": "slack",
+        "attributes": {"added_by": "UDANA"},
+        "company": {"name": "Acme", "country": "us"},
+        "contact": {"email": "dana@acme.com"},
+        "need": {"problem": "Pump failed"},
+    }
     [lead] = validate_leads([record])
     assert lead.company.country == "US"
     with pytest.raises(InvalidLead) as info:
-        validate_leads([read_add_lead(state(**{ids.ADD_EMAIL: {"type": "email_text_input", "value": "nope"}}),
-                                      user_id="UDANA")])
+        validate_leads(
+            [read_add_lead(state(**{ids.ADD_EMAIL: {"type": "email_text_input", "value": "nope"}}), user_id="UDANA")]
+        )
     assert set(add_lead_errors(info.value.errors)) == {ids.ADD_EMAIL}
     with pytest.raises(InvalidLead) as info:
         validate_leads([read_add_lead(state(), user_id="UDANA")])
@@ -146,12 +174,22 @@ def test_the_add_lead_form_reads_into_an_intake_record_and_its_errors_map_to_fie
 
 
 def test_the_home_tab_stays_valid_with_many_hostile_leads_and_shows_a_managers_week() -> None:
-    cards = tuple(make_card(id=i, company=HOSTILE_NAME * 10, owner_id="UDANA", claimed_at=datetime.now(UTC))
-                  for i in range(15))
-    follow = tuple(make_card(id=100 + i, outcome=Outcome.NURTURE, follow_up_on=date(2026, 11, 25),
-                             channel_id=None, message_ts=None) for i in range(15))
-    week = WeekNumbers(starts=datetime(2026, 11, 23, 6, tzinfo=UTC), received=dict.fromkeys(Group, 2),
-                       claimed=4, decided=dict.fromkeys(Outcome, 1), median_minutes_to_claim=12.4)
+    cards = tuple(
+        make_card(id=i, company=HOSTILE_NAME * 10, owner_id="UDANA", claimed_at=datetime.now(UTC)) for i in range(15)
+    )
+    follow = tuple(
+        make_card(
+            id=100 + i, outcome=Outcome.NURTURE, follow_up_on=date(2026, 11, 25), channel_id=None, message_ts=None
+        )
+        for i in range(15)
+    )
+    week = WeekNumbers(
+        starts=datetime(2026, 11, 23, 6, tzinfo=UTC),
+        received=dict.fromkeys(Group, 2),
+        claimed=4,
+        decided=dict.fromkeys(Outcome, 1),
+        median_minutes_to_claim=12.4,
+    )
     view = view_json(home_view(Home("UDANA", cards, 40, follow, 15, week)))
     assert validate_view(view) == []
     text = json.dumps(view, ensure_ascii=False)

@@ -89,8 +89,11 @@ def test_a_card_is_posted_valid_with_its_outbox_id_in_the_metadata(bot: Bot) -> 
 
 
 def test_a_hostile_lead_is_posted_escaped_and_accepted_by_slack(bot: Bot) -> None:
-    lead_id = posted_lead(bot, company={"name": HOSTILE_NAME, "industry": "<!subteam^S1>", "country": "US"},
-                          message="<!everyone> " + "x" * 9000)
+    lead_id = posted_lead(
+        bot,
+        company={"name": HOSTILE_NAME, "industry": "<!subteam^S1>", "country": "US"},
+        message="<!everyone> " + "x" * 9000,
+    )
     message = card_message(bot, lead_id)
     assert bot.slack.rejected == []
     texts = [message["text"], *mrkdwn_texts(message["blocks"])]
@@ -128,8 +131,9 @@ def test_a_second_claim_is_refused_with_an_ephemeral_naming_the_owner(bot: Bot) 
 def test_twenty_simultaneous_clicks_have_exactly_one_winner_and_every_loser_hears_who(bot: Bot) -> None:
     lead_id = posted_lead(bot)
     users = [f"UREP{i:02d}" for i in range(20)]
-    statuses = bot.dispatch_together([signed_request(interactive_body(bot.action_payload(ids.CLAIM, lead_id, u)))
-                                      for u in users])
+    statuses = bot.dispatch_together(
+        [signed_request(interactive_body(bot.action_payload(ids.CLAIM, lead_id, u))) for u in users]
+    )
 
     winner = lead(bot.ctx, lead_id).owner_id
     assert winner in users and statuses == [200] * 20
@@ -220,8 +224,12 @@ def test_a_decision_button_on_an_unclaimed_lead_claims_it_and_opens_the_modal(bo
 
 def test_reopen_is_refused_to_other_reps_and_undoes_the_decision_for_the_owner(bot: Bot) -> None:
     lead_id = posted_lead(bot)
-    triage.decide(bot.ctx, lead_id=lead_id, user_id="UDANA",
-                  decision=triage.DecisionInput(outcome=triage.Outcome.NOT_QUALIFIED, reason="spam"))
+    triage.decide(
+        bot.ctx,
+        lead_id=lead_id,
+        user_id="UDANA",
+        decision=triage.DecisionInput(outcome=triage.Outcome.NOT_QUALIFIED, reason="spam"),
+    )
     bot.deliver()
     assert action_ids(card_message(bot, lead_id)) == [ids.REOPEN]
     bot.click(ids.REOPEN, lead_id, "USAM")
@@ -248,14 +256,21 @@ def test_a_click_on_a_deleted_lead_is_answered_with_an_ephemeral(bot: Bot) -> No
 
 
 def test_the_http_endpoint_verifies_the_signature_and_dispatches_off_the_event_loop(
-        bot: Bot, settings: Settings) -> None:
+    bot: Bot, settings: Settings
+) -> None:
     lead_id = posted_lead(bot)
     endpoint = SlackEndpoint(bot.app, signing_secret=settings.slack_signing_secret.get_secret_value(), workers=4)
     http = TestClient(create_http_app(bot.ctx, settings, slack_endpoint=endpoint.handle))
     body = interactive_body(bot.action_payload(ids.CLAIM, lead_id, "UDANA"))
-    forged = http.post("/slack/events", content=body, headers={
-        "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": str(int(time.time())),
-        "x-slack-signature": "v0=" + "0" * 64})
+    forged = http.post(
+        "/slack/events",
+        content=body,
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": str(int(time.time())),
+            "x-slack-signature": "v0=" + "0" * 64,
+        },
+    )
     assert forged.status_code == 401
     signed = signed_request(body)
     answer = http.post("/slack/events", content=body, headers={k: v[0] for k, v in signed.headers.items()})
@@ -267,8 +282,9 @@ def test_the_http_endpoint_verifies_the_signature_and_dispatches_off_the_event_l
 
 def test_a_stale_signature_is_refused(bot: Bot) -> None:
     lead_id = posted_lead(bot)
-    request = signed_request(interactive_body(bot.action_payload(ids.CLAIM, lead_id, "UDANA")),
-                             timestamp=int(time.time()) - 600)
+    request = signed_request(
+        interactive_body(bot.action_payload(ids.CLAIM, lead_id, "UDANA")), timestamp=int(time.time()) - 600
+    )
     assert bot.app.dispatch(request).status == 401
     bot.executor.drain()
     assert lead(bot.ctx, lead_id).owner_id is None
@@ -300,28 +316,44 @@ def test_updates_and_thread_lines_wait_for_the_card_to_be_posted(bot: Bot) -> No
     assert "Claimed by <@UDANA>" in json.dumps(card["blocks"], ensure_ascii=False)  # the current state
 
 
-def test_dm_and_ephemeral_rows_render_their_text_with_the_lead_linked_and_escaped(bot: Bot,
-                                                                                  slack: SlackStandIn) -> None:
+def test_dm_and_ephemeral_rows_render_their_text_with_the_lead_linked_and_escaped(
+    bot: Bot, slack: SlackStandIn
+) -> None:
     lead_id = posted_lead(bot, company={"name": "<!channel> Acme", "country": "US"})
     with bot.ctx.transaction() as session:
-        outbox.enqueue(session, outbox.DM, lead_id=lead_id, channel_id=MANAGER,
-                       payload={"text": "Escalation: {lead} is unclaimed after 45 minutes."}, now=bot.ctx.now())
-        outbox.enqueue(session, outbox.EPHEMERAL, lead_id=lead_id, channel_id=CHANNEL,
-                       payload={"text": "Heads up on {lead}", "user": "UDANA"}, now=bot.ctx.now())
+        outbox.enqueue(
+            session,
+            outbox.DM,
+            lead_id=lead_id,
+            channel_id=MANAGER,
+            payload={"text": "Escalation: {lead} is unclaimed after 45 minutes."},
+            now=bot.ctx.now(),
+        )
+        outbox.enqueue(
+            session,
+            outbox.EPHEMERAL,
+            lead_id=lead_id,
+            channel_id=CHANNEL,
+            payload={"text": "Heads up on {lead}", "user": "UDANA"},
+            now=bot.ctx.now(),
+        )
     dm_row, note_row = queued(bot.ctx, outbox.DM), queued(bot.ctx, outbox.EPHEMERAL)
     with bot.ctx.transaction() as session:
         dm = render_outbox(bot.ctx, session, dm_row)
         note = render_outbox(bot.ctx, session, note_row)
     row = lead(bot.ctx, lead_id)
     link = f"https://slack.com/archives/{CHANNEL}/p{row.message_ts.replace('.', '')}" if row.message_ts else ""
-    assert dm == {"channel": MANAGER,
-                  "text": f"Escalation: <{link}|&lt;!channel&gt; Acme> is unclaimed after 45 minutes."}
+    assert dm == {
+        "channel": MANAGER,
+        "text": f"Escalation: <{link}|&lt;!channel&gt; Acme> is unclaimed after 45 minutes.",
+    }
     assert note["user"] == "UDANA" and note["channel"] == CHANNEL and "&lt;!channel&gt;" in note["text"]
     assert slack.client().chat_postMessage(**dm)["ok"]
 
 
 def test_serve_mounts_the_slack_endpoint_only_when_slack_is_configured(
-        bot: Bot, db_url: str, slack: SlackStandIn) -> None:
+    bot: Bot, db_url: str, slack: SlackStandIn
+) -> None:
     lead_id = posted_lead(bot)
     body = interactive_body(bot.action_payload(ids.CLAIM, lead_id, "UDANA"))
     headers = {k: v[0] for k, v in signed_request(body).headers.items()}
@@ -345,7 +377,8 @@ def test_serve_refuses_a_bot_token_with_no_way_for_slack_to_reach_the_app(bot: B
 
 
 def test_serve_prepares_socket_mode_beside_http_when_an_app_token_is_set(
-        bot: Bot, db_url: str, slack: SlackStandIn) -> None:
+    bot: Bot, db_url: str, slack: SlackStandIn
+) -> None:
     server = build_server(make_settings(db_url, SLACK_API_URL=slack.url, SLACK_APP_TOKEN="xapp-1-test"), bot.ctx)
     try:
         assert server.socket is not None and server.endpoint is not None

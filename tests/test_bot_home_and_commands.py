@@ -15,7 +15,7 @@ from blocks import ids
 from bot.slack.app import create_app
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.lead import Outcome
-from leadqual.services import triage
+from leadqual.services import cards, triage
 from leadqual.settings import Settings
 from tests.bot_helpers import (
     CHANNEL,
@@ -30,8 +30,10 @@ MANAGER = "UMANAGER"
 
 
 def home_opened(bot: Bot, user: str, tab: str = "home", retry_num: int | None = None) -> Any:
-    return bot.event({"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": tab,
-                      "event_ts": "1764000000.000100"}, retry_num=retry_num)
+    return bot.event(
+        {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": tab, "event_ts": "1764000000.000100"},
+        retry_num=retry_num,
+    )
 
 
 def published(bot: Bot, user: str) -> dict[str, Any]:
@@ -49,9 +51,13 @@ def test_opening_the_home_tab_publishes_the_reps_open_claims_and_due_follow_ups(
     mine, nurtured = add_lead(bot.ctx), add_lead(bot.ctx, company={"name": "Beta Water", "country": "US"})
     bot.deliver()
     triage.claim(bot.ctx, lead_id=mine, user_id="UDANA")
-    soon = triage.today(bot.ctx) + timedelta(days=3)
-    triage.decide(bot.ctx, lead_id=nurtured, user_id="UDANA",
-                  decision=triage.DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon))
+    soon = bot.ctx.today() + timedelta(days=3)
+    triage.decide(
+        bot.ctx,
+        lead_id=nurtured,
+        user_id="UDANA",
+        decision=triage.DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon),
+    )
     assert home_opened(bot, "UDANA").status == 200
     view = published(bot, "UDANA")
     assert validate_view(view) == []
@@ -85,8 +91,7 @@ def test_refresh_republishes_with_what_changed(bot: Bot) -> None:
     assert "*Open claims* (1)" in json.dumps(published(bot, "UDANA"))
 
 
-def test_members_of_a_manager_usergroup_count_as_managers(settings: Settings, bot: Bot,
-                                                          slack: SlackStandIn) -> None:
+def test_members_of_a_manager_usergroup_count_as_managers(settings: Settings, bot: Bot, slack: SlackStandIn) -> None:
     slack.usergroups = {"S0SALESLEADS": ["UBOSS"]}
     config = bot.ctx.config.model_copy(update={"manager_usergroups": ["S0SALESLEADS"]})
     ctx = dataclasses.replace(bot.ctx, config=config)
@@ -96,7 +101,7 @@ def test_members_of_a_manager_usergroup_count_as_managers(settings: Settings, bo
     lead_id = add_lead(ctx)
     triage.claim(ctx, lead_id=lead_id, user_id="UDANA")
     managed.click(ids.RELEASE, lead_id, "UBOSS")
-    assert triage.read_card(ctx, lead_id=lead_id).owner_id is None
+    assert cards.read_card(ctx, lead_id=lead_id).owner_id is None
     managed.click(ids.MORE, lead_id, "UREP", selected=f"{ids.MORE_REASSIGN}:{lead_id}")
     assert managed.ephemerals("UREP") == ["Only a manager can do that."]
     assert len(slack.calls_to("usergroups.users.list")) == 1  # cached
@@ -110,8 +115,15 @@ def test_members_of_a_manager_usergroup_count_as_managers(settings: Settings, bo
 
 def add_values(**fields: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for block_id in (ids.ADD_COMPANY, ids.ADD_CONTACT_NAME, ids.ADD_TITLE, ids.ADD_INDUSTRY, ids.ADD_COUNTRY,
-                     ids.ADD_NEED, ids.ADD_MESSAGE):
+    for block_id in (
+        ids.ADD_COMPANY,
+        ids.ADD_CONTACT_NAME,
+        ids.ADD_TITLE,
+        ids.ADD_INDUSTRY,
+        ids.ADD_COUNTRY,
+        ids.ADD_NEED,
+        ids.ADD_MESSAGE,
+    ):
         values[block_id] = {block_id: {"type": "plain_text_input", "value": fields.get(block_id)}}
     values[ids.ADD_EMAIL] = {ids.ADD_EMAIL: {"type": "email_text_input", "value": fields.get(ids.ADD_EMAIL)}}
     return values
@@ -133,10 +145,20 @@ def test_slash_lead_with_anything_else_answers_its_usage(bot: Bot) -> None:
 def test_a_submitted_lead_is_scored_queued_and_the_rep_hears_its_group(bot: Bot) -> None:
     bot.command("add", "UDANA")
     view = bot.opened_view(ids.ADD_LEAD_VIEW)
-    response = bot.submit(view, "UDANA", add_values(**{
-        ids.ADD_COMPANY: "Gamma Chemicals <!here>", ids.ADD_EMAIL: "lee@gammachem.com",
-        ids.ADD_TITLE: "Plant Engineering Manager", ids.ADD_INDUSTRY: "chemicals", ids.ADD_COUNTRY: "us",
-        ids.ADD_NEED: "Compressor failing, need replacement quote"}))
+    response = bot.submit(
+        view,
+        "UDANA",
+        add_values(
+            **{
+                ids.ADD_COMPANY: "Gamma Chemicals <!here>",
+                ids.ADD_EMAIL: "lee@gammachem.com",
+                ids.ADD_TITLE: "Plant Engineering Manager",
+                ids.ADD_INDUSTRY: "chemicals",
+                ids.ADD_COUNTRY: "us",
+                ids.ADD_NEED: "Compressor failing, need replacement quote",
+            }
+        ),
+    )
     assert response.status == 200 and not response.body
     with bot.ctx.session_factory() as session:
         row = session.scalar(select(LeadRow))
@@ -162,12 +184,13 @@ def test_an_invalid_lead_is_answered_on_its_field_and_nothing_is_stored(bot: Bot
 
 def test_adding_a_lead_that_is_already_open_says_so(bot: Bot) -> None:
     lead_id = add_lead(bot.ctx)
-    email = triage.read_card(bot.ctx, lead_id=lead_id).email
+    email = cards.read_card(bot.ctx, lead_id=lead_id).email
     bot.command("", "UDANA")
     bot.submit(bot.opened_view(ids.ADD_LEAD_VIEW), "UDANA", add_values(**{ids.ADD_EMAIL: email}))
     assert bot.ephemerals("UDANA") == [
-        f"*{email}* is already lead #{lead_id}: Priority (fit {triage.read_card(bot.ctx, lead_id=lead_id).fit}, "
-        f"intent {triage.read_card(bot.ctx, lead_id=lead_id).intent}). Nothing new was added."]
+        f"*{email}* is already lead #{lead_id}: Priority (fit {cards.read_card(bot.ctx, lead_id=lead_id).fit}, "
+        f"intent {cards.read_card(bot.ctx, lead_id=lead_id).intent}). Nothing new was added."
+    ]
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,10 @@ MANAGER = "UMANAGER"
 
 def versions(bot: Bot) -> list[tuple[int, bool, str]]:
     with bot.ctx.transaction() as session:
-        return [(r.version, r.active, r.origin) for r in session.scalars(
-            select(RulesetVersion).order_by(RulesetVersion.version))]
+        return [
+            (r.version, r.active, r.origin)
+            for r in session.scalars(select(RulesetVersion).order_by(RulesetVersion.version))
+        ]
 
 
 def ephemeral_calls(bot: Bot, user: str) -> list[dict]:
@@ -55,13 +57,19 @@ def test_roll_back_reactivates_the_previous_version_once(bot: Bot) -> None:
     bot.click(ids.ROLLBACK_RULESET, 0, MANAGER, value="2")
     bot.click(ids.ROLLBACK_RULESET, 0, MANAGER, value="2")  # the second click finds v1 active
     assert versions(bot) == [(1, True, "file"), (2, False, "apply")]
-    assert bot.ephemerals(MANAGER)[-2:] == ["Rolled back: ruleset v1 scores new leads again; v2 stays on record.",
-                                            "The active ruleset is now v1, not v2: nothing was changed."]
+    assert bot.ephemerals(MANAGER)[-2:] == [
+        "Rolled back: ruleset v1 scores new leads again; v2 stays on record.",
+        "The active ruleset is now v1, not v2: nothing was changed.",
+    ]
 
 
 def test_only_a_manager_may_roll_back(bot: Bot) -> None:
-    bot.click(ids.APPLY_PROPOSAL, 0, MANAGER, value=store_proposal(bot.ctx, kind=ProposalKind.RETIRE_RULE,
-                                                                  target="webinar", current=5, proposed=None))
+    bot.click(
+        ids.APPLY_PROPOSAL,
+        0,
+        MANAGER,
+        value=store_proposal(bot.ctx, kind=ProposalKind.RETIRE_RULE, target="webinar", current=5, proposed=None),
+    )
     bot.click(ids.ROLLBACK_RULESET, 0, "UREP1", value="2")
     assert bot.ephemerals("UREP1") == ["Only a manager can do that."]
     with bot.ctx.transaction() as session:

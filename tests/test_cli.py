@@ -12,9 +12,13 @@ from bot.cli import main
 from leadqual.db.engine import make_engine
 from leadqual.db.models import LeadRow
 
-GOOD = {"external_id": "e1", "company": {"name": "Acme Metals", "industry": "metals", "country": "US"},
-        "contact": {"email": "dana@acmemetals.com", "title": "Plant Engineer"},
-        "signals": [{"type": "rfq_request"}], "need": {"scope": "replacement"}}
+GOOD = {
+    "external_id": "e1",
+    "company": {"name": "Acme Metals", "industry": "metals", "country": "US"},
+    "contact": {"email": "dana@acmemetals.com", "title": "Plant Engineer"},
+    "signals": [{"type": "rfq_request"}],
+    "need": {"scope": "replacement"},
+}
 
 
 @pytest.fixture
@@ -41,15 +45,17 @@ def write_jsonl(path: Path, records: list[object]) -> Path:
 
 
 def test_import_stores_every_lead_of_a_good_file(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_jsonl(tmp_path / "leads.jsonl", [GOOD, {**GOOD, "external_id": "e2",
-                                                         "contact": {"email": "b@beta.com"}}])
+    path = write_jsonl(
+        tmp_path / "leads.jsonl", [GOOD, {**GOOD, "external_id": "e2", "contact": {"email": "b@beta.com"}}]
+    )
     assert main(["import", str(path)]) == 0
     assert "imported 2 leads (0 duplicates)" in capsys.readouterr().out
     assert leads_in(env) == 2
 
 
 def test_import_of_a_file_with_a_bad_row_names_the_line_and_stores_nothing(
-        env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "leads.jsonl"
     path.write_text(json.dumps(GOOD) + "\n\n" + json.dumps({"contact": {"email": "nope"}}) + "\n")
     assert main(["import", str(path)]) == 1
@@ -69,9 +75,11 @@ def test_import_reports_broken_json_by_line(env: str, tmp_path: Path, capsys: py
 
 def test_import_reads_csv_with_dotted_columns_and_signal_lists(env: str, tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
-    path.write_text("external_id,company.name,company.employees,contact.email,signals\n"
-                    "c1,Acme,850,a@acme.com,rfq_request;page_view=/pricing\n"
-                    "c2,Beta,,b@beta.com,\n")
+    path.write_text(
+        "external_id,company.name,company.employees,contact.email,signals\n"
+        "c1,Acme,850,a@acme.com,rfq_request;page_view=/pricing\n"
+        "c2,Beta,,b@beta.com,\n"
+    )
     assert main(["import", str(path), "--no-post"]) == 0
     engine = make_engine(env)
     with engine.connect() as conn:
@@ -89,8 +97,9 @@ def test_a_bad_csv_cell_names_its_line(env: str, tmp_path: Path, capsys: pytest.
     assert leads_in(env) == 0
 
 
-def test_score_prints_a_table_with_fit_intent_group_and_why(env: str, tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_prints_a_table_with_fit_intent_group_and_why(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_jsonl(tmp_path / "leads.jsonl", [GOOD])
     assert main(["score", str(path)]) == 0
     out = capsys.readouterr().out
@@ -101,19 +110,23 @@ def test_score_prints_a_table_with_fit_intent_group_and_why(env: str, tmp_path: 
 
 
 def test_rules_check_accepts_the_default_and_names_the_line_of_a_mistake(
-        env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["rules", "check"]) == 0
     assert "ok: industrial-default" in capsys.readouterr().out
     bad = tmp_path / "rules.yaml"
-    bad.write_text("name: x\nrules:\n  - {id: a, kind: fit, label: A, points: 500, when: {signal: x}}\n"
-                   "groups: {poor_fit: {}}\n")
+    bad.write_text(
+        "name: x\nrules:\n  - {id: a, kind: fit, label: A, points: 500, when: {signal: x}}\ngroups: {poor_fit: {}}\n"
+    )
     assert main(["rules", "check", str(bad)]) == 1
     assert f"leadbot: error: {bad}:3: rules[0].points: Input should be less than or equal to 100" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
 
 
-def test_a_bad_setting_stops_any_command_with_one_line(env: str, monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_setting_stops_any_command_with_one_line(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("LEADBOT_CHANNEL", "#sales")
     assert main(["rules", "check"]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
@@ -136,10 +149,13 @@ def test_db_upgrade_is_idempotent(env: str, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_an_unreachable_database_is_one_line_with_the_password_masked(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", "postgres://leadbot:s3cret@127.0.0.1:1/leads")
     assert main(["rules", "show"]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("leadbot: error: cannot use the database at postgresql+psycopg://leadbot:***@127.0.0.1:1/leads")
+    assert line.startswith(
+        "leadbot: error: cannot use the database at postgresql+psycopg://leadbot:***@127.0.0.1:1/leads"
+    )
     assert "s3cret" not in line

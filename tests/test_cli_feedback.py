@@ -36,8 +36,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> str:
 def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Twelve weeks of planted history as a CRM export (JSON Lines with outcomes)."""
     path = tmp_path_factory.mktemp("crm") / "crm-history.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in simulate_leads(n=2500, seed=3, world=PLANTED,
-                                                                         end=WEEK_END)))
+    path.write_text("".join(json.dumps(r) + "\n" for r in simulate_leads(n=2500, seed=3, world=PLANTED, end=WEEK_END)))
     return path
 
 
@@ -63,7 +62,8 @@ def sends(db_url: str) -> int:
 
 
 def test_a_dry_run_prints_every_figure_and_proposal_as_json_and_sends_nothing(
-        history: str, capsys: pytest.CaptureFixture[str]) -> None:
+    history: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = digest_json(capsys)
     assert data["iso_week"] == WEEK and data["sent"] is None
     assert data["week"]["groups"][0]["group"] == "priority" and data["trailing"]["decided"] > 1000
@@ -89,7 +89,8 @@ def test_apply_backtest_and_rollback_from_the_command_line(history: str, capsys:
     assert main(["rules", "apply", move["id"]]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"applied {move['id']}: {move['title']}",
-        "ruleset v2 is active (was v1); leads already scored keep their version. Undo with: leadbot rules rollback"]
+        "ruleset v2 is active (was v1); leads already scored keep their version. Undo with: leadbot rules rollback",
+    ]
     assert main(["rules", "show"]) == 0
     shown = capsys.readouterr().out
     assert shown.startswith("# active ruleset: industrial-default v2 (apply,")
@@ -111,8 +112,9 @@ def test_mistakes_are_one_line_and_a_non_zero_exit(env: str, capsys: pytest.Capt
     assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
 
 
-def test_digest_sends_to_the_managers_once(env: str, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_digest_sends_to_the_managers_once(
+    env: str, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     monkeypatch.setenv("SLACK_API_URL", slack.url)
     monkeypatch.setenv("LEADBOT_MANAGERS", "UMANAGER")

@@ -19,9 +19,12 @@ routes:
     reps: [{user: UANA, weight: 2}, {user: UBEN}]
   - {groups: [priority, qualified_review, nurture, research], channel: C0US}
 """
-HOT = {"company": {"name": "Maple Pumps", "industry": "metals", "country": "CA", "employees": 900},
-       "contact": {"email": "ann@maple.ca", "title": "Maintenance Manager"},
-       "signals": [{"type": "rfq_request"}], "need": {"scope": "replacement", "needed_by": "2026-12-01"}}
+HOT = {
+    "company": {"name": "Maple Pumps", "industry": "metals", "country": "CA", "employees": 900},
+    "contact": {"email": "ann@maple.ca", "title": "Maintenance Manager"},
+    "signals": [{"type": "rfq_request"}],
+    "need": {"scope": "replacement", "needed_by": "2026-12-01"},
+}
 
 
 @pytest.fixture
@@ -41,9 +44,13 @@ def write(path: Path, records: list[object]) -> Path:
 
 
 def test_routes_check_prints_the_route_channel_group_and_rotation_of_each_lead(
-        config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    us = {**HOT, "company": {**HOT["company"], "name": "Lone Star Steel", "country": "US"},  # type: ignore[dict-item]
-          "contact": {"email": "bo@lonestar.com", "title": "Maintenance Manager"}}
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    us = {
+        **HOT,
+        "company": {**HOT["company"], "name": "Lone Star Steel", "country": "US"},  # type: ignore[dict-item]
+        "contact": {"email": "bo@lonestar.com", "title": "Maintenance Manager"},
+    }
     assert main(["routes", "check", str(write(tmp_path / "sample.jsonl", [HOT, us]))]) == 0
     out = capsys.readouterr().out
     assert f"routes from {config} (list, first match wins)" in out
@@ -54,7 +61,8 @@ def test_routes_check_prints_the_route_channel_group_and_rotation_of_each_lead(
 
 
 def test_routes_check_names_the_file_and_line_of_a_bad_lead(
-        config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path / "bad.jsonl", [HOT, {"contact": {"email": "not-an-email"}}])
     assert main(["routes", "check", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -62,7 +70,8 @@ def test_routes_check_names_the_file_and_line_of_a_bad_lead(
 
 
 def test_routes_check_reports_a_bad_route_with_file_and_line(
-        config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config.write_text(ROUTES.replace("groups: [priority, qualified_review]\n", "groups: [priority, hot]\n"))
     assert main(["routes", "check", str(write(tmp_path / "sample.jsonl", [HOT]))]) == 1
     err = capsys.readouterr().err

@@ -37,7 +37,8 @@ def test_a_hubspot_patch_updates_the_contact_with_string_properties(hubspot: Hub
 
 
 def test_hubspot_answers_are_classified_retry_after_transient_unauthorized_and_permanent(
-        hubspot: HubSpotStandIn) -> None:
+    hubspot: HubSpotStandIn,
+) -> None:
     contact_id = hubspot.add_contact({"email": "dana@acmemetals.com"})
     client = HubSpotClient(hubspot.url, hubspot_standin.TOKEN)
     hubspot.fail_next(429, retry_after=7)
@@ -97,10 +98,15 @@ def test_salesforce_errors_keep_their_error_codes(salesforce: SalesforceStandIn)
 
 
 def test_the_client_credentials_flow_gets_a_token_and_a_new_one_when_the_session_expires(
-        salesforce: SalesforceStandIn) -> None:
+    salesforce: SalesforceStandIn,
+) -> None:
     lead_id = salesforce.add_lead({"Company": "Acme", "LastName": "Ruiz"})
-    client = SalesforceClient(salesforce.url, api_version="v61.0", client_id=salesforce_standin.CLIENT_ID,
-                              client_secret=salesforce_standin.CLIENT_SECRET)
+    client = SalesforceClient(
+        salesforce.url,
+        api_version="v61.0",
+        client_id=salesforce_standin.CLIENT_ID,
+        client_secret=salesforce_standin.CLIENT_SECRET,
+    )
     assert isinstance(client.update_lead(lead_id, {"Status": "Working - Contacted"}), Delivered)
     salesforce.expire_sessions()
     assert isinstance(client.update_lead(lead_id, {"Status": "Qualified"}), Delivered)

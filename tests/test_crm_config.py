@@ -11,9 +11,18 @@ from leadqual.crm.config import HUBSPOT_PROPERTIES, SALESFORCE_FIELDS
 from leadqual.errors import ConfigError
 from leadqual.settings import load_settings
 
-CRM_ENV = ("LEADBOT_PUBLIC_URL", "HUBSPOT_CLIENT_SECRET", "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_URL",
-           "SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "SALESFORCE_CLIENT_ID",
-           "SALESFORCE_CLIENT_SECRET", "SALESFORCE_ORGANIZATION_ID", "SALESFORCE_API_VERSION")
+CRM_ENV = (
+    "LEADBOT_PUBLIC_URL",
+    "HUBSPOT_CLIENT_SECRET",
+    "HUBSPOT_ACCESS_TOKEN",
+    "HUBSPOT_API_URL",
+    "SALESFORCE_INSTANCE_URL",
+    "SALESFORCE_ACCESS_TOKEN",
+    "SALESFORCE_CLIENT_ID",
+    "SALESFORCE_CLIENT_SECRET",
+    "SALESFORCE_ORGANIZATION_ID",
+    "SALESFORCE_API_VERSION",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -45,12 +54,15 @@ def test_without_a_crm_section_the_design_defaults_apply() -> None:
 
 
 def test_a_custom_property_is_added_to_the_defaults_and_null_drops_one(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 crm:
   hubspot:
     properties: {plant_size: attributes.plant_size, hs_analytics_source: null}
     owners: {U01AAA: "61234567"}
-""")
+""",
+    )
     hubspot = load_config(path).crm.hubspot
     assert hubspot.properties["plant_size"] == "attributes.plant_size"
     assert hubspot.properties["email"] == "contact.email"
@@ -59,13 +71,16 @@ crm:
 
 
 def test_an_unknown_lead_field_in_a_mapping_stops_start_up_naming_file_line_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, """timezone: UTC
+    path = write(
+        tmp_path,
+        """timezone: UTC
 crm:
   salesforce:
     fields:
       Company: company.name
       Rating: contact.rating
-""")
+""",
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
@@ -73,11 +88,14 @@ crm:
 
 
 def test_an_unknown_write_back_status_is_named_with_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, """crm:
+    path = write(
+        tmp_path,
+        """crm:
   hubspot:
     write_back:
       statuses: {claimed: IN_PROGRESS, won: CUSTOMER}
-""")
+""",
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value).startswith(f"{path}:4: crm.hubspot.write_back.statuses.won:")
@@ -98,12 +116,15 @@ def test_crm_settings_have_their_defaults_and_normalised_urls(monkeypatch: pytes
     assert s.hubspot_client_secret is None
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("LEADBOT_PUBLIC_URL", "leads.acme.com"),
-    ("SALESFORCE_ORGANIZATION_ID", "00D5g00000"),
-    ("SALESFORCE_API_VERSION", "latest"),
-    ("HUBSPOT_API_URL", "api.hubapi.com"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LEADBOT_PUBLIC_URL", "leads.acme.com"),
+        ("SALESFORCE_ORGANIZATION_ID", "00D5g00000"),
+        ("SALESFORCE_API_VERSION", "latest"),
+        ("HUBSPOT_API_URL", "api.hubapi.com"),
+    ],
+)
 def test_a_bad_crm_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as info:

@@ -22,9 +22,18 @@ from tests.conftest import Clock, make_settings
 from tests.crm_helpers import HUBSPOT_SECRET, PUBLIC_URL, body_of, hubspot_event, hubspot_headers
 from tests.hubspot_standin import HubSpotStandIn
 
-ACME = {"email": "dana@acmemetals.com", "company": "Acme Metals", "firstname": "Dana", "lastname": "Ruiz",
-        "jobtitle": "Maintenance Manager", "country": "US", "state": "TX", "industry": "metals",
-        "numberofemployees": "850", "message": "Need a quote for a pump before the December outage."}
+ACME = {
+    "email": "dana@acmemetals.com",
+    "company": "Acme Metals",
+    "firstname": "Dana",
+    "lastname": "Ruiz",
+    "jobtitle": "Maintenance Manager",
+    "country": "US",
+    "state": "TX",
+    "industry": "metals",
+    "numberofemployees": "850",
+    "message": "Need a quote for a pump before the December outage.",
+}
 
 
 @pytest.fixture
@@ -35,8 +44,13 @@ def hubspot() -> Iterator[HubSpotStandIn]:
 
 @pytest.fixture
 def crm_settings(db_url: str, hubspot: HubSpotStandIn) -> Settings:
-    return make_settings(db_url, LEADBOT_PUBLIC_URL=PUBLIC_URL, HUBSPOT_CLIENT_SECRET=HUBSPOT_SECRET,
-                         HUBSPOT_ACCESS_TOKEN=hubspot_standin.TOKEN, HUBSPOT_API_URL=hubspot.url)
+    return make_settings(
+        db_url,
+        LEADBOT_PUBLIC_URL=PUBLIC_URL,
+        HUBSPOT_CLIENT_SECRET=HUBSPOT_SECRET,
+        HUBSPOT_ACCESS_TOKEN=hubspot_standin.TOKEN,
+        HUBSPOT_API_URL=hubspot.url,
+    )
 
 
 @pytest.fixture
@@ -53,12 +67,15 @@ def post(client: TestClient, data: object, clock: Clock) -> httpx.Response:
 def counts(ctx: Context) -> tuple[int, int]:
     """(leads stored, outbox rows queued)."""
     with ctx.session_factory() as session:
-        return (session.scalar(select(func.count()).select_from(LeadRow)) or 0,
-                session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+        return (
+            session.scalar(select(func.count()).select_from(LeadRow)) or 0,
+            session.scalar(select(func.count()).select_from(OutboxMessage)) or 0,
+        )
 
 
 def test_a_signed_contact_creation_fetches_the_contact_and_stores_a_scored_lead_with_its_card(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock) -> None:
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
     contact_id = hubspot.add_contact(ACME)
     response = post(client, [hubspot_event(int(contact_id), event_id=9001, at=clock.now)], clock)
     assert response.status_code == 200, response.text
@@ -77,13 +94,23 @@ def test_a_signed_contact_creation_fetches_the_contact_and_stores_a_scored_lead_
 
 
 def test_object_creation_of_contacts_is_taken_and_other_subscriptions_are_ignored(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock) -> None:
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
     contact_id = hubspot.add_contact(ACME)
-    events = [hubspot_event(int(contact_id), event_id=1, subscription_type="object.creation", at=clock.now,
-                            objectTypeId="0-1"),
-              hubspot_event(77, event_id=2, subscription_type="object.creation", at=clock.now, objectTypeId="0-3"),
-              hubspot_event(int(contact_id), event_id=3, subscription_type="contact.propertyChange", at=clock.now,
-                            propertyName="email", propertyValue="x@y.com")]
+    events = [
+        hubspot_event(
+            int(contact_id), event_id=1, subscription_type="object.creation", at=clock.now, objectTypeId="0-1"
+        ),
+        hubspot_event(77, event_id=2, subscription_type="object.creation", at=clock.now, objectTypeId="0-3"),
+        hubspot_event(
+            int(contact_id),
+            event_id=3,
+            subscription_type="contact.propertyChange",
+            at=clock.now,
+            propertyName="email",
+            propertyValue="x@y.com",
+        ),
+    ]
     response = post(client, events, clock)
     assert response.status_code == 200
     assert len(response.json()["leads"]) == 1 and response.json()["ignored"] == 2
@@ -91,13 +118,17 @@ def test_object_creation_of_contacts_is_taken_and_other_subscriptions_are_ignore
 
 
 def test_a_redelivered_event_or_another_event_for_the_same_contact_changes_nothing(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock) -> None:
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
     contact_id = int(hubspot.add_contact(ACME))
     assert post(client, [hubspot_event(contact_id, event_id=10, at=clock.now)], clock).status_code == 200
     again = post(client, [hubspot_event(contact_id, event_id=10, at=clock.now, attemptNumber=1)], clock)
     assert again.status_code == 200 and again.json()["repeated"] == 1 and again.json()["leads"] == []
-    other = post(client, [hubspot_event(contact_id, event_id=11, subscription_type="object.creation",
-                                        objectTypeId="0-1", at=clock.now)], clock)
+    other = post(
+        client,
+        [hubspot_event(contact_id, event_id=11, subscription_type="object.creation", objectTypeId="0-1", at=clock.now)],
+        clock,
+    )
     assert other.status_code == 200 and other.json()["leads"] == []
     assert len(hubspot.calls_to("GET")) == 1 and counts(ctx) == (1, 1)
     with ctx.session_factory() as session:
@@ -106,7 +137,8 @@ def test_a_redelivered_event_or_another_event_for_the_same_contact_changes_nothi
 
 @pytest.mark.parametrize("how", ["unsigned", "stale", "future", "forged", "other_url", "tampered"])
 def test_unsigned_stale_or_forged_requests_are_401_and_store_nothing(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, how: str) -> None:
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, how: str
+) -> None:
     contact_id = int(hubspot.add_contact(ACME))
     body = body_of([hubspot_event(contact_id, event_id=20, at=clock.now)])
     headers = {
@@ -123,7 +155,8 @@ def test_unsigned_stale_or_forged_requests_are_401_and_store_nothing(
 
 
 def test_a_request_four_minutes_old_by_the_routes_clock_is_still_taken(
-        client: TestClient, hubspot: HubSpotStandIn, clock: Clock) -> None:
+    client: TestClient, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
     contact_id = int(hubspot.add_contact(ACME))
     body = body_of([hubspot_event(contact_id, event_id=30, at=clock.now)])
     headers = hubspot_headers(body, at=clock.now)
@@ -131,8 +164,9 @@ def test_a_request_four_minutes_old_by_the_routes_clock_is_still_taken(
     assert client.post("/crm/hubspot", content=body, headers=headers).status_code == 200
 
 
-def test_a_query_string_is_part_of_what_hubspot_signs(client: TestClient, hubspot: HubSpotStandIn,
-                                                      clock: Clock) -> None:
+def test_a_query_string_is_part_of_what_hubspot_signs(
+    client: TestClient, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
     contact_id = int(hubspot.add_contact(ACME))
     body = body_of([hubspot_event(contact_id, event_id=31, at=clock.now)])
     query = "?source=hubspot%3Aapp&portal=62515"
@@ -142,7 +176,7 @@ def test_a_query_string_is_part_of_what_hubspot_signs(client: TestClient, hubspo
 
 
 def test_a_contact_deleted_before_the_fetch_is_skipped_and_the_rest_are_stored(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, caplog: pytest.LogCaptureFixture
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     contact_id = int(hubspot.add_contact(ACME))
     events = [hubspot_event(999999, event_id=40, at=clock.now), hubspot_event(contact_id, event_id=41, at=clock.now)]
@@ -156,7 +190,8 @@ def test_a_contact_deleted_before_the_fetch_is_skipped_and_the_rest_are_stored(
 
 @pytest.mark.parametrize("status", [500, 502, 429])
 def test_a_fetch_that_fails_transiently_is_5xx_so_hubspot_retries_and_nothing_is_half_stored(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, status: int) -> None:
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, status: int
+) -> None:
     first, second = int(hubspot.add_contact(ACME)), int(hubspot.add_contact({**ACME, "email": "lee@acmemetals.com"}))
     events = [hubspot_event(first, event_id=50, at=clock.now), hubspot_event(second, event_id=51, at=clock.now)]
     hubspot.fail_next(status, after=1)  # the first contact is fetched, the second is not
@@ -169,7 +204,8 @@ def test_a_fetch_that_fails_transiently_is_5xx_so_hubspot_retries_and_nothing_is
 
 
 def test_hubspot_down_or_the_token_revoked_is_5xx_and_stores_nothing(
-        client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock) -> None:
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
     contact_id = int(hubspot.add_contact(ACME))
     hubspot.revoke_token()
     assert post(client, [hubspot_event(contact_id, event_id=60, at=clock.now)], clock).status_code == 503
@@ -186,7 +222,8 @@ def test_a_flat_workflow_body_becomes_a_lead(client: TestClient, ctx: Context, c
 
 
 def test_a_workflow_body_with_object_id_and_value_objects_is_idempotent_on_the_contact(
-        client: TestClient, ctx: Context, clock: Clock) -> None:
+    client: TestClient, ctx: Context, clock: Clock
+) -> None:
     data = {"objectId": 556, "properties": {k: {"value": v} for k, v in ACME.items()}}
     first = post(client, data, clock).json()["leads"][0]
     again = post(client, data, clock).json()["leads"][0]
@@ -195,7 +232,8 @@ def test_a_workflow_body_with_object_id_and_value_objects_is_idempotent_on_the_c
 
 
 def test_a_workflow_body_that_is_not_a_lead_is_422_naming_the_hubspot_property(
-        client: TestClient, ctx: Context, clock: Clock) -> None:
+    client: TestClient, ctx: Context, clock: Clock
+) -> None:
     response = post(client, {"objectId": 557, "properties": {"email": "not-an-email", "jobtitle": "Buyer"}}, clock)
     assert response.status_code == 422
     [error] = [d for d in response.json()["detail"] if d["loc"][-1] == "email"]
@@ -205,7 +243,8 @@ def test_a_workflow_body_that_is_not_a_lead_is_422_naming_the_hubspot_property(
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b"42", b'[{"eventId": 1}]', b"[[[["])
 def test_malformed_bodies_are_4xx_with_field_errors_and_store_nothing(
-        client: TestClient, ctx: Context, clock: Clock, body: bytes) -> None:
+    client: TestClient, ctx: Context, clock: Clock, body: bytes
+) -> None:
     response = client.post("/crm/hubspot", content=body, headers=hubspot_headers(body, at=clock.now))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][0] == "body"
@@ -223,4 +262,3 @@ def test_a_secret_without_a_public_url_stops_start_up(ctx: Context, db_url: str)
 
     with pytest.raises(ConfigError, match="LEADBOT_PUBLIC_URL"):
         create_http_app(ctx, make_settings(db_url, HUBSPOT_CLIENT_SECRET=HUBSPOT_SECRET))
-

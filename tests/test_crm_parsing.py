@@ -19,9 +19,15 @@ URL = "https://leads.acme.com/crm/hubspot"
 
 
 def verify(body: bytes, headers: dict[str, str], *, uri: str = URL, now: datetime = NOW) -> str | None:
-    return hubspot.verify_v3(HUBSPOT_SECRET, method="POST", uri=uri, body=body,
-                             signature=headers.get("X-HubSpot-Signature-v3"),
-                             timestamp=headers.get("X-HubSpot-Request-Timestamp"), now=now)
+    return hubspot.verify_v3(
+        HUBSPOT_SECRET,
+        method="POST",
+        uri=uri,
+        body=body,
+        signature=headers.get("X-HubSpot-Signature-v3"),
+        timestamp=headers.get("X-HubSpot-Request-Timestamp"),
+        now=now,
+    )
 
 
 def test_a_request_signed_as_hubspot_signs_it_verifies_within_five_minutes() -> None:
@@ -45,18 +51,22 @@ def test_hubspots_listed_url_encodings_are_decoded_before_the_uri_is_compared() 
     body = b"{}"
     url = URL + "?portal=62515&return=https%3A%2F%2Facme.com%2Fx%40y"
     headers = hubspot_headers(body, at=NOW, url=url)
-    uri = hubspot.signed_uri("https://leads.acme.com/", "/crm/hubspot", "portal=62515&return=https%3A%2F%2Facme.com%2Fx%40y")
+    uri = hubspot.signed_uri(
+        "https://leads.acme.com/", "/crm/hubspot", "portal=62515&return=https%3A%2F%2Facme.com%2Fx%40y"
+    )
     assert uri == "https://leads.acme.com/crm/hubspot?portal=62515&return=https://acme.com/x@y"
     assert verify(body, headers, uri=uri) is None
 
 
 def test_webhook_arrays_are_events_and_objects_are_workflow_contacts() -> None:
-    events = hubspot.parse_body([
-        {"eventId": 100, "subscriptionType": "contact.creation", "objectId": 123, "portalId": 62515},
-        {"eventId": "101", "subscriptionType": "object.creation", "objectTypeId": "0-1", "objectId": "124"},
-        {"eventId": 102, "subscriptionType": "object.creation", "objectTypeId": "0-3", "objectId": 9},
-        {"eventId": 103, "subscriptionType": "contact.propertyChange", "objectId": 123},
-    ])
+    events = hubspot.parse_body(
+        [
+            {"eventId": 100, "subscriptionType": "contact.creation", "objectId": 123, "portalId": 62515},
+            {"eventId": "101", "subscriptionType": "object.creation", "objectTypeId": "0-1", "objectId": "124"},
+            {"eventId": 102, "subscriptionType": "object.creation", "objectTypeId": "0-3", "objectId": 9},
+            {"eventId": 103, "subscriptionType": "contact.propertyChange", "objectId": 123},
+        ]
+    )
     assert isinstance(events, list)
     assert [e.creates_contact for e in events] == [True, True, False, False]
     assert events[0].event_id == "100" and events[0].object_id == "123"
@@ -81,8 +91,12 @@ def test_a_contact_becomes_a_lead_named_by_its_hubspot_id() -> None:
 
 
 def test_an_outbound_message_with_two_leads_parses_with_its_envelope_fields() -> None:
-    body = outbound_message([("00Q5g0000001AAA", {"Company": "Acme Metals", "LastName": "Ruiz", "Email": None}),
-                             ("00Q5g0000002AAA", {"Company": "Beta Water", "NumberOfEmployees": "120"})])
+    body = outbound_message(
+        [
+            ("00Q5g0000001AAA", {"Company": "Acme Metals", "LastName": "Ruiz", "Email": None}),
+            ("00Q5g0000002AAA", {"Company": "Beta Water", "NumberOfEmployees": "120"}),
+        ]
+    )
     message = salesforce.parse_outbound_message(body)
     assert message.organization_id == SF_ORG_ID and message.action_id == "04k5g000000ABCDAA2"
     assert message.session_id is None and message.partner_url and message.partner_url.endswith(SF_ORG_ID[:15])
@@ -98,8 +112,16 @@ def test_external_entities_and_entity_bombs_are_refused_before_anything_is_read(
         salesforce.parse_outbound_message(body)
 
 
-@pytest.mark.parametrize("body", [b"", b"<not xml", b"<a/>", b'<?xml version="1.0"?><soapenv:Envelope '
-                                  b'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<not xml",
+        b"<a/>",
+        b'<?xml version="1.0"?><soapenv:Envelope '
+        b'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>',
+    ],
+)
 def test_bodies_that_are_not_outbound_messages_are_malformed(body: bytes) -> None:
     with pytest.raises(salesforce.MalformedMessage):
         salesforce.parse_outbound_message(body)
@@ -130,24 +152,44 @@ def test_a_claim_writes_the_claimed_status_and_the_mapped_owner() -> None:
     hs = CONFIG.hubspot.model_copy(update={"owners": {"U01AAA": "61234567"}})
     change = LeadChange(ChangeKind.CLAIM, "hubspot:123", owner_id="U01AAA", permalink="https://x.slack.com/p1")
     assert hubspot.write_back_properties(change, hs) == {
-        "hs_lead_status": "IN_PROGRESS", "hubspot_owner_id": "61234567", "leadbot_card_url": "https://x.slack.com/p1"}
+        "hs_lead_status": "IN_PROGRESS",
+        "hubspot_owner_id": "61234567",
+        "leadbot_card_url": "https://x.slack.com/p1",
+    }
     unmapped = LeadChange(ChangeKind.CLAIM, "hubspot:123", owner_id="U0OTHER")
     assert hubspot.write_back_properties(unmapped, hs) == {"hs_lead_status": "IN_PROGRESS"}
 
 
 def test_a_disqualification_writes_status_reason_and_permalink_to_either_crm() -> None:
-    change = LeadChange(ChangeKind.DECISION, "salesforce:00Q1", outcome=Outcome.NOT_QUALIFIED,
-                        reason="spec_mismatch", permalink="https://x.slack.com/p1")
+    change = LeadChange(
+        ChangeKind.DECISION,
+        "salesforce:00Q1",
+        outcome=Outcome.NOT_QUALIFIED,
+        reason="spec_mismatch",
+        permalink="https://x.slack.com/p1",
+    )
     assert salesforce.write_back_fields(change, CONFIG.salesforce) == {
-        "Status": "Unqualified", "Leadbot_Reason__c": "spec_mismatch", "Leadbot_Card_URL__c": "https://x.slack.com/p1"}
+        "Status": "Unqualified",
+        "Leadbot_Reason__c": "spec_mismatch",
+        "Leadbot_Card_URL__c": "https://x.slack.com/p1",
+    }
     assert hubspot.write_back_properties(change, CONFIG.hubspot) == {
-        "hs_lead_status": "UNQUALIFIED", "leadbot_reason": "spec_mismatch", "leadbot_card_url": "https://x.slack.com/p1"}
+        "hs_lead_status": "UNQUALIFIED",
+        "leadbot_reason": "spec_mismatch",
+        "leadbot_card_url": "https://x.slack.com/p1",
+    }
 
 
 def test_other_decisions_clear_the_reason_and_a_reopen_writes_claimed_again() -> None:
     qualified = LeadChange(ChangeKind.DECISION, "salesforce:00Q1", outcome=Outcome.QUALIFIED)
-    assert salesforce.write_back_fields(qualified, CONFIG.salesforce) == {"Status": "Qualified", "Leadbot_Reason__c": None}
-    assert hubspot.write_back_properties(qualified, CONFIG.hubspot) == {"hs_lead_status": "OPEN_DEAL", "leadbot_reason": ""}
+    assert salesforce.write_back_fields(qualified, CONFIG.salesforce) == {
+        "Status": "Qualified",
+        "Leadbot_Reason__c": None,
+    }
+    assert hubspot.write_back_properties(qualified, CONFIG.hubspot) == {
+        "hs_lead_status": "OPEN_DEAL",
+        "leadbot_reason": "",
+    }
     reopen = LeadChange(ChangeKind.REOPEN, "salesforce:00Q1")
     assert salesforce.write_back_fields(reopen, CONFIG.salesforce) == {"Status": "Working - Contacted"}
 

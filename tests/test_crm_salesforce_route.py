@@ -16,20 +16,45 @@ from leadqual.settings import Settings
 from tests.conftest import make_settings
 from tests.crm_helpers import BILLION_LAUGHS, SF_ORG_ID, SOAP_HEADERS, XXE, outbound_message
 
-ACME = ("00Q5g000001AcmeAAA", {"Company": "Acme Metals", "FirstName": "Dana", "LastName": "Ruiz",
-                               "Email": "dana@acmemetals.com", "Title": "Maintenance Manager", "Country": "US",
-                               "State": "TX", "Industry": "Metals", "NumberOfEmployees": "850",
-                               "LeadSource": "Web", "Description": "RFQ for a pump before the outage", "Phone": None})
-BETA = ("00Q5g000002BetaAAA", {"Company": "Beta Water", "LastName": "Okafor", "Email": "k.okafor@betawater.com",
-                               "Industry": "Water", "Country": "CA"})
+ACME = (
+    "00Q5g000001AcmeAAA",
+    {
+        "Company": "Acme Metals",
+        "FirstName": "Dana",
+        "LastName": "Ruiz",
+        "Email": "dana@acmemetals.com",
+        "Title": "Maintenance Manager",
+        "Country": "US",
+        "State": "TX",
+        "Industry": "Metals",
+        "NumberOfEmployees": "850",
+        "LeadSource": "Web",
+        "Description": "RFQ for a pump before the outage",
+        "Phone": None,
+    },
+)
+BETA = (
+    "00Q5g000002BetaAAA",
+    {
+        "Company": "Beta Water",
+        "LastName": "Okafor",
+        "Email": "k.okafor@betawater.com",
+        "Industry": "Water",
+        "Country": "CA",
+    },
+)
 ENV = "{http://schemas.xmlsoap.org/soap/envelope/}"
 OM = "{http://soap.sforce.com/2005/09/outbound}"
 
 
 @pytest.fixture
 def crm_settings(db_url: str) -> Settings:
-    return make_settings(db_url, SALESFORCE_INSTANCE_URL="https://acme.my.salesforce.com",
-                         SALESFORCE_ORGANIZATION_ID=SF_ORG_ID, SALESFORCE_ACCESS_TOKEN="unused-here")
+    return make_settings(
+        db_url,
+        SALESFORCE_INSTANCE_URL="https://acme.my.salesforce.com",
+        SALESFORCE_ORGANIZATION_ID=SF_ORG_ID,
+        SALESFORCE_ACCESS_TOKEN="unused-here",
+    )
 
 
 @pytest.fixture
@@ -40,8 +65,10 @@ def client(ctx: Context, crm_settings: Settings) -> Iterator[TestClient]:
 
 def counts(ctx: Context) -> tuple[int, int]:
     with ctx.session_factory() as session:
-        return (session.scalar(select(func.count()).select_from(LeadRow)) or 0,
-                session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+        return (
+            session.scalar(select(func.count()).select_from(LeadRow)) or 0,
+            session.scalar(select(func.count()).select_from(OutboxMessage)) or 0,
+        )
 
 
 def fault_of(response_body: bytes) -> tuple[str, str]:
@@ -51,8 +78,7 @@ def fault_of(response_body: bytes) -> tuple[str, str]:
     return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
 
 
-def test_an_outbound_message_with_two_leads_stores_two_scored_leads_and_acks(client: TestClient,
-                                                                              ctx: Context) -> None:
+def test_an_outbound_message_with_two_leads_stores_two_scored_leads_and_acks(client: TestClient, ctx: Context) -> None:
     response = client.post("/crm/salesforce", content=outbound_message([ACME, BETA]), headers=SOAP_HEADERS)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/xml")
@@ -92,7 +118,8 @@ def test_another_org_is_403_and_stores_nothing(client: TestClient, ctx: Context,
 
 @pytest.mark.parametrize("body", [XXE, BILLION_LAUGHS], ids=["external-entity", "billion-laughs"])
 def test_external_entities_and_entity_bombs_are_refused_with_a_fault_and_read_nothing(
-        client: TestClient, ctx: Context, body: bytes) -> None:
+    client: TestClient, ctx: Context, body: bytes
+) -> None:
     response = client.post("/crm/salesforce", content=body, headers=SOAP_HEADERS)
     assert response.status_code == 500
     code, text = fault_of(response.content)
@@ -100,9 +127,16 @@ def test_external_entities_and_entity_bombs_are_refused_with_a_fault_and_read_no
     assert counts(ctx) == (0, 0)
 
 
-@pytest.mark.parametrize("body", [b"", b"<soapenv:Envelope", b"{\"json\": true}",
-                                  outbound_message([ACME]).replace(b'xsi:type="sf:Lead"', b'xsi:type="sf:Contact"'),
-                                  outbound_message([ACME]).replace(b"<sf:Id>00Q5g000001AcmeAAA</sf:Id>", b"")])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<soapenv:Envelope",
+        b'{"json": true}',
+        outbound_message([ACME]).replace(b'xsi:type="sf:Lead"', b'xsi:type="sf:Contact"'),
+        outbound_message([ACME]).replace(b"<sf:Id>00Q5g000001AcmeAAA</sf:Id>", b""),
+    ],
+)
 def test_malformed_soap_is_a_fault_with_500_and_stores_nothing(client: TestClient, ctx: Context, body: bytes) -> None:
     response = client.post("/crm/salesforce", content=body, headers=SOAP_HEADERS)
     assert response.status_code == 500

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from leadqual.services import delivery, outbox
+from leadqual.services import delivery, outbox, outbox_admin
 from leadqual.services.context import Context
 from tests.conftest import Clock
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, queue
@@ -105,10 +105,9 @@ def test_a_dead_card_takes_its_updates_along_and_requeue_brings_all_back(ctx: Co
 
     assert delivery.mark_dead(ctx, card.id, "slack: channel_not_found")
     assert [(r.kind, r.status) for r in outbox_rows(ctx)] == [("card", "dead"), ("thread", "dead")]
-    assert [d.last_error for d in delivery.dead_rows(ctx)] == [delivery.CARD_NEVER_POSTED,
-                                                                "slack: channel_not_found"]
+    assert [d.last_error for d in delivery.dead_rows(ctx)] == [delivery.CARD_NEVER_POSTED, "slack: channel_not_found"]
 
-    assert delivery.requeue_dead(ctx) == 2
+    assert outbox_admin.requeue(ctx, ids=[card.id]) == [card.id, card.id + 1]  # the thread line came back too
     [again] = delivery.lease_due(ctx, limit=10, worker_id="w1")
     assert again.id == card.id and again.tried_before  # so the worker checks Slack before posting again
     assert delivery.counts(ctx) == {"pending": 2, "sent": 0, "dead": 0}

@@ -45,8 +45,9 @@ def test_the_demo_runs_the_week_and_writes_cards_digest_chart_and_a_rule_change(
     assert f"5. applied the top proposal {result.applied[0]}" in text
 
 
-def test_the_demo_command_starts_over_in_the_folder_it_names(tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_command_starts_over_in_the_folder_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "out"
     assert main(["demo", "--out", str(folder), "--history", "300"]) == 0
     assert main(["demo", "--out", str(folder), "--history", "300"]) == 0  # a fresh database each time

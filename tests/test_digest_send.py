@@ -9,11 +9,13 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from bot.digest import RETRY_ID, resolve_managers, run_digest_job, send_digest
+from bot.digest import RETRY_ID, run_digest_job, send_digest
+from bot.slack.client import connected
 from leadqual.db.models import DigestSend
+from leadqual.readmodels import Digest
 from leadqual.services import digest as service
+from leadqual.services import digest_guard
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest
 from leadqual.simulate import PLANTED
 from tests.conftest import Clock
 from tests.feedback_helpers import import_history
@@ -54,16 +56,16 @@ def test_each_manager_gets_a_dm_with_the_chart_and_the_digest(ctx: Context, slac
     assert guards(ctx) == 2
 
 
-def test_a_second_send_for_the_same_week_posts_nothing(ctx: Context, slack: SlackStandIn,
-                                                        quiet_week: Digest) -> None:
+def test_a_second_send_for_the_same_week_posts_nothing(ctx: Context, slack: SlackStandIn, quiet_week: Digest) -> None:
     send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     again = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert again.sent == [] and again.skipped == [MANAGER]
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
-def test_a_failed_post_gives_the_guard_back_and_the_next_run_sends_it(ctx: Context, slack: SlackStandIn,
-                                                                       quiet_week: Digest) -> None:
+def test_a_failed_post_gives_the_guard_back_and_the_next_run_sends_it(
+    ctx: Context, slack: SlackStandIn, quiet_week: Digest
+) -> None:
     slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
     first = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert first.failed == {MANAGER: "channel_not_found"} and guards(ctx) == 0
@@ -72,8 +74,9 @@ def test_a_failed_post_gives_the_guard_back_and_the_next_run_sends_it(ctx: Conte
     assert len(slack.calls_to("chat.postMessage")) == 1  # the failed call is not counted as accepted
 
 
-def test_slack_being_down_is_a_failure_to_retry_not_a_crash(ctx: Context, slack: SlackStandIn,
-                                                             quiet_week: Digest) -> None:
+def test_slack_being_down_is_a_failure_to_retry_not_a_crash(
+    ctx: Context, slack: SlackStandIn, quiet_week: Digest
+) -> None:
     client = slack.client(timeout=2)
     slack.stop()
     report = send_digest(ctx, client, iso_week=WEEK, managers=[MANAGER], built=quiet_week)
@@ -82,8 +85,9 @@ def test_slack_being_down_is_a_failure_to_retry_not_a_crash(ctx: Context, slack:
     assert send_digest(ctx, client, iso_week=WEEK, managers=[MANAGER], built=quiet_week).sent == [MANAGER]
 
 
-def test_a_chart_that_fails_to_upload_does_not_hold_the_digest_back(ctx: Context, slack: SlackStandIn,
-                                                                     quiet_week: Digest) -> None:
+def test_a_chart_that_fails_to_upload_does_not_hold_the_digest_back(
+    ctx: Context, slack: SlackStandIn, quiet_week: Digest
+) -> None:
     slack.fail_next("files.getUploadURLExternal", status=200, error="not_allowed_token_type")
     report = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert report.sent == [MANAGER] and guards(ctx) == 1
@@ -92,13 +96,15 @@ def test_a_chart_that_fails_to_upload_does_not_hold_the_digest_back(ctx: Context
 
 def test_members_of_manager_usergroups_get_the_digest_too(ctx: Context, slack: SlackStandIn) -> None:
     slack.usergroups = {"S0MGRS": ["UHEAD", MANAGER]}
-    with_groups = dataclasses.replace(ctx, config=ctx.config.model_copy(update={"manager_usergroups": ["S0MGRS",
-                                                                                                        "S0GONE"]}))
-    assert resolve_managers(with_groups, slack.client()) == [MANAGER, "UHEAD"]  # the unknown group is skipped
+    with_groups = dataclasses.replace(
+        ctx, config=ctx.config.model_copy(update={"manager_usergroups": ["S0MGRS", "S0GONE"]})
+    )
+    assert connected(with_groups, slack.client()).managers.all() == [MANAGER, "UHEAD"]  # the unknown group is skipped
 
 
-def test_two_senders_racing_send_each_manager_exactly_one_digest(ctx: Context, slack: SlackStandIn,
-                                                                 quiet_week: Digest) -> None:
+def test_two_senders_racing_send_each_manager_exactly_one_digest(
+    ctx: Context, slack: SlackStandIn, quiet_week: Digest
+) -> None:
     managers = [MANAGER, "UOTHER", "UTHIRD"]
     barrier = threading.Barrier(2)
     reports = []
@@ -120,8 +126,9 @@ def test_two_senders_racing_send_each_manager_exactly_one_digest(ctx: Context, s
 
 
 def test_a_digest_whose_sender_died_mid_send_is_sent_by_a_later_run_exactly_once(
-        ctx: Context, slack: SlackStandIn, quiet_week: Digest, clock: Clock) -> None:
-    assert service.claim_digest_send(ctx, MANAGER, WEEK, 1)  # a sender claimed it, then was SIGKILLed
+    ctx: Context, slack: SlackStandIn, quiet_week: Digest, clock: Clock
+) -> None:
+    assert digest_guard.claim_digest_send(ctx, MANAGER, WEEK, 1)  # a sender claimed it, then was SIGKILLed
 
     soon = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert soon.waiting == [MANAGER] and soon.sent == []  # it may still be sending: leave it, check later
@@ -131,14 +138,14 @@ def test_a_digest_whose_sender_died_mid_send_is_sent_by_a_later_run_exactly_once
     later = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert later.sent == [MANAGER]
     assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["DUMANAGER"]
-    assert service.sent_to(ctx, WEEK) == {MANAGER}
+    assert digest_guard.sent_to(ctx, WEEK) == {MANAGER}
     again = send_digest(ctx, slack.client(), iso_week=WEEK, managers=[MANAGER], built=quiet_week)
     assert again.skipped == [MANAGER] and len(slack.calls_to("chat.postMessage")) == 1
 
 
 def test_a_run_that_finds_a_digest_in_flight_schedules_a_retry(ctx: Context, slack: SlackStandIn) -> None:
     week = service.week_reported_at(ctx.config, service.latest_slot(ctx.config, ctx.now()))
-    assert service.claim_digest_send(ctx, MANAGER, week, 1)
+    assert digest_guard.claim_digest_send(ctx, MANAGER, week, 1)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)
     try:

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from leadqual.db.models import DigestSend, ProposalRow
 from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
-from leadqual.services import digest, proposals
+from leadqual.readmodels import Digest
+from leadqual.services import digest, digest_guard, proposal_store, proposals
 from leadqual.services.context import Context
-from leadqual.services.digest import Digest
 from leadqual.simulate import PLANTED
 from tests.conftest import Clock
 from tests.feedback_helpers import import_history
@@ -68,13 +68,12 @@ def test_proposals_are_stored_once_by_id_however_often_the_digest_is_built(ctx: 
 def test_an_applied_proposal_keeps_its_status_when_the_digest_is_rebuilt(ctx: Context, built: Digest) -> None:
     pid = built.proposals[0].proposal.id
     proposals.apply_proposal(ctx, pid, actor=MANAGER)
-    digest.save_proposals(ctx, built)
-    loaded = digest.load_proposal(ctx, pid)
+    proposal_store.save_proposals(ctx, built)
+    loaded = proposal_store.load_proposal(ctx, pid)
     assert loaded is not None and loaded[0].status == "applied"
 
 
-def test_the_digest_names_the_active_version_and_whether_it_came_from_a_proposal(ctx: Context,
-                                                                                  built: Digest) -> None:
+def test_the_digest_names_the_active_version_and_whether_it_came_from_a_proposal(ctx: Context, built: Digest) -> None:
     assert built.ruleset.version == 1 and not built.ruleset.from_proposal
     top = built.proposals[0].proposal
     proposals.apply_proposal(ctx, top.id, actor=MANAGER)
@@ -88,8 +87,16 @@ def test_the_json_holds_every_figure_and_every_proposal_with_id_and_evidence(bui
     data = built.as_json()
     assert data["iso_week"] == "2026-W47" and data["ruleset"]["version"] == 1
     for period in ("week", "trailing"):
-        assert {"groups", "disqualification_reasons", "false_positives", "false_negatives", "sources", "offers",
-                "cards", "claim_median_minutes"} <= set(data[period])
+        assert {
+            "groups",
+            "disqualification_reasons",
+            "false_positives",
+            "false_negatives",
+            "sources",
+            "offers",
+            "cards",
+            "claim_median_minutes",
+        } <= set(data[period])
     assert len(data["proposals"]) == len(built.proposals) > 0
     for item in data["proposals"]:
         assert item["id"].startswith("p-") and item["evidence"] and item["figures"] and item["backtest"]["leads"]
@@ -111,36 +118,37 @@ def test_a_dry_build_stores_nothing(ctx: Context, history: list[dict[str, Any]])
 
 # --- the guard ---------------------------------------------------------------------------------
 
+
 def test_the_send_guard_is_taken_once_per_manager_and_week(ctx: Context) -> None:
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is True
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False
-    assert digest.claim_digest_send(ctx, "UOTHER", "2026-W47", 1) is True
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W48", 1) is True
-    assert digest.being_sent(ctx, "2026-W47") == {MANAGER, "UOTHER"}
-    assert digest.sent_to(ctx, "2026-W47") == set()
-    digest.mark_digest_sent(ctx, MANAGER, "2026-W47")
-    assert digest.sent_to(ctx, "2026-W47") == {MANAGER}
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is True
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False
+    assert digest_guard.claim_digest_send(ctx, "UOTHER", "2026-W47", 1) is True
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W48", 1) is True
+    assert digest_guard.being_sent(ctx, "2026-W47") == {MANAGER, "UOTHER"}
+    assert digest_guard.sent_to(ctx, "2026-W47") == set()
+    digest_guard.mark_digest_sent(ctx, MANAGER, "2026-W47")
+    assert digest_guard.sent_to(ctx, "2026-W47") == {MANAGER}
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False
 
 
 def test_a_released_guard_can_be_taken_again(ctx: Context) -> None:
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
-    digest.release_digest_send(ctx, MANAGER, "2026-W47")
-    assert digest.being_sent(ctx, "2026-W47") == set()
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
+    digest_guard.release_digest_send(ctx, MANAGER, "2026-W47")
+    assert digest_guard.being_sent(ctx, "2026-W47") == set()
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1)
 
 
 def test_a_claim_whose_sender_died_is_taken_over_once_its_lease_runs_out(ctx: Context, clock: Clock) -> None:
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1)  # ...and the process was killed
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1)  # ...and the process was killed
     clock.advance(minutes=9)
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False  # maybe still sending
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1) is False  # maybe still sending
     clock.advance(minutes=2)
-    assert digest.being_sent(ctx, "2026-W47") == set()
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is True
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is False  # taken over once
-    digest.mark_digest_sent(ctx, MANAGER, "2026-W47")
+    assert digest_guard.being_sent(ctx, "2026-W47") == set()
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is True
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is False  # taken over once
+    digest_guard.mark_digest_sent(ctx, MANAGER, "2026-W47")
     clock.advance(hours=1)
-    assert digest.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is False  # sent is sent, however old
+    assert digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 2) is False  # sent is sent, however old
 
 
 def test_of_many_racing_claims_exactly_one_wins(ctx: Context) -> None:
@@ -149,7 +157,7 @@ def test_of_many_racing_claims_exactly_one_wins(ctx: Context) -> None:
 
     def race() -> None:
         barrier.wait()
-        wins.append(digest.claim_digest_send(ctx, MANAGER, "2026-W47", 1))
+        wins.append(digest_guard.claim_digest_send(ctx, MANAGER, "2026-W47", 1))
 
     threads = [threading.Thread(target=race) for _ in range(8)]
     for t in threads:
@@ -166,9 +174,9 @@ def test_a_missed_week_is_found_until_every_manager_has_it(ctx: Context, clock: 
     assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"
     for manager in (MANAGER, "UOTHER"):
         assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"
-        digest.claim_digest_send(ctx, manager, "2026-W47", 1)
+        digest_guard.claim_digest_send(ctx, manager, "2026-W47", 1)
         assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) == "2026-W47"  # claimed is not sent
-        digest.mark_digest_sent(ctx, manager, "2026-W47")
+        digest_guard.mark_digest_sent(ctx, manager, "2026-W47")
     assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) is None
     clock.now = datetime(2026, 11, 30, 13, 59, tzinfo=UTC)  # 07:59 in Chicago: W48's slot is still ahead
     assert digest.missed_week(ctx, [MANAGER, "UOTHER"]) is None

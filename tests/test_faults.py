@@ -57,8 +57,16 @@ pytestmark = pytest.mark.stress
 # is capped at half a second, so a few seconds of outage stand for a few minutes of a real one.
 # The attempt budget is raised to match: 8 attempts are sized for production backoff (about
 # 2-4 minutes of failures before a row goes dead); see test_cards_that_gave_up_during_a_long_outage...
-COMPRESSED = WorkerOptions(rate_per_channel=50, concurrency=4, poll_interval=0.05, backoff_base=0.05,
-                           backoff_cap=0.5, lease=timedelta(seconds=30), http_timeout=5, max_attempts=200)
+COMPRESSED = WorkerOptions(
+    rate_per_channel=50,
+    concurrency=4,
+    poll_interval=0.05,
+    backoff_base=0.05,
+    backoff_cap=0.5,
+    lease=timedelta(seconds=30),
+    http_timeout=5,
+    max_attempts=200,
+)
 
 
 # For faults of the web process itself, where the database engine plays no part.
@@ -110,14 +118,19 @@ def start_worker(live: Context, standin: SlackStandIn) -> Iterator[Any]:
 
 def card_posts(slack: SlackStandIn) -> Counter[int]:
     """Successful chat.postMessage calls per lead id, read from the card's message metadata."""
-    return Counter(int(c.params["metadata"]["event_payload"]["lead_id"]) for c in slack.calls_to("chat.postMessage")
-                   if (c.params.get("metadata") or {}).get("event_type") == "leadbot_card")
+    return Counter(
+        int(c.params["metadata"]["event_payload"]["lead_id"])
+        for c in slack.calls_to("chat.postMessage")
+        if (c.params.get("metadata") or {}).get("event_type") == "leadbot_card"
+    )
 
 
 def card_posts_per_row(slack: SlackStandIn) -> Counter[int]:
-    return Counter(int(c.params["metadata"]["event_payload"]["outbox_id"]) for c in slack.calls_to("chat.postMessage")
-                   if (c.params.get("metadata") or {}).get("event_type") == "leadbot_card")
-
+    return Counter(
+        int(c.params["metadata"]["event_payload"]["outbox_id"])
+        for c in slack.calls_to("chat.postMessage")
+        if (c.params.get("metadata") or {}).get("event_type") == "leadbot_card"
+    )
 
 
 def routed(answers: list[dict[str, Any]]) -> set[int]:
@@ -134,7 +147,7 @@ class Feeder:
 
     def __init__(self, web: Leadbot, records: list[dict[str, Any]], *, per_request: int = 3) -> None:
         self.web = web
-        self.batches = [records[i:i + per_request] for i in range(0, len(records), per_request)]
+        self.batches = [records[i : i + per_request] for i in range(0, len(records), per_request)]
         self.answers: list[dict[str, Any]] = []
         self.errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -174,7 +187,8 @@ class Feeder:
 
 
 def test_leads_arriving_while_slack_refuses_fails_and_rate_limits_are_each_carded_exactly_once(
-        db_url: str, live: Context, standin: SlackStandIn, procs: Processes, start_worker: Any) -> None:
+    db_url: str, live: Context, standin: SlackStandIn, procs: Processes, start_worker: Any
+) -> None:
     web = procs.serve(db_url)
     running = start_worker()
     worker = running.worker
@@ -186,27 +200,42 @@ def test_leads_arriving_while_slack_refuses_fails_and_rate_limits_are_each_carde
         # 1. Slack unreachable: connection refused.
         standin.stop()
         retried, posted = worker.stats.retried, feeder.posted
-        wait_until(lambda: worker.stats.retried >= retried + 3 and feeder.posted >= posted + 20,
-                   what="failed attempts against a stopped Slack while leads keep arriving", watch=[web])
+        wait_until(
+            lambda: worker.stats.retried >= retried + 3 and feeder.posted >= posted + 20,
+            what="failed attempts against a stopped Slack while leads keep arriving",
+            watch=[web],
+        )
 
         # 2. Slack back, but answering 500s.
         standin.start()
         standin.fail_next("chat.postMessage", status=500, times=6)
-        wait_until(lambda: len([c for c in standin.calls if c.status == 500]) == 6, what="six 500s answered", watch=[web])
+        wait_until(
+            lambda: len([c for c in standin.calls if c.status == 500]) == 6, what="six 500s answered", watch=[web]
+        )
 
         # 3. A rate-limit storm on every method (conversations.history lookups included).
         posted = feeder.posted
         standin.rate_limit_storm("*", seconds=1.5)
         wait_until(lambda: worker.stats.rate_limited >= 1, what="the worker meets the 429 storm", watch=[web])
         stormed = max(c.at for c in standin.calls if c.status == 429)
-        wait_until(lambda: any(c.ok and c.at > stormed for c in standin.calls_to("chat.postMessage"))
-                   and feeder.posted >= posted + 20, what="cards flowing again after the storm", watch=[web])
+        wait_until(
+            lambda: (
+                any(c.ok and c.at > stormed for c in standin.calls_to("chat.postMessage"))
+                and feeder.posted >= posted + 20
+            ),
+            what="cards flowing again after the storm",
+            watch=[web],
+        )
 
     # 4. Slack recovered: everything that arrived is delivered.
     assert feeder.errors == [] and feeder.posted >= 100
     expected = routed(feeder.answers)
-    wait_until(lambda: set(card_posts(standin)) >= expected and not delivery.has_pending(live),
-               timeout=60, what="every routed lead carded", watch=[web])
+    wait_until(
+        lambda: set(card_posts(standin)) >= expected and not delivery.has_pending(live),
+        timeout=60,
+        what="every routed lead carded",
+        watch=[web],
+    )
     running.stop()
 
     assert card_posts(standin) == {lead_id: 1 for lead_id in expected}  # every routed lead once, nothing else
@@ -221,7 +250,8 @@ def test_leads_arriving_while_slack_refuses_fails_and_rate_limits_are_each_carde
 
 @ONE_ENGINE
 def test_a_web_process_started_while_slack_is_down_still_takes_leads(
-        db_url: str, live: Context, standin: SlackStandIn, procs: Processes) -> None:
+    db_url: str, live: Context, standin: SlackStandIn, procs: Processes
+) -> None:
     standin.stop()
     web = procs.serve(db_url)  # a deploy or a crash-restart during a Slack outage
 
@@ -236,19 +266,25 @@ def test_a_web_process_started_while_slack_is_down_still_takes_leads(
 
 @ONE_ENGINE
 def test_a_socket_mode_web_process_started_while_slack_is_down_takes_leads_and_keeps_trying_to_connect(
-        db_url: str, live: Context, standin: SlackStandIn, procs: Processes) -> None:
+    db_url: str, live: Context, standin: SlackStandIn, procs: Processes
+) -> None:
     standin.stop()
     web = procs.serve(db_url, SLACK_APP_TOKEN="xapp-1-test")
 
     assert len(post_leads(web, fresh_records(5, seed=35))) == 5 and count(live, LeadRow) == 5
     standin.start()  # Slack is back: the process asks for a Socket Mode URL again by itself
-    wait_until(lambda: standin.calls_to("apps.connections.open", include_failed=True) != [], timeout=30,
-               what="a new Socket Mode connection attempt", watch=[web])
+    wait_until(
+        lambda: standin.calls_to("apps.connections.open", include_failed=True) != [],
+        timeout=30,
+        what="a new Socket Mode connection attempt",
+        watch=[web],
+    )
 
 
 @ONE_ENGINE
 def test_a_bot_token_slack_refuses_still_stops_the_web_process_with_one_line(
-        db_url: str, standin: SlackStandIn, procs: Processes) -> None:
+    db_url: str, standin: SlackStandIn, procs: Processes
+) -> None:
     standin.fail_next("auth.test", status=200, error="invalid_auth")
 
     web = procs.serve(db_url, wait=False)
@@ -259,7 +295,8 @@ def test_a_bot_token_slack_refuses_still_stops_the_web_process_with_one_line(
 
 
 def test_sigterm_to_a_web_process_finishes_the_slack_work_it_already_acknowledged(
-        db_url: str, live: Context, procs: Processes) -> None:
+    db_url: str, live: Context, procs: Processes
+) -> None:
     web = procs.serve(db_url)
     [answer] = post_leads(web, [{**fresh_records(1, seed=34)[0], "company": {"name": "Acme", "country": "US"}}])
     # Bolt acks a click first and claims after; hold the lead so that work is still running at SIGTERM.
@@ -268,15 +305,18 @@ def test_sigterm_to_a_web_process_finishes_the_slack_work_it_already_acknowledge
         ack = post_to_slack_endpoint(web, block_action_body(ids.CLAIM, answer["id"], "UDANA"))
         assert ack.status_code == 200  # Slack has its ack: the click must now happen
         web.process.send_signal(signal.SIGTERM)  # a deploy
-        wait_until(lambda: not web.alive() or "finishing the Slack work in progress" in web.output(),
-                   what="the web process to exit or to wait for its listeners")
+        wait_until(
+            lambda: not web.alive() or "finishing the Slack work in progress" in web.output(),
+            what="the web process to exit or to wait for its listeners",
+        )
 
     web.wait(30)
     assert lead(live, answer["id"]).owner_id == "UDANA", web.tail()
 
 
 def test_cards_that_gave_up_during_a_long_outage_are_posted_once_after_requeue(
-        db_url: str, live: Context, standin: SlackStandIn, procs: Processes) -> None:
+    db_url: str, live: Context, standin: SlackStandIn, procs: Processes
+) -> None:
     where = leads_with_cards(live, ["C1", "C2"], per_channel=3)
     first = min(where)
     queue(live, outbox.THREAD, lead_id=first, channel_id=where[first], payload={"text": "Claimed by Dana"})
@@ -288,17 +328,19 @@ def test_cards_that_gave_up_during_a_long_outage_are_posted_once_after_requeue(
     assert stats.dead == 6 and stats.sent == 0
     assert {r.status for r in outbox_rows(live)} == {"dead"}  # the thread line went dead with its card
     standin.start()
-    code, listed = procs.run(db_url, "worker", "--list-dead")
+    code, listed = procs.run(db_url, "outbox", "list", "--dead")
     assert code == 0 and "7 dead outbox rows" in listed and "gave up after 3 attempts" in listed
 
-    code, output = procs.run(db_url, "worker", "--requeue-dead", "--once", "--rate", "50")
+    code, output = procs.run(db_url, "outbox", "requeue", "--dead")
+    assert code == 0 and "re-queued 7 dead outbox rows" in output, output
+    code, output = procs.run(db_url, "worker", "--once", "--rate", "50")
 
     assert code == 0, output
-    assert "re-queued 7 dead outbox rows" in output
     assert {r.status for r in outbox_rows(live)} == {"sent"}
     assert card_posts(standin) == dict.fromkeys(where, 1)
     assert [c.params["thread_ts"] for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts")] == [
-        lead(live, first).message_ts]
+        lead(live, first).message_ts
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -313,15 +355,17 @@ def seed_cards(ctx: Context, n_channels: int, per_channel: int) -> dict[int, str
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_worker_killed_mid_send_then_a_database_restart_loses_and_doubles_nothing(
-        db_url: str, live: Context, standin: SlackStandIn, procs: Processes) -> None:
+    db_url: str, live: Context, standin: SlackStandIn, procs: Processes
+) -> None:
     seed_cards(live, 4, per_channel=9)
     standin.rate_limit("chat.postMessage", per_second=6, retry_after=1)
     standin.fail_next("chat.postMessage", status=500, times=2)
     web = procs.serve(with_application_name(db_url, "web-under-test"))  # a web process rides the restart out too
 
     first = procs.worker(db_url, "--rate", "6", "--lease", "3")
-    wait_until(lambda: len(standin.calls_to("chat.postMessage")) >= 10, what="the first worker mid-drain",
-               watch=[first])
+    wait_until(
+        lambda: len(standin.calls_to("chat.postMessage")) >= 10, what="the first worker mid-drain", watch=[first]
+    )
     assert first.kill() == -signal.SIGKILL
     assert delivery.has_pending(live), "the first worker should have died mid-drain"
 
@@ -340,7 +384,8 @@ def test_a_worker_killed_mid_send_then_a_database_restart_loses_and_doubles_noth
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_running_worker_survives_its_database_connections_being_terminated(
-        db_url: str, live: Context, standin: SlackStandIn, procs: Processes) -> None:
+    db_url: str, live: Context, standin: SlackStandIn, procs: Processes
+) -> None:
     where = seed_cards(live, 3, per_channel=15)
     threaded = list(where)[:6]
     for lead_id in threaded:  # thread lines queued behind their cards
@@ -349,8 +394,11 @@ def test_a_running_worker_survives_its_database_connections_being_terminated(
     worker = procs.worker(with_application_name(db_url, "worker-under-test"), "--rate", "6", "--lease", "5")
 
     for n in (6, 18, 30):  # three "restarts" at different points of the drain
-        wait_until(lambda n=n: len(standin.calls_to("chat.postMessage")) >= n,  # type: ignore[misc]
-                   what=f"{n} posts", watch=[worker])
+        wait_until(
+            lambda n=n: len(standin.calls_to("chat.postMessage")) >= n,  # type: ignore[misc]
+            what=f"{n} posts",
+            watch=[worker],
+        )
         assert "worker-under-test" in restart_database(db_url)  # its pooled connections were cut
     wait_until(lambda: not delivery.has_pending(live), timeout=60, what="the outbox drained", watch=[worker])
 
@@ -397,13 +445,26 @@ def test_a_claim_delivered_with_its_retries_at_the_same_moment_is_applied_once(b
 
 def submission_body(view: dict[str, Any], user: str, values: dict[str, Any], *, view_id: str) -> str:
     """A view_submission exactly as Slack sends it, so a retry can repeat it byte for byte."""
-    return interactive_body({
-        "type": "view_submission", "team": {"id": "T1", "domain": "leadbot-test"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T1"}, "api_app_id": "ABOT", "token": "legacy",
-        "trigger_id": "trigger-retried",
-        "view": {**view, "id": view_id, "team_id": "T1", "state": {"values": values}, "hash": "1.abc",
-                 "app_id": "ABOT", "bot_id": "BBOT"},
-        "response_urls": []})
+    return interactive_body(
+        {
+            "type": "view_submission",
+            "team": {"id": "T1", "domain": "leadbot-test"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "api_app_id": "ABOT",
+            "token": "legacy",
+            "trigger_id": "trigger-retried",
+            "view": {
+                **view,
+                "id": view_id,
+                "team_id": "T1",
+                "state": {"values": values},
+                "hash": "1.abc",
+                "app_id": "ABOT",
+                "bot_id": "BBOT",
+            },
+            "response_urls": [],
+        }
+    )
 
 
 def test_a_disqualify_submission_delivered_with_its_retries_at_once_decides_once(bot: Bot) -> None:
@@ -429,10 +490,12 @@ def test_a_retried_app_home_opened_republishes_the_same_home_and_writes_nothing(
     lead_id = add_lead(bot.ctx)
     bot.click(ids.CLAIM, lead_id, "UDANA")
     events_before, outbox_before = count(bot.ctx, Event), count(bot.ctx, OutboxMessage)
-    body = ('{"token": "legacy", "team_id": "T1", "api_app_id": "ABOT", "type": "event_callback", '
-            '"event_id": "Ev0HOME", "event_time": 1764000000, "authorizations": '
-            '[{"team_id": "T1", "user_id": "UBOT", "is_bot": true}], "event": {"type": "app_home_opened", '
-            '"user": "UDANA", "channel": "DUDANA", "tab": "home", "event_ts": "1764000000.000100"}}')
+    body = (
+        '{"token": "legacy", "team_id": "T1", "api_app_id": "ABOT", "type": "event_callback", '
+        '"event_id": "Ev0HOME", "event_time": 1764000000, "authorizations": '
+        '[{"team_id": "T1", "user_id": "UBOT", "is_bot": true}], "event": {"type": "app_home_opened", '
+        '"user": "UDANA", "channel": "DUDANA", "tab": "home", "event_ts": "1764000000.000100"}}'
+    )
 
     statuses = dispatch_at_once(bot, body, content_type="application/json")
 
@@ -447,12 +510,16 @@ def test_a_retried_add_lead_submission_stores_the_lead_once(bot: Bot) -> None:
     bot.command("", "UDANA")
     view = bot.opened_view(ids.ADD_LEAD_VIEW)
     # A lead typed in by hand, without an email: nothing in it to deduplicate on but the delivery.
-    values: dict[str, Any] = {block: {block: {"type": "plain_text_input", "value": None}} for block in (
-        ids.ADD_CONTACT_NAME, ids.ADD_TITLE, ids.ADD_NEED, ids.ADD_MESSAGE)}
-    values |= {ids.ADD_COMPANY: {ids.ADD_COMPANY: {"type": "plain_text_input", "value": "Delta Pumps"}},
-               ids.ADD_INDUSTRY: {ids.ADD_INDUSTRY: {"type": "plain_text_input", "value": "water"}},
-               ids.ADD_COUNTRY: {ids.ADD_COUNTRY: {"type": "plain_text_input", "value": "US"}},
-               ids.ADD_EMAIL: {ids.ADD_EMAIL: {"type": "email_text_input", "value": None}}}
+    values: dict[str, Any] = {
+        block: {block: {"type": "plain_text_input", "value": None}}
+        for block in (ids.ADD_CONTACT_NAME, ids.ADD_TITLE, ids.ADD_NEED, ids.ADD_MESSAGE)
+    }
+    values |= {
+        ids.ADD_COMPANY: {ids.ADD_COMPANY: {"type": "plain_text_input", "value": "Delta Pumps"}},
+        ids.ADD_INDUSTRY: {ids.ADD_INDUSTRY: {"type": "plain_text_input", "value": "water"}},
+        ids.ADD_COUNTRY: {ids.ADD_COUNTRY: {"type": "plain_text_input", "value": "US"}},
+        ids.ADD_EMAIL: {ids.ADD_EMAIL: {"type": "email_text_input", "value": None}},
+    }
     body = submission_body(view, "UDANA", values, view_id="V0ADDLEAD")
 
     assert bot.dispatch(body).status == 200

@@ -37,9 +37,11 @@ ALLOWED = {202, 401, 413, 422}
 
 def fuzz(examples: int) -> hsettings:
     """Hypothesis settings for a property that posts through the app on the test's database."""
-    return hsettings(max_examples=examples, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                            HealthCheck.data_too_large])
+    return hsettings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -49,11 +51,53 @@ def fuzz(examples: int) -> hsettings:
 # Strings that have broken systems before: Slack markup, HTML and SQL, direction overrides,
 # zero-width and combining characters, emoji sequences and control characters. All storable.
 FRAGMENTS = [
-    "<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<https://evil.example|x>", "&", "<", ">",
-    "&amp;", "&lt;", "*bold*", "_it_", "`code`", "```", "> quote", "{lead}", "%s", "%(x)s", "\\", '"', "'",
-    "'; DROP TABLE leads; --", "<script>alert(1)</script>", "مصنع الصلب", "שלום", "\u202eevil\u202c", "\u200f",
-    "\u200b", "\ufeff", "e\u0301", "🔥", "👩\u200d👩\u200d👧", "🏳️\u200d🌈", "漢字", "Ω≈ç√∫", "\x07", "\x1b[31m",
-    "\x1f", "\x7f", "\u0085", "\u2028", "\r\n", "\t", " ", "\u3000", "\U0010ffff",
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U123>",
+    "<#C123>",
+    "<https://evil.example|x>",
+    "&",
+    "<",
+    ">",
+    "&amp;",
+    "&lt;",
+    "*bold*",
+    "_it_",
+    "`code`",
+    "```",
+    "> quote",
+    "{lead}",
+    "%s",
+    "%(x)s",
+    "\\",
+    '"',
+    "'",
+    "'; DROP TABLE leads; --",
+    "<script>alert(1)</script>",
+    "مصنع الصلب",
+    "שלום",
+    "\u202eevil\u202c",
+    "\u200f",
+    "\u200b",
+    "\ufeff",
+    "e\u0301",
+    "🔥",
+    "👩\u200d👩\u200d👧",
+    "🏳️\u200d🌈",
+    "漢字",
+    "Ω≈ç√∫",
+    "\x07",
+    "\x1b[31m",
+    "\x1f",
+    "\x7f",
+    "\u0085",
+    "\u2028",
+    "\r\n",
+    "\t",
+    " ",
+    "\u3000",
+    "\U0010ffff",
 ]
 # Not storable: NUL (PostgreSQL text and JSONB refuse it) and lone surrogates (valid as JSON
 # escapes, not encodable as UTF-8). Intake must refuse these with a 422.
@@ -92,16 +136,27 @@ def odd_text(limit: int = 300) -> st.SearchStrategy[str]:
 
 def json_values(max_leaves: int = 6) -> st.SearchStrategy[Any]:
     """Any JSON value, NaN, infinities, big integers and unstorable text included."""
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**40), max_value=10**40),
-                        st.floats(), clean_text(), odd_text())
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                        | st.dictionaries(clean_text(20), inner, max_size=3), max_leaves=max_leaves)
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=-(10**40), max_value=10**40),
+        st.floats(),
+        clean_text(),
+        odd_text(),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(clean_text(20), inner, max_size=3),
+        max_leaves=max_leaves,
+    )
 
 
 def mostly(good: st.SearchStrategy[Any], odd: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Any]:
     """`good` about 4 times in 5; otherwise an odd value of the right type, or one of a wrong type."""
-    return st.one_of(good, good, good, good, good, good, good, good, odd if odd is not None else good,
-                     json_values(max_leaves=2))
+    return st.one_of(
+        good, good, good, good, good, good, good, good, odd if odd is not None else good, json_values(max_leaves=2)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -110,58 +165,127 @@ def mostly(good: st.SearchStrategy[Any], odd: st.SearchStrategy[Any] | None = No
 
 # Few enough that duplicates within and across requests are common.
 EXTERNAL_IDS = [f"crm-{i}" for i in range(6)]
-EMAILS = ["dana@acmemetals.com", "DANA@AcmeMetals.com", "ops@beta-water.co", "buyer@gmail.com",
-          "eng@xn--mnchen-3ya.de", "x@y.io", "lee@chem.example.com", "  padded@acme.com  "]
+EMAILS = [
+    "dana@acmemetals.com",
+    "DANA@AcmeMetals.com",
+    "ops@beta-water.co",
+    "buyer@gmail.com",
+    "eng@xn--mnchen-3ya.de",
+    "x@y.io",
+    "lee@chem.example.com",
+    "  padded@acme.com  ",
+]
 
 clean_email = st.one_of(
-    st.sampled_from(EMAILS), st.sampled_from(EMAILS),
-    st.builds("{}@{}".format, st.from_regex(r"[a-z0-9._+-]{1,20}", fullmatch=True),
-              st.sampled_from(["acme.com", "gmail.com", "a.b.c.org", "x.io", "ACME.COM"])))
-odd_email = st.one_of(odd_text(), st.sampled_from(["no-at-sign", "a@b", "d@ÄCME.com", "<@U1>@x.io", "a@@b.com",
-                                                   "a b@c.com", "a@" + "b" * 300 + ".com"]))
+    st.sampled_from(EMAILS),
+    st.sampled_from(EMAILS),
+    st.builds(
+        "{}@{}".format,
+        st.from_regex(r"[a-z0-9._+-]{1,20}", fullmatch=True),
+        st.sampled_from(["acme.com", "gmail.com", "a.b.c.org", "x.io", "ACME.COM"]),
+    ),
+)
+odd_email = st.one_of(
+    odd_text(),
+    st.sampled_from(
+        ["no-at-sign", "a@b", "d@ÄCME.com", "<@U1>@x.io", "a@@b.com", "a b@c.com", "a@" + "b" * 300 + ".com"]
+    ),
+)
 clean_moment = st.one_of(
     # From 1971: before that some zones' offsets had seconds (local mean time), which ISO 8601 cannot say.
-    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1),
-                 timezones=st.one_of(st.none(), st.timezones())).map(lambda d: d.isoformat()),
-    st.sampled_from(["2026-11-20T14:03:00Z", "2026-11-20T14:03:00+14:00", "2026-11-20T14:03:00-12:00",
-                     "2026-11-20", "1970-01-01T00:00:00.000001Z", "2026-11-20T14:03:00.123456789Z"]),
+    st.datetimes(
+        min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.one_of(st.none(), st.timezones())
+    ).map(lambda d: d.isoformat()),
+    st.sampled_from(
+        [
+            "2026-11-20T14:03:00Z",
+            "2026-11-20T14:03:00+14:00",
+            "2026-11-20T14:03:00-12:00",
+            "2026-11-20",
+            "1970-01-01T00:00:00.000001Z",
+            "2026-11-20T14:03:00.123456789Z",
+        ]
+    ),
     st.integers(min_value=0, max_value=4_000_000_000),
 )
 odd_moment = st.one_of(
     st.datetimes(timezones=st.one_of(st.none(), st.timezones())).map(lambda d: d.isoformat()),
-    st.sampled_from(["2026-02-30T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
-                     "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-13-01T00:00:00Z", "yesterday",
-                     "2026-11-20T24:00:00Z", "2026-11-20T14:03:00+25:00"]),
+    st.sampled_from(
+        [
+            "2026-02-30T00:00:00Z",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-01:00",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2026-13-01T00:00:00Z",
+            "yesterday",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20T14:03:00+25:00",
+        ]
+    ),
     st.integers(min_value=-(10**13), max_value=10**13),
 )
-clean_day = st.one_of(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)).map(date.isoformat),
-                      st.sampled_from(["2026-12-15", "2028-02-29"]))
-odd_day = st.one_of(st.dates().map(date.isoformat), st.sampled_from(["0001-01-01", "9999-12-31", "2026-02-29",
-                                                                     "next week", "2026-12-15T10:00:00Z"]))
+clean_day = st.one_of(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)).map(date.isoformat),
+    st.sampled_from(["2026-12-15", "2028-02-29"]),
+)
+odd_day = st.one_of(
+    st.dates().map(date.isoformat),
+    st.sampled_from(["0001-01-01", "9999-12-31", "2026-02-29", "next week", "2026-12-15T10:00:00Z"]),
+)
 clean_employees = st.one_of(st.integers(0, 60_000), st.sampled_from([0, 10_000_000]))
-odd_employees = st.one_of(st.integers(), st.sampled_from([-1, 10_000_001, 10**30, True, 12.0, 12.5, "850"]),
-                          st.floats())
-SIGNAL_TYPES = ["rfq_request", "page_view", "spec_sheet_download", "bom_review", "drawing_upload", "webinar_attended",
-                "application_note_download", "integration_question"]
+odd_employees = st.one_of(
+    st.integers(), st.sampled_from([-1, 10_000_001, 10**30, True, 12.0, 12.5, "850"]), st.floats()
+)
+SIGNAL_TYPES = [
+    "rfq_request",
+    "page_view",
+    "spec_sheet_download",
+    "bom_review",
+    "drawing_upload",
+    "webinar_attended",
+    "application_note_download",
+    "integration_question",
+]
 clean_signal = st.fixed_dictionaries(
     {"type": st.one_of(st.sampled_from(SIGNAL_TYPES), clean_text(100).map(lambda t: t.strip() or "page_view"))},
-    optional={"value": st.one_of(st.sampled_from(["/pricing", "/products/p-200", "P-200"]), clean_text()),
-              "at": clean_moment},
+    optional={
+        "value": st.one_of(st.sampled_from(["/pricing", "/products/p-200", "P-200"]), clean_text()),
+        "at": clean_moment,
+    },
 )
 odd_signal = st.fixed_dictionaries(
     {"type": mostly(st.sampled_from(SIGNAL_TYPES), st.one_of(odd_text(100), st.just(""), st.just("   ")))},
-    optional={"value": mostly(clean_text(), odd_text()), "at": mostly(clean_moment, odd_moment),
-              "extra": json_values(max_leaves=1)},
+    optional={
+        "value": mostly(clean_text(), odd_text()),
+        "at": mostly(clean_moment, odd_moment),
+        "extra": json_values(max_leaves=1),
+    },
 )
-storable_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**40), max_value=10**40),
-                            st.floats(), clean_text())
-clean_attributes = st.dictionaries(clean_text(40), st.recursive(
-    storable_scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(clean_text(20), inner, max_size=3),
-    max_leaves=5), max_size=3)
+storable_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(),
+    clean_text(),
+)
+clean_attributes = st.dictionaries(
+    clean_text(40),
+    st.recursive(
+        storable_scalar,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(clean_text(20), inner, max_size=3),
+        max_leaves=5,
+    ),
+    max_size=3,
+)
 # Ten levels are allowed; generate around the limit, and keys and values that cannot be stored.
 deep_attributes = st.integers(8, 13).map(lambda n: {"k": _nest(n)})
-odd_attributes = st.one_of(st.dictionaries(clean_text(20), odd_text(), min_size=1, max_size=2), deep_attributes,
-                           st.dictionaries(st.one_of(clean_text(20), odd_text(20)), json_values(), max_size=3))
+odd_attributes = st.one_of(
+    st.dictionaries(clean_text(20), odd_text(), min_size=1, max_size=2),
+    deep_attributes,
+    st.dictionaries(st.one_of(clean_text(20), odd_text(20)), json_values(), max_size=3),
+)
 OUTCOMES = ["qualified", "not_qualified", "nurture", "needs_info"]
 REASONS = ["spec_mismatch", "timing", "no_such_reason"]
 
@@ -172,30 +296,48 @@ def _nest(depth: int) -> Any:
 
 def lead_record() -> st.SearchStrategy[dict[str, Any]]:
     """A lead intake should accept: every field well-formed, most of them hostile to Slack."""
-    company = st.fixed_dictionaries({}, optional={
-        "name": clean_text(),
-        "domain": st.sampled_from(["acmemetals.com", "https://www.acme.com/x", "ACME.COM", "", "xn--bcher-kva.de"]),
-        "industry": st.one_of(st.sampled_from(["metals", "chemicals", "energy", "water"]), clean_text()),
-        "country": st.one_of(st.sampled_from(["US", "ca", "MX", "DE", " us "]), clean_text()),
-        "region": clean_text(),
-        "employees": clean_employees,
-    })
-    contact = st.fixed_dictionaries({}, optional={
-        "name": clean_text(), "email": clean_email, "phone": clean_text(),
-        "title": st.one_of(st.sampled_from(["Maintenance Manager", "Student", "Gerente de planta"]), clean_text()),
-    })
-    need = st.fixed_dictionaries({}, optional={
-        "scope": st.one_of(st.sampled_from(["replacement", "upgrade", "service_plan"]), clean_text()),
-        "problem": clean_text(10_000), "needed_by": clean_day,
-    })
-    outcome = st.fixed_dictionaries({"status": st.sampled_from(OUTCOMES)}, optional={
-        "reason": st.sampled_from(REASONS), "decided_at": clean_moment,
-        "decided_by": st.one_of(st.sampled_from(["U123", "x"]), clean_text(64))})
+    company = st.fixed_dictionaries(
+        {},
+        optional={
+            "name": clean_text(),
+            "domain": st.sampled_from(["acmemetals.com", "https://www.acme.com/x", "ACME.COM", "", "xn--bcher-kva.de"]),
+            "industry": st.one_of(st.sampled_from(["metals", "chemicals", "energy", "water"]), clean_text()),
+            "country": st.one_of(st.sampled_from(["US", "ca", "MX", "DE", " us "]), clean_text()),
+            "region": clean_text(),
+            "employees": clean_employees,
+        },
+    )
+    contact = st.fixed_dictionaries(
+        {},
+        optional={
+            "name": clean_text(),
+            "email": clean_email,
+            "phone": clean_text(),
+            "title": st.one_of(st.sampled_from(["Maintenance Manager", "Student", "Gerente de planta"]), clean_text()),
+        },
+    )
+    need = st.fixed_dictionaries(
+        {},
+        optional={
+            "scope": st.one_of(st.sampled_from(["replacement", "upgrade", "service_plan"]), clean_text()),
+            "problem": clean_text(10_000),
+            "needed_by": clean_day,
+        },
+    )
+    outcome = st.fixed_dictionaries(
+        {"status": st.sampled_from(OUTCOMES)},
+        optional={
+            "reason": st.sampled_from(REASONS),
+            "decided_at": clean_moment,
+            "decided_by": st.one_of(st.sampled_from(["U123", "x"]), clean_text(64)),
+        },
+    )
     return st.fixed_dictionaries(
         {"company": company, "contact": contact},
         optional={
-            "external_id": st.one_of(st.sampled_from(EXTERNAL_IDS), st.sampled_from(EXTERNAL_IDS), clean_text(),
-                                     st.none()),
+            "external_id": st.one_of(
+                st.sampled_from(EXTERNAL_IDS), st.sampled_from(EXTERNAL_IDS), clean_text(), st.none()
+            ),
             "source": st.one_of(st.sampled_from(["web_form", "trade_show"]), clean_text()),
             "campaign": clean_text(),
             "offer": st.one_of(st.sampled_from(["rfq", "whitepaper"]), clean_text()),
@@ -217,11 +359,17 @@ def identified(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-odd_outcome = st.fixed_dictionaries({"status": st.sampled_from([*OUTCOMES, "won", "", "QUALIFIED"])}, optional={
-    "reason": st.one_of(st.sampled_from(REASONS), odd_text(64)), "decided_at": st.one_of(clean_moment, odd_moment),
-    "decided_by": odd_text()})
-odd_signals = st.one_of(st.lists(odd_signal, min_size=1, max_size=4),
-                        st.integers(499, 502).map(lambda n: [{"type": "page_view"}] * n))
+odd_outcome = st.fixed_dictionaries(
+    {"status": st.sampled_from([*OUTCOMES, "won", "", "QUALIFIED"])},
+    optional={
+        "reason": st.one_of(st.sampled_from(REASONS), odd_text(64)),
+        "decided_at": st.one_of(clean_moment, odd_moment),
+        "decided_by": odd_text(),
+    },
+)
+odd_signals = st.one_of(
+    st.lists(odd_signal, min_size=1, max_size=4), st.integers(499, 502).map(lambda n: [{"type": "page_view"}] * n)
+)
 # Where a lead can go wrong, and how: each odd lead is a good one with one or two of these.
 MUTATIONS: list[tuple[tuple[str, ...], st.SearchStrategy[Any]]] = [
     # Hypothesis favours the first entries; the places most likely to hide a crash come first.
@@ -303,22 +451,29 @@ bodies = st.one_of(
 def counts(ctx: Context) -> dict[str, int]:
     tables = {"leads": LeadRow, "outbox": OutboxMessage, "events": Event, "decisions": Decision}
     with ctx.session_factory() as session:
-        row = session.execute(select(*(select(func.count()).select_from(m).scalar_subquery().label(name)
-                                       for name, m in tables.items()))).one()
+        row = session.execute(
+            select(*(select(func.count()).select_from(m).scalar_subquery().label(name) for name, m in tables.items()))
+        ).one()
         return dict(row._mapping)
 
 
 def stored_leads(ctx: Context, ids: set[int]) -> dict[int, tuple[str, int, int, bool]]:
     with ctx.session_factory() as session:
-        rows = session.execute(select(LeadRow.id, LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.historical)
-                               .where(LeadRow.id.in_(ids)))
+        rows = session.execute(
+            select(LeadRow.id, LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.historical).where(
+                LeadRow.id.in_(ids)
+            )
+        )
         return {r.id: (r.group, r.fit, r.intent, r.historical) for r in rows}
 
 
 def cards_queued(ctx: Context, ids: set[int]) -> set[int]:
     with ctx.session_factory() as session:
-        return set(session.scalars(select(OutboxMessage.lead_id).where(
-            OutboxMessage.lead_id.in_(ids), OutboxMessage.kind == "card")))
+        return set(
+            session.scalars(
+                select(OutboxMessage.lead_id).where(OutboxMessage.lead_id.in_(ids), OutboxMessage.kind == "card")
+            )
+        )
 
 
 def records_of(value: Any) -> list[Any]:
@@ -328,11 +483,13 @@ def records_of(value: Any) -> list[Any]:
 def idempotent(records: list[Any]) -> bool:
     """Whether the contract promises the same answer to a resend: each lead has an external id, or an
     email and no historical outcome (open leads are deduplicated on email); others are new each time."""
+
     def keyed(r: Any) -> bool:
         ext = r.get("external_id")
         contact = r.get("contact")
         mail = contact.get("email") if isinstance(contact, dict) else None
         return (isinstance(ext, str) and ext in EXTERNAL_IDS) or (mail in EMAILS and r.get("outcome") is None)
+
     return all(isinstance(r, dict) and keyed(r) for r in records)
 
 
@@ -377,8 +534,13 @@ def check_answer(ctx: Context, client: TestClient, body: bytes, submitted: Any, 
     assert after["decisions"] - before["decisions"] == sum(stored[i][3] for i in new)
     assert after["events"] - before["events"] == (1 if new else 0)
 
-    event(f"{len(new)} new of {len(items)}" if len(items) < 2 else "several leads, some new" if new else
-          "several leads, all duplicates")
+    event(
+        f"{len(new)} new of {len(items)}"
+        if len(items) < 2
+        else "several leads, some new"
+        if new
+        else "several leads, all duplicates"
+    )
     if resend and idempotent(records):
         event("resent")
         again = post(client, body)
@@ -409,43 +571,79 @@ def intake(ctx: Context, settings: Settings) -> Iterator[Intake]:
 # Properties
 # ---------------------------------------------------------------------------
 
+
 @fuzz(220)
 @given(body=bodies, ascii_only=st.booleans())
-@example(body=[{"external_id": "crm-1", "contact": {"email": "dana@acmemetals.com"}},
-               {"external_id": "crm-2", "contact": {"email": "DANA@acmemetals.com"}},
-               {"external_id": "crm-1", "company": {"name": "Other"}}], ascii_only=True)
-@example(body={"company": {"name": "<!channel> 🔥 مصنع"}, "contact": {"email": "x@y.io"},
-               "attributes": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": 1}}}}}}}}}}}},
-         ascii_only=False)
+@example(
+    body=[
+        {"external_id": "crm-1", "contact": {"email": "dana@acmemetals.com"}},
+        {"external_id": "crm-2", "contact": {"email": "DANA@acmemetals.com"}},
+        {"external_id": "crm-1", "company": {"name": "Other"}},
+    ],
+    ascii_only=True,
+)
+@example(
+    body={
+        "company": {"name": "<!channel> 🔥 مصنع"},
+        "contact": {"email": "x@y.io"},
+        "attributes": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": {"a": 1}}}}}}}}}}},
+    },
+    ascii_only=False,
+)
 # Found by this test: a lone surrogate in attributes passed validation and failed to serialise (500).
-@example(body={"company": {}, "contact": {"email": "dana@acmemetals.com"}, "attributes": {"": "\ud800"}},
-         ascii_only=False)
-@example(body={"company": {}, "contact": {"email": "dana@acmemetals.com"}, "attributes": {"": "\ud800"}},
-         ascii_only=True)
+@example(
+    body={"company": {}, "contact": {"email": "dana@acmemetals.com"}, "attributes": {"": "\ud800"}}, ascii_only=False
+)
+@example(
+    body={"company": {}, "contact": {"email": "dana@acmemetals.com"}, "attributes": {"": "\ud800"}}, ascii_only=True
+)
 # Found by this test: a received_at that cannot be converted to UTC raised OverflowError (500).
 @example(body={"company": {}, "contact": {}, "received_at": "0001-01-01T00:00:00+01:00"}, ascii_only=False)
 @example(body={"company": {"name": "Acme"}, "received_at": "9999-12-31T23:59:59-01:00"}, ascii_only=True)
 def test_any_lead_body_is_answered_202_or_422_and_a_202_stores_exactly_what_it_answers(
-        intake: Intake, body: Any, ascii_only: bool) -> None:
+    intake: Intake, body: Any, ascii_only: bool
+) -> None:
     client, ctx = intake.client, intake.ctx
     check_answer(ctx, client, encode(body, ascii_only=ascii_only), body, resend=True)
 
 
 # Every place a lead carries text; "attributes.<key>" poisons a key instead of a value.
 TEXT_PATHS = [
-    "external_id", "source", "campaign", "offer", "message", "company.name", "company.domain", "company.industry",
-    "company.country", "company.region", "contact.name", "contact.email", "contact.title", "contact.phone",
-    "need.scope", "need.problem", "signals.0.type", "signals.0.value", "outcome.reason", "outcome.decided_by",
-    "attributes.note", "attributes.a.b.c", "attributes.list.1", "attributes.<key>",
+    "external_id",
+    "source",
+    "campaign",
+    "offer",
+    "message",
+    "company.name",
+    "company.domain",
+    "company.industry",
+    "company.country",
+    "company.region",
+    "contact.name",
+    "contact.email",
+    "contact.title",
+    "contact.phone",
+    "need.scope",
+    "need.problem",
+    "signals.0.type",
+    "signals.0.value",
+    "outcome.reason",
+    "outcome.decided_by",
+    "attributes.note",
+    "attributes.a.b.c",
+    "attributes.list.1",
+    "attributes.<key>",
 ]
 
 
 def poisoned(path: str, text: str) -> dict[str, Any]:
     """A valid historical lead (so outcome fields are stored too) with `text` at `path`."""
     record: dict[str, Any] = {
-        "company": {"name": "Acme"}, "contact": {"email": "dana@acmemetals.com"},
+        "company": {"name": "Acme"},
+        "contact": {"email": "dana@acmemetals.com"},
         "signals": [{"type": "page_view", "value": "/pricing"}],
-        "outcome": {"status": "not_qualified", "reason": "spam"}, "attributes": {"list": ["x", "y"]},
+        "outcome": {"status": "not_qualified", "reason": "spam"},
+        "attributes": {"list": ["x", "y"]},
     }
     *parents, leaf = path.split(".")
     if leaf == "<key>":
@@ -462,12 +660,15 @@ def poisoned(path: str, text: str) -> dict[str, Any]:
 
 
 @fuzz(15)
-@given(text=st.builds("{}{}{}".format, clean_text(20), st.sampled_from(UNSTORABLE), clean_text(20)),
-       ascii_only=st.booleans())
+@given(
+    text=st.builds("{}{}{}".format, clean_text(20), st.sampled_from(UNSTORABLE), clean_text(20)),
+    ascii_only=st.booleans(),
+)
 # Found by this test: a NUL in a historical outcome's reason was stored on SQLite and was a 500 on PostgreSQL.
 @example(text="spam\x00", ascii_only=True)
 def test_text_no_database_can_store_is_refused_with_422_wherever_it_is_in_the_lead(
-        intake: Intake, text: str, ascii_only: bool) -> None:
+    intake: Intake, text: str, ascii_only: bool
+) -> None:
     client, ctx = intake.client, intake.ctx
     for path in TEXT_PATHS:  # every path for every text: no field is left to chance
         body = poisoned(path, text)
@@ -483,8 +684,11 @@ def advertised_max_length(path: str) -> int:
     node: Any = SCHEMA
     for part in path.split("."):
         while "$ref" in node or "anyOf" in node:
-            node = (SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node
-                    else next(n for n in node["anyOf"] if n.get("type") != "null"))
+            node = (
+                SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[1]]
+                if "$ref" in node
+                else next(n for n in node["anyOf"] if n.get("type") != "null")
+            )
         node = node["items"] if part.isdigit() else node["properties"][part]
     while "anyOf" in node:
         node = next(n for n in node["anyOf"] if n.get("type") != "null")
@@ -520,8 +724,7 @@ def stored_value(ctx: Context, lead_id: int, path: str) -> Any:
 # Found by this test on PostgreSQL: outcome.decided_by was advertised (and validated) up to 300 characters but
 # stored in a 64-character column, so a longer one was a 500.
 @example(char="x")
-def test_text_as_long_as_the_published_schema_allows_is_stored_whole_in_every_field(
-        intake: Intake, char: str) -> None:
+def test_text_as_long_as_the_published_schema_allows_is_stored_whole_in_every_field(intake: Intake, char: str) -> None:
     client, ctx = intake.client, intake.ctx
     for path in LIMITED_PATHS:
         length = advertised_max_length(path)
@@ -546,15 +749,29 @@ def garbage(draw: st.DrawFn) -> bytes:
     if kind == "bad_utf8":
         whole = encode(draw(lead_record()), ascii_only=False)
         at = draw(st.integers(0, len(whole)))
-        return whole[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80",
-                                                  b"\xc0\xaf", b"\x00"])) + whole[at:]
+        return (
+            whole[:at]
+            + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf", b"\x00"]))
+            + whole[at:]
+        )
     if kind == "deep":
         depth = draw(st.integers(1, 200_000))
         opener = draw(st.sampled_from(["[", '{"a":']))
         closer = "]" if opener == "[" else "}"
         return (opener * depth + "1" + closer * draw(st.sampled_from([0, depth]))).encode()
-    return draw(st.sampled_from([b"1e999999", b"-0", b"NaN", b"Infinity", b"9" * 5000, b'{"company": 1e400}',
-                                 b'{"company": {"name": "a", "employees": ' + b"9" * 4400 + b"}}"]))
+    return draw(
+        st.sampled_from(
+            [
+                b"1e999999",
+                b"-0",
+                b"NaN",
+                b"Infinity",
+                b"9" * 5000,
+                b'{"company": 1e400}',
+                b'{"company": {"name": "a", "employees": ' + b"9" * 4400 + b"}}",
+            ]
+        )
+    )
 
 
 @fuzz(200)
@@ -563,8 +780,7 @@ def garbage(draw: st.DrawFn) -> bytes:
 @example(body=b"\xef\xbb\xbf" + b'{"company": {"name": "BOM"}}')
 @example(body=json.dumps({"company": {"name": "utf16"}}).encode("utf-16"))
 @example(body=b'{"company": {"name": "a", "employees": ' + b"9" * 4400 + b"}}")
-def test_garbage_bodies_are_never_a_server_error_and_store_nothing_unless_accepted(
-        intake: Intake, body: bytes) -> None:
+def test_garbage_bodies_are_never_a_server_error_and_store_nothing_unless_accepted(intake: Intake, body: bytes) -> None:
     client, ctx = intake.client, intake.ctx
     try:
         submitted: Any = json.loads(body)
@@ -579,15 +795,27 @@ bad_auth = st.one_of(
     st.none(),
     header_text,
     header_text.map(lambda t: "Bearer " + t).filter(lambda h: h[7:].strip() != "intake-secret"),
-    st.sampled_from(["Bearer", "Bearer ", "Basic intake-secret", "intake-secret", "Bearer intake-secre",
-                     "Bearer intake-secret2", "Bearer INTAKE-SECRET", "Token intake-secret", "Bearerintake-secret"]),
+    st.sampled_from(
+        [
+            "Bearer",
+            "Bearer ",
+            "Basic intake-secret",
+            "intake-secret",
+            "Bearer intake-secre",
+            "Bearer intake-secret2",
+            "Bearer INTAKE-SECRET",
+            "Token intake-secret",
+            "Bearerintake-secret",
+        ]
+    ),
 )
 
 
 @fuzz(80)
 @given(header=bad_auth, body=st.one_of(lead_record().map(lambda r: encode(r, ascii_only=True)), garbage()))
 def test_a_missing_or_wrong_token_is_401_before_the_body_is_read_and_stores_nothing(
-        intake: Intake, header: str | None, body: bytes) -> None:
+    intake: Intake, header: str | None, body: bytes
+) -> None:
     client, ctx = intake.client, intake.ctx
     before = counts(ctx)
     response = post(client, body, headers={"Authorization": header} if header is not None else {})
@@ -597,8 +825,7 @@ def test_a_missing_or_wrong_token_is_401_before_the_body_is_read_and_stores_noth
 
 @fuzz(10)
 @given(header=st.sampled_from(GOOD_AUTH))
-def test_the_intake_token_is_accepted_in_any_case_of_the_scheme_and_with_spaces(
-        intake: Intake, header: str) -> None:
+def test_the_intake_token_is_accepted_in_any_case_of_the_scheme_and_with_spaces(intake: Intake, header: str) -> None:
     response = post(intake.client, b'{"company": {"name": "Acme"}}', headers={"Authorization": header})
     assert response.status_code == 202
 
@@ -608,7 +835,8 @@ def test_the_intake_token_is_accepted_in_any_case_of_the_scheme_and_with_spaces(
 @example(excess=0, chunked=False)
 @example(excess=1, chunked=True)
 def test_a_body_up_to_one_mebibyte_is_read_and_one_byte_more_is_413_with_nothing_stored(
-        intake: Intake, excess: int, chunked: bool) -> None:
+    intake: Intake, excess: int, chunked: bool
+) -> None:
     client, ctx = intake.client, intake.ctx
     head, tail = b'{"company": {"name": "Big"}, "attributes": {"pad": "', b'"}}'
     body = head + b"x" * (MAX_BODY + excess - len(head) - len(tail)) + tail
@@ -617,7 +845,7 @@ def test_a_body_up_to_one_mebibyte_is_read_and_one_byte_more_is_413_with_nothing
 
     def pieces() -> Iterator[bytes]:
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
 
     response = client.post("/leads", content=pieces() if chunked else body, headers=AUTH)
     if excess > 0:
@@ -629,14 +857,21 @@ def test_a_body_up_to_one_mebibyte_is_read_and_one_byte_more_is_413_with_nothing
 
 
 def test_an_external_id_answered_as_an_email_duplicate_means_that_lead_for_the_rest_of_the_request(
-        intake: Intake) -> None:
+    intake: Intake,
+) -> None:
     client, ctx = intake.client, intake.ctx
     # Found by the resend property above: the second lead was stored as new under "crm-9", so a
     # resend answered the first one with that new lead instead of the one it had been told.
-    [known] = post(client, encode({"company": {"name": "Acme"}, "contact": {"email": "dana@acmemetals.com"}},
-                                  ascii_only=True)).json()["leads"]
-    body = encode([{"external_id": "crm-9", "contact": {"email": "dana@acmemetals.com"}},
-                   {"external_id": "crm-9", "company": {"name": "Acme"}}], ascii_only=True)
+    [known] = post(
+        client, encode({"company": {"name": "Acme"}, "contact": {"email": "dana@acmemetals.com"}}, ascii_only=True)
+    ).json()["leads"]
+    body = encode(
+        [
+            {"external_id": "crm-9", "contact": {"email": "dana@acmemetals.com"}},
+            {"external_id": "crm-9", "company": {"name": "Acme"}},
+        ],
+        ascii_only=True,
+    )
     first = post(client, body).json()["leads"]
     again = post(client, body).json()["leads"]
     assert [i["id"] for i in first] == [i["id"] for i in again] == [known["id"], known["id"]]

@@ -17,9 +17,13 @@ from leadqual.services.context import Context
 from leadqual.settings import Settings
 
 AUTH = {"Authorization": "Bearer intake-secret"}
-LEAD = {"external_id": "crm-000123", "company": {"name": "Acme Metals", "industry": "metals", "country": "US"},
-        "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
-        "signals": [{"type": "rfq_request"}], "need": {"scope": "replacement"}}
+LEAD = {
+    "external_id": "crm-000123",
+    "company": {"name": "Acme Metals", "industry": "metals", "country": "US"},
+    "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
+    "signals": [{"type": "rfq_request"}],
+    "need": {"scope": "replacement"},
+}
 
 
 @pytest.fixture
@@ -50,8 +54,9 @@ def test_an_array_of_leads_is_accepted_in_order(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic intake-secret", "Bearer "])
-def test_a_missing_or_wrong_token_is_401_and_stores_nothing(client: TestClient, ctx: Context,
-                                                            header: str | None) -> None:
+def test_a_missing_or_wrong_token_is_401_and_stores_nothing(
+    client: TestClient, ctx: Context, header: str | None
+) -> None:
     headers = {"Authorization": header} if header else {}
     response = client.post("/leads", json=LEAD, headers=headers)
     assert response.status_code == 401
@@ -132,8 +137,7 @@ def test_healthz_is_200_when_the_database_answers(client: TestClient) -> None:
 
 
 def test_healthz_is_503_when_the_database_does_not_answer(ctx: Context, settings: Settings) -> None:
-    dead = make_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=NullPool,
-                       connect_args={"connect_timeout": 1})
+    dead = make_engine("postgresql://nobody@127.0.0.1:1/none", poolclass=NullPool, connect_args={"connect_timeout": 1})
     down = Context(session_factory=make_session_factory(dead), config=ctx.config)
     with TestClient(create_http_app(down, settings)) as c:
         response = c.get("/healthz")

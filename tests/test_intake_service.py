@@ -12,7 +12,9 @@ from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
 
 PRIORITY = {
-    "external_id": "crm-1", "source": "web_form", "offer": "rfq",
+    "external_id": "crm-1",
+    "source": "web_form",
+    "offer": "rfq",
     "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "employees": 850},
     "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
     "signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
@@ -72,15 +74,26 @@ def test_an_invalid_lead_in_a_batch_stores_nothing(ctx: Context) -> None:
 
 
 def test_history_with_an_outcome_is_stored_as_decided_and_never_posted(ctx: Context) -> None:
-    history = {**PRIORITY, "external_id": "old-1",
-               "outcome": {"status": "not_qualified", "reason": "spec_mismatch",
-                           "decided_at": "2026-10-01T12:00:00Z", "decided_by": "U123"}}
+    history = {
+        **PRIORITY,
+        "external_id": "old-1",
+        "outcome": {
+            "status": "not_qualified",
+            "reason": "spec_mismatch",
+            "decided_at": "2026-10-01T12:00:00Z",
+            "decided_by": "U123",
+        },
+    }
     [result] = ingest(ctx, validate_leads([history]))
     with ctx.session_factory() as session:
         row = session.get(LeadRow, result.id)
         assert row is not None
         assert (row.status, row.outcome, row.reason, row.decided_by) == (
-            "not_qualified", "not_qualified", "spec_mismatch", "U123")
+            "not_qualified",
+            "not_qualified",
+            "spec_mismatch",
+            "U123",
+        )
         assert row.historical and row.decided_at is not None and row.decided_at.month == 10
         decision = session.scalars(select(Decision)).one()
         assert decision.outcome == "not_qualified"
@@ -95,8 +108,9 @@ def test_a_decided_lead_does_not_swallow_a_new_enquiry_from_the_same_email(ctx: 
 
 
 def test_a_thousand_leads_are_ingested_in_one_call(ctx: Context) -> None:
-    leads = validate_leads([{**PRIORITY, "external_id": f"bulk-{i}", "contact": {"email": f"p{i}@acme.com"}}
-                            for i in range(1000)])
+    leads = validate_leads(
+        [{**PRIORITY, "external_id": f"bulk-{i}", "contact": {"email": f"p{i}@acme.com"}} for i in range(1000)]
+    )
     results = ingest(ctx, leads)
     assert len({r.id for r in results}) == 1000
     assert count(ctx, OutboxMessage) == 1000

@@ -9,8 +9,12 @@ from leadqual.lead import Lead
 
 
 def test_strings_are_trimmed_and_emails_and_domains_lower_cased() -> None:
-    lead = Lead.model_validate({"company": {"name": "  Acme Metals ", "domain": "WWW.AcmeMetals.com/"},
-                                "contact": {"email": " Dana@AcmeMetals.COM "}})
+    lead = Lead.model_validate(
+        {
+            "company": {"name": "  Acme Metals ", "domain": "WWW.AcmeMetals.com/"},
+            "contact": {"email": " Dana@AcmeMetals.COM "},
+        }
+    )
     assert lead.company.name == "Acme Metals"
     assert lead.company.domain == "acmemetals.com"
     assert lead.contact.email == "dana@acmemetals.com"
@@ -35,9 +39,12 @@ def test_unknown_fields_are_refused_with_their_location() -> None:
 
 
 def test_bad_emails_dates_and_numbers_are_refused() -> None:
-    for bad in ({"contact": {"email": "not-an-email"}}, {"company": {"name": "A", "employees": -3}},
-                {"company": {"name": "A"}, "need": {"needed_by": "next week"}},
-                {"company": {"name": "A"}, "signals": [{"value": "no type"}]}):
+    for bad in (
+        {"contact": {"email": "not-an-email"}},
+        {"company": {"name": "A", "employees": -3}},
+        {"company": {"name": "A"}, "need": {"needed_by": "next week"}},
+        {"company": {"name": "A"}, "signals": [{"value": "no type"}]},
+    ):
         with pytest.raises(ValidationError):
             Lead.model_validate(bad)
 
@@ -60,7 +67,10 @@ def test_history_outcome_must_be_one_of_the_four_outcomes() -> None:
 
 
 def test_nul_characters_are_refused_anywhere_because_postgresql_cannot_store_them() -> None:
-    for bad in ({"company": {"name": "a\x00b"}}, {"company": {"name": "A"}, "attributes": {"k": ["\x00"]}},
-                {"company": {"name": "A"}, "signals": [{"type": "x\x00"}]}):
+    for bad in (
+        {"company": {"name": "a\x00b"}},
+        {"company": {"name": "A"}, "attributes": {"k": ["\x00"]}},
+        {"company": {"name": "A"}, "signals": [{"type": "x\x00"}]},
+    ):
         with pytest.raises(ValidationError, match="NUL"):
             Lead.model_validate(bad)

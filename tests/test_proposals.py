@@ -43,6 +43,7 @@ def proposals_in(world: World, n: int = 4000, seed: int = 3) -> tuple[Evidence, 
 
 # --- the planted world -------------------------------------------------------------------------
 
+
 def test_a_rule_worth_far_more_than_its_points_is_proposed_for_a_raise() -> None:
     _, found = proposals_in(RULES_OFF)
     bom = found["bom-review"]
@@ -60,8 +61,16 @@ def test_engagement_that_is_not_intent_is_lowered_or_retired() -> None:
 
 def test_rules_that_are_right_stay_silent() -> None:
     _, found = proposals_in(RULES_OFF)
-    for right in ("rfq", "target-industry", "technical-role", "drawings-shared", "integration-question",
-                  "freemail", "defined-scope", "pricing-page"):
+    for right in (
+        "rfq",
+        "target-industry",
+        "technical-role",
+        "drawings-shared",
+        "integration-question",
+        "freemail",
+        "defined-scope",
+        "pricing-page",
+    ):
         assert right not in found, found[right].evidence
 
 
@@ -96,7 +105,7 @@ def test_a_review_group_converting_no_better_than_nurture_gets_its_intent_minimu
 def test_the_evidence_is_in_plain_words_with_counts_rates_and_interval() -> None:
     _, found = proposals_in(RULES_OFF)
     bom = found["bom-review"]
-    fired = int(bom.figures["fired_won"] + bom.figures["fired_lost"])
+    fired = int(bom.figures["fired_qualified"] + bom.figures["fired_not_qualified"])
     assert bom.evidence.startswith(f"Fired on {fired} decided leads: ")
     assert "qualified vs" in bom.evidence and "(smoothed)" in bom.evidence
     assert "95% interval allowing for the" in bom.evidence and "not 30." in bom.evidence
@@ -104,6 +113,7 @@ def test_the_evidence_is_in_plain_words_with_counts_rates_and_interval() -> None
 
 
 # --- sample size, smoothing, statistics ------------------------------------------------------
+
 
 def _one_rule(fired: Tally, pool: Tally) -> Evidence:
     """Evidence about `target-industry` alone: it fired on `fired` of the `pool`."""
@@ -120,11 +130,13 @@ def test_nothing_is_proposed_below_the_minimum_of_decided_leads_where_the_rule_f
 
 
 def test_nothing_is_proposed_below_the_minimum_where_the_rule_did_not_fire() -> None:
-    # It fired on all but 29 leads, and those 29 all won: too few on the other side to say anything.
-    assert propose(RULESET.spec, version=1, evidence=_one_rule(Tally(0, 1000), Tally(29, 1000)),
-                   settings=SETTINGS) == []
-    assert propose(RULESET.spec, version=1, evidence=_one_rule(Tally(0, 1000), Tally(30, 1000)),
-                   settings=SETTINGS) != []
+    # It fired on all but 29 leads, and those 29 all qualified: too few on the other side to say anything.
+    assert (
+        propose(RULESET.spec, version=1, evidence=_one_rule(Tally(0, 1000), Tally(29, 1000)), settings=SETTINGS) == []
+    )
+    assert (
+        propose(RULESET.spec, version=1, evidence=_one_rule(Tally(0, 1000), Tally(30, 1000)), settings=SETTINGS) != []
+    )
 
 
 def test_smoothing_pulls_a_small_sample_towards_the_overall_rate() -> None:
@@ -151,6 +163,7 @@ def test_the_interval_widens_with_the_number_of_checks() -> None:
 
 
 # --- ids and applying ----------------------------------------------------------------------
+
 
 def test_proposal_ids_are_short_stable_and_differ_by_change() -> None:
     a = proposal_id(3, ProposalKind.RAISE_POINTS, "bom-review", "points", 60)
@@ -196,8 +209,14 @@ def test_a_proposal_survives_a_json_round_trip() -> None:
 
 
 def test_score_cells_group_their_tallies() -> None:
-    evidence = Evidence(overall=Tally(3, 2), rules={}, segments={},
-                        cells=[ScoreCell(Group.PRIORITY, 80, 60, Tally(2, 0)),
-                               ScoreCell(Group.PRIORITY, 70, 55, Tally(1, 1)),
-                               ScoreCell(Group.NURTURE, 45, 0, Tally(0, 1))])
+    evidence = Evidence(
+        overall=Tally(3, 2),
+        rules={},
+        segments={},
+        cells=[
+            ScoreCell(Group.PRIORITY, 80, 60, Tally(2, 0)),
+            ScoreCell(Group.PRIORITY, 70, 55, Tally(1, 1)),
+            ScoreCell(Group.NURTURE, 45, 0, Tally(0, 1)),
+        ],
+    )
     assert evidence.groups() == {Group.PRIORITY: Tally(3, 1), Group.NURTURE: Tally(0, 1)}

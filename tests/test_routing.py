@@ -66,16 +66,19 @@ def test_working_minutes_count_only_open_time_over_a_weekend() -> None:
     assert working_minutes(monday_9am, friday_4pm, hours=OFFICE, tz=CHICAGO) == 0
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", "hours must be text"),
-    ("mon-fry 08:00-17:00", "'mon-fry' is not a day"),
-    ("mon-fri", "no time window"),
-    ("mon-fri 8-17", "HH:MM-HH:MM"),
-    ("mon-fri 17:00-08:00", "ends before it starts"),
-    ("mon 25:00-26:00", "not a time of day"),
-    ("mon 08:00-12:00, 11:00-13:00", "windows overlap on mon"),
-    ("mon,mon 08:00-12:00", "listed twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "hours must be text"),
+        ("mon-fry 08:00-17:00", "'mon-fry' is not a day"),
+        ("mon-fri", "no time window"),
+        ("mon-fri 8-17", "HH:MM-HH:MM"),
+        ("mon-fri 17:00-08:00", "ends before it starts"),
+        ("mon 25:00-26:00", "not a time of day"),
+        ("mon 08:00-12:00, 11:00-13:00", "windows overlap on mon"),
+        ("mon,mon 08:00-12:00", "listed twice"),
+    ],
+)
 def test_malformed_hours_are_refused_with_the_reason(text: str, says: str) -> None:
     with pytest.raises(HoursError, match=says):
         parse_hours(text)
@@ -106,8 +109,9 @@ def config_file(tmp_path: Path, text: str) -> Path:
 
 
 def a_lead(country: str = "US", industry: str = "metals", employees: int = 850) -> Lead:
-    return Lead.model_validate({"company": {"name": "Acme", "country": country, "industry": industry,
-                                            "employees": employees}})
+    return Lead.model_validate(
+        {"company": {"name": "Acme", "country": country, "industry": industry, "employees": employees}}
+    )
 
 
 def test_the_first_matching_route_takes_the_lead(tmp_path: Path) -> None:
@@ -150,8 +154,10 @@ def test_route_errors_name_the_file_the_line_and_the_reason(tmp_path: Path) -> N
         load_config(path)
     lines = str(info.value).splitlines()
     assert lines[0].startswith(f"{path}:3: routes[0].groups[1]: Input should be 'priority'")
-    assert lines[1] == (f"{path}:5: routes[1].hours: 'mon-fry 08:00-17:00': 'mon-fry' is not a day or day range;"
-                        " use mon..sun, e.g. mon-fri or mon,wed")
+    assert lines[1] == (
+        f"{path}:5: routes[1].hours: 'mon-fry 08:00-17:00': 'mon-fry' is not a day or day range;"
+        " use mon..sun, e.g. mon-fri or mon,wed"
+    )
     assert lines[2] == f"{path}:6: routes[2].reps: UANA is listed twice; give one entry a higher weight instead"
     assert lines[3] == f"{path}:7: routes[3].colour: Extra inputs are not permitted"
     assert lines[4].startswith(f"{path}:8: routes[4].when: when.field: unknown field 'company.size'")
@@ -166,8 +172,13 @@ def test_a_rep_listed_twice_in_the_per_group_map_is_refused_too(tmp_path: Path) 
 
 
 def test_sla_working_hours_and_account_days_are_read_from_the_file(tmp_path: Path) -> None:
-    config = load_config(config_file(tmp_path, "sla:\n  working_hours: true\n  priority:\n"
-                                               "    - {after_minutes: 15, action: remind}\nrouting: {account_days: 90}\n"))
+    config = load_config(
+        config_file(
+            tmp_path,
+            "sla:\n  working_hours: true\n  priority:\n"
+            "    - {after_minutes: 15, action: remind}\nrouting: {account_days: 90}\n",
+        )
+    )
     assert config.sla_working_hours and config.routing.account_days == 90
     assert [s.after_minutes for s in config.sla[Group.PRIORITY]] == [15]
     assert not AppConfig.model_validate({"reasons": [{"code": "x", "label": "X"}]}).sla_working_hours
@@ -189,8 +200,7 @@ def test_a_rep_is_away_through_their_last_day_in_their_own_zone() -> None:
     tokyo = Rep(user="UKEN", timezone="Asia/Tokyo")  # already Tuesday 00:00 in Tokyo at Monday 09:00 Chicago
     assert unavailable(Rep(user="UANA"), office(), state, chicago(2026, 11, 22, 23, 59)) == SkipReason.AWAY
     assert unavailable(Rep(user="UANA"), office(), state, MONDAY_9AM) is None
-    assert unavailable(tokyo, office(), RepState(away=True, away_until=date(2026, 11, 23)),
-                       MONDAY_9AM) is None
+    assert unavailable(tokyo, office(), RepState(away=True, away_until=date(2026, 11, 23)), MONDAY_9AM) is None
     assert unavailable(Rep(user="UANA"), office(), RepState(away=True), MONDAY_9AM) == SkipReason.AWAY
 
 

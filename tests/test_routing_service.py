@@ -60,8 +60,10 @@ def card_channel(ctx: Context, lead_id: int) -> str | None:
 
 def skips(ctx: Context) -> list[tuple[int | None, dict[str, Any]]]:
     with ctx.session_factory() as session:
-        return [(e.lead_id, e.data) for e in session.scalars(
-            select(Event).where(Event.kind == SKIP_EVENT).order_by(Event.id))]
+        return [
+            (e.lead_id, e.data)
+            for e in session.scalars(select(Event).where(Event.kind == SKIP_EVENT).order_by(Event.id))
+        ]
 
 
 def test_territory_routes_send_leads_to_their_channels(ctx: Context, tmp_path: Path) -> None:
@@ -82,13 +84,18 @@ def test_the_per_group_map_still_routes_by_group(ctx: Context, tmp_path: Path) -
 
 
 def test_account_owner_first_beats_the_rotation_and_the_history_shows_earlier_leads(
-        ctx: Context, tmp_path: Path, clock: Clock) -> None:
+    ctx: Context, tmp_path: Path, clock: Clock
+) -> None:
     routed = with_config(ctx, tmp_path, ROTATION)
     [first] = intake(routed, domain="acmemetals.com")
     assert lead(routed, first).suggested_owner == "UANA"
     triage.claim(routed, lead_id=first, user_id="UCARL")  # not in the rotation: still the account's owner
-    triage.decide(routed, lead_id=first, user_id="UCARL",
-                  decision=triage.DecisionInput(outcome=Outcome.NOT_QUALIFIED, reason="timing"))
+    triage.decide(
+        routed,
+        lead_id=first,
+        user_id="UCARL",
+        decision=triage.DecisionInput(outcome=Outcome.NOT_QUALIFIED, reason="timing"),
+    )
     clock.advance(days=30)
 
     [second] = intake(routed, domain="acmemetals.com")
@@ -98,7 +105,8 @@ def test_account_owner_first_beats_the_rotation_and_the_history_shows_earlier_le
     assert lead(routed, other).suggested_owner == "UBEN"  # the rotation was not advanced by the owner's lead
     history = account_history(routed, "acmemetals.com", before_lead=second)
     assert [(h.lead_id, h.who, h.outcome, h.reason) for h in history.leads] == [
-        (first, "UCARL", "not_qualified", "timing")]
+        (first, "UCARL", "not_qualified", "timing")
+    ]
     assert history.owner(now=clock.now, days=180) == "UCARL"
 
 
@@ -111,8 +119,7 @@ def test_an_owner_outside_the_account_window_is_not_suggested(ctx: Context, tmp_
     assert lead(routed, second).suggested_owner == "UBEN"
 
 
-def test_an_away_account_owner_gives_way_to_the_rotation_and_the_skip_is_logged(
-        ctx: Context, tmp_path: Path) -> None:
+def test_an_away_account_owner_gives_way_to_the_rotation_and_the_skip_is_logged(ctx: Context, tmp_path: Path) -> None:
     routed = with_config(ctx, tmp_path, ROTATION)
     [first] = intake(routed, domain="acmemetals.com")
     triage.claim(routed, lead_id=first, user_id="UCARL")
@@ -142,7 +149,9 @@ def test_off_hours_suggests_nobody_and_logs_each_rep_skipped(ctx: Context, tmp_p
     assert card_channel(routed, lead_id) == "C0CANADA"  # still posted, for anyone to claim
     assert lead(routed, lead_id).suggested_owner is None
     assert [(d["user"], d["reason"], d["route"]) for _, d in skips(routed)] == [
-        ("UANA", "off_hours", "#0"), ("UBEN", "off_hours", "#0")]
+        ("UANA", "off_hours", "#0"),
+        ("UBEN", "off_hours", "#0"),
+    ]
 
 
 def test_a_rep_at_capacity_is_skipped(ctx: Context, tmp_path: Path) -> None:
@@ -156,10 +165,17 @@ def test_a_rep_at_capacity_is_skipped(ctx: Context, tmp_path: Path) -> None:
 
 
 def test_the_sla_reassign_skips_reps_who_are_away(ctx: Context, tmp_path: Path, clock: Clock) -> None:
-    text = ("routes:\n  - {groups: [priority], channel: C0LEADS, rotation: true,\n"
-            "     reps: [{user: UANA}, {user: UBEN, weight: 3}, {user: UCAT}]}\n")
-    routed = with_config(ctx, tmp_path, text, routing=RoutingSettings(account_days=0),
-                         sla={Group.PRIORITY: [SlaStep(after_minutes=60, action=SlaAction.REASSIGN)]})
+    text = (
+        "routes:\n  - {groups: [priority], channel: C0LEADS, rotation: true,\n"
+        "     reps: [{user: UANA}, {user: UBEN, weight: 3}, {user: UCAT}]}\n"
+    )
+    routed = with_config(
+        ctx,
+        tmp_path,
+        text,
+        routing=RoutingSettings(account_days=0),
+        sla={Group.PRIORITY: [SlaStep(after_minutes=60, action=SlaAction.REASSIGN)]},
+    )
     set_away_until(routed, "UBEN", None)  # away until back
     [lead_id] = intake(routed)
     [card] = delivery.lease_due(routed, limit=1, worker_id="test")
@@ -174,11 +190,18 @@ def test_the_sla_reassign_skips_reps_who_are_away(ctx: Context, tmp_path: Path, 
 
 
 def test_with_working_hours_the_sla_clock_stops_outside_the_routes_hours(
-        ctx: Context, tmp_path: Path, clock: Clock) -> None:
-    text = ('timezone: America/Chicago\n'
-            'routes:\n  - {groups: [priority], channel: C0LEADS, hours: "mon-fri 08:00-17:00"}\n')
-    routed = with_config(ctx, tmp_path, text, sla_working_hours=True,
-                         sla={Group.PRIORITY: [SlaStep(after_minutes=60, action=SlaAction.REMIND)]})
+    ctx: Context, tmp_path: Path, clock: Clock
+) -> None:
+    text = (
+        'timezone: America/Chicago\nroutes:\n  - {groups: [priority], channel: C0LEADS, hours: "mon-fri 08:00-17:00"}\n'
+    )
+    routed = with_config(
+        ctx,
+        tmp_path,
+        text,
+        sla_working_hours=True,
+        sla={Group.PRIORITY: [SlaStep(after_minutes=60, action=SlaAction.REMIND)]},
+    )
     clock.now = datetime(2026, 11, 27, 22, 30, tzinfo=UTC)  # Friday 16:30 in Chicago
     [lead_id] = intake(routed)
     [card] = delivery.lease_due(routed, limit=1, worker_id="test")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from blocks.digest import digest_blocks
 from leadqual.db.models import Event, LeadRow, ProposalRow, RulesetVersion
 from leadqual.errors import (
     NothingToRollBack,
@@ -18,9 +21,11 @@ from leadqual.errors import (
     RulesetChanged,
 )
 from leadqual.groups import Group
-from leadqual.proposals import ProposalKind
+from leadqual.proposals import Proposal, ProposalKind
+from leadqual.readmodels import ProposedChange
 from leadqual.services import proposals
 from leadqual.services.context import Context
+from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
 from tests.feedback_helpers import store_proposal
 
@@ -28,7 +33,8 @@ MANAGER = "UMANAGER"  # LEADBOT_MANAGERS in the test settings
 BOM_LEAD: dict[str, Any] = {
     "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "employees": 850},
     "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
-    "signals": [{"type": "bom_review"}], "need": {"scope": "replacement"},
+    "signals": [{"type": "bom_review"}],
+    "need": {"scope": "replacement"},
 }
 
 
@@ -79,9 +85,13 @@ def test_the_proposal_is_marked_applied_and_the_change_is_audited(ctx: Context, 
 def test_leads_keep_the_version_that_scored_them(ctx: Context) -> None:
     before = ingest(ctx, validate_leads([{**BOM_LEAD, "external_id": "before"}]), post=False)[0]
     proposals.apply_proposal(ctx, store_proposal(ctx), actor=MANAGER)
-    after = ingest(ctx, validate_leads([{**BOM_LEAD, "external_id": "after",
-                                         "contact": {"email": "lee@acmemetals.com", "title": "Plant Manager"}}]),
-                   post=False)[0]
+    after = ingest(
+        ctx,
+        validate_leads(
+            [{**BOM_LEAD, "external_id": "after", "contact": {"email": "lee@acmemetals.com", "title": "Plant Manager"}}]
+        ),
+        post=False,
+    )[0]
     with ctx.transaction() as session:
         rows = {r.external_id: r for r in session.scalars(select(LeadRow))}
     assert rows["before"].ruleset_version == 1 and rows["before"].intent == 30
@@ -102,7 +112,7 @@ def test_only_a_manager_may_apply_from_slack_but_the_cli_may(ctx: Context) -> No
     with pytest.raises(NotManager):
         proposals.apply_proposal(ctx, pid, actor="UREP1")
     assert versions(ctx) == 1 and proposal_row(ctx, pid).status == "open"
-    assert proposals.apply_proposal(ctx, pid, actor="cli:ops", manager=True) == (1, 2)
+    assert proposals.apply_proposal(ctx.as_operator("cli:ops"), pid, actor="cli:ops") == (1, 2)
 
 
 def test_an_unknown_proposal_is_refused(ctx: Context) -> None:
@@ -126,8 +136,9 @@ def test_a_proposal_the_active_rules_already_hold_is_refused(ctx: Context) -> No
 
 
 def test_moving_a_threshold_makes_a_version_with_the_new_minimum(ctx: Context) -> None:
-    pid = store_proposal(ctx, kind=ProposalKind.MOVE_THRESHOLD, target="qualified_review", setting="intent",
-                         current=20, proposed=40)
+    pid = store_proposal(
+        ctx, kind=ProposalKind.MOVE_THRESHOLD, target="qualified_review", setting="intent", current=20, proposed=40
+    )
     proposals.apply_proposal(ctx, pid, actor=MANAGER)
     assert ctx.active_ruleset().spec.groups[Group.QUALIFIED_REVIEW].intent == 40
 
@@ -197,3 +208,18 @@ def test_two_different_proposals_applied_at_once_get_consecutive_versions(ctx: C
     assert sorted(made) == [(1, 2), (2, 3)]
     spec = ctx.active_ruleset().spec
     assert (spec.rule("bom-review").points, spec.rule("rfq").points) == (60, 50)  # type: ignore[union-attr]
+
+
+def test_after_a_rollback_the_digest_names_the_version_applying_will_really_make(ctx: Context) -> None:
+    pid = store_proposal(ctx)
+    proposals.apply_proposal(ctx, pid, actor=MANAGER)
+    proposals.rollback(ctx, actor=MANAGER, expected=2)
+    ruleset = build_digest(ctx, persist=False).ruleset
+    assert (ruleset.version, ruleset.next_version) == (1, 3)
+    digest = dataclasses.replace(
+        build_digest(ctx, persist=False),
+        proposals=[ProposedChange(Proposal.from_json(proposal_row(ctx, pid).data["proposal"]), None)],
+    )
+    head = json.dumps([b.to_dict() for b in digest_blocks(digest)])
+    assert "applying one makes ruleset v3," in head
+    assert proposals.apply_proposal(ctx, pid, actor=MANAGER) == (1, 3)

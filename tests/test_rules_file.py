@@ -40,7 +40,8 @@ def test_the_design_example_and_the_packaged_default_load() -> None:
 
 def test_a_wrong_kind_is_reported_at_its_line() -> None:
     assert problems(GOOD.replace("kind: intent", "kind: intnt")) == [
-        "rules.yaml:5: rules[0].kind: Input should be 'fit', 'intent', 'negative' or 'timing'"]
+        "rules.yaml:5: rules[0].kind: Input should be 'fit', 'intent', 'negative' or 'timing'"
+    ]
 
 
 def test_an_unknown_field_path_is_reported_at_its_line_with_the_choices() -> None:
@@ -50,12 +51,17 @@ def test_an_unknown_field_path_is_reported_at_its_line_with_the_choices() -> Non
 
 
 def test_unknown_operators_bad_regexes_and_bad_values_are_refused() -> None:
-    assert "unknown operator 'equals'" in problems(GOOD.replace("{signal: rfq_request}",
-                                                                "{field: source, equals: x}"))[0]
-    assert "invalid regular expression" in problems(GOOD.replace("{signal: rfq_request}",
-                                                                 "{field: message, matches: '('}"))[0]
-    assert "within_days takes a whole number" in problems(GOOD.replace(
-        "{signal: rfq_request}", "{field: need.needed_by, within_days: soon}"))[0]
+    assert (
+        "unknown operator 'equals'" in problems(GOOD.replace("{signal: rfq_request}", "{field: source, equals: x}"))[0]
+    )
+    assert (
+        "invalid regular expression"
+        in problems(GOOD.replace("{signal: rfq_request}", "{field: message, matches: '('}"))[0]
+    )
+    assert (
+        "within_days takes a whole number"
+        in problems(GOOD.replace("{signal: rfq_request}", "{field: need.needed_by, within_days: soon}"))[0]
+    )
     assert "in needs a non-empty list" in problems(GOOD.replace("{signal: rfq_request}", "{field: source, in: []}"))[0]
 
 
@@ -72,8 +78,9 @@ def test_duplicate_ids_unknown_segments_and_missing_points_are_refused() -> None
 
 
 def test_poor_fit_must_be_the_last_group() -> None:
-    text = GOOD.replace("  priority: {fit: 60, intent: 50}\n  poor_fit: {}",
-                        "  poor_fit: {}\n  priority: {fit: 60, intent: 50}")
+    text = GOOD.replace(
+        "  priority: {fit: 60, intent: 50}\n  poor_fit: {}", "  poor_fit: {}\n  priority: {fit: 60, intent: 50}"
+    )
     assert "poor_fit must be the last group" in problems(text)[0]
 
 

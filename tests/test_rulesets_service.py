@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from leadqual.db.models import RulesetVersion
 from leadqual.errors import NothingToRollBack
 from leadqual.rules import parse_ruleset_text
 from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
-from leadqual.services.rulesets import active_version, create_version, list_versions, rollback, sync_rules_file
+from leadqual.services.rulesets import active_version, create_version, rollback, sync_rules_file
+from leadqual.statuses import RulesetOrigin
 
 RULES = """
 name: small
@@ -29,7 +32,8 @@ def test_loading_the_same_content_again_creates_no_version(ctx: Context) -> None
     first = sync_rules_file(ctx, spec, source="a.yaml")
     again = sync_rules_file(ctx, parse_ruleset_text(RULES.replace("version: 1", "version: 5")), source="a.yaml")
     assert first.version == again.version == 2
-    assert [v.version for v in list_versions(ctx)] == [1, 2]
+    with ctx.reading() as session:  # rulesets.list_versions had no other reader
+        assert list(session.scalars(select(RulesetVersion.version).order_by(RulesetVersion.version))) == [1, 2]
 
 
 def test_leads_keep_the_version_that_scored_them_and_rollback_restores_the_parent(ctx: Context) -> None:
@@ -45,7 +49,7 @@ def test_leads_keep_the_version_that_scored_them_and_rollback_restores_the_paren
 
 def test_a_created_version_is_numbered_after_the_newest_and_becomes_active(ctx: Context) -> None:
     with ctx.transaction() as session:
-        row = create_version(session, parse_ruleset_text(RULES), origin="apply", created_by="UMANAGER")
+        row = create_version(session, parse_ruleset_text(RULES), origin=RulesetOrigin.APPLY, created_by="UMANAGER")
         assert row.version == 2 and row.parent_version == 1
     assert active_version(ctx).version == 2
     assert "version: 2" in active_version(ctx).yaml_text

@@ -51,8 +51,13 @@ def lead(**fields: object) -> Lead:
 
 
 def test_fit_and_intent_are_scored_separately_and_explained() -> None:
-    s = score(lead(company={"name": "Acme", "industry": "Metals", "employees": 500, "country": "US"},
-                   signals=[{"type": "rfq_request"}]), ruleset())
+    s = score(
+        lead(
+            company={"name": "Acme", "industry": "Metals", "employees": 500, "country": "US"},
+            signals=[{"type": "rfq_request"}],
+        ),
+        ruleset(),
+    )
     assert (s.fit, s.intent, s.group) == (70, 60, Group.PRIORITY)
     assert {h.rule_id: h.points for h in s.hits} == {"industry": 40, "size": 30, "rfq": 60}
     assert "RFQ (+60)" in s.explain()
@@ -60,34 +65,57 @@ def test_fit_and_intent_are_scored_separately_and_explained() -> None:
 
 
 def test_negative_rules_subtract_from_their_score_and_clamp_at_zero() -> None:
-    s = score(lead(contact={"email": "bob@gmail.com"}, message="cheap SEO backlinks",
-                   signals=[{"type": "rfq_request"}]), ruleset())
+    s = score(
+        lead(contact={"email": "bob@gmail.com"}, message="cheap SEO backlinks", signals=[{"type": "rfq_request"}]),
+        ruleset(),
+    )
     assert s.fit == 0 and s.intent == 0
     assert [h.points for h in s.hits if h.kind == "negative"] == [-50, -100]
     assert s.group is Group.POOR_FIT
 
 
 def test_scores_are_clamped_to_one_hundred() -> None:
-    s = score(lead(company={"name": "A", "industry": "water", "employees": 900, "country": "US"},
-                   need={"scope": "replacement", "problem": "leak"}), ruleset())
+    s = score(
+        lead(
+            company={"name": "A", "industry": "water", "employees": 900, "country": "US"},
+            need={"scope": "replacement", "problem": "leak"},
+        ),
+        ruleset(),
+    )
     assert s.fit == 90
-    s = score(lead(signals=[{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"},
-                            {"type": "page_view", "value": "/a"}, {"type": "page_view", "value": "/b"}]), ruleset())
+    s = score(
+        lead(
+            signals=[
+                {"type": "rfq_request"},
+                {"type": "page_view", "value": "/pricing"},
+                {"type": "page_view", "value": "/a"},
+                {"type": "page_view", "value": "/b"},
+            ]
+        ),
+        ruleset(),
+    )
     assert s.intent == 85
 
 
 def test_groups_take_the_first_threshold_met() -> None:
     base = {"company": {"name": "A", "industry": "metals", "employees": 200, "country": "US"}}
     assert score(lead(**base), ruleset()).group is Group.NURTURE
-    assert score(lead(**base, signals=[{"type": "page_view", "value": "/pricing"}] * 3), ruleset()).group \
+    assert (
+        score(lead(**base, signals=[{"type": "page_view", "value": "/pricing"}] * 3), ruleset()).group
         is Group.QUALIFIED_REVIEW
+    )
     assert score(lead(signals=[{"type": "rfq_request"}]), ruleset()).group is Group.RESEARCH
     assert score(lead(), ruleset()).group is Group.POOR_FIT
 
 
 def test_a_failed_must_have_caps_the_group_and_is_explained() -> None:
-    s = score(lead(company={"name": "A", "industry": "metals", "employees": 500, "country": "DE"},
-                   signals=[{"type": "rfq_request"}]), ruleset())
+    s = score(
+        lead(
+            company={"name": "A", "industry": "metals", "employees": 500, "country": "DE"},
+            signals=[{"type": "rfq_request"}],
+        ),
+        ruleset(),
+    )
     assert s.uncapped_group is Group.PRIORITY
     assert s.group is Group.NURTURE
     assert s.failed_must_haves == ("region",)
@@ -138,8 +166,11 @@ def test_signal_conditions_count_matching_values() -> None:
         ({"not": {"signal": "rfq_request"}}, {}, True),
         ({"all": [{"signal": "a"}, {"signal": "b"}]}, {"signals": [{"type": "a"}]}, False),
         ({"any": [{"signal": "a"}, {"signal": "b"}]}, {"signals": [{"type": "b"}]}, True),
-        ({"signal": "spec_sheet_download", "value": "p-200"}, {"signals": [{"type": "spec_sheet_download",
-                                                                           "value": "P-200"}]}, True),
+        (
+            {"signal": "spec_sheet_download", "value": "p-200"},
+            {"signals": [{"type": "spec_sheet_download", "value": "P-200"}]},
+            True,
+        ),
     ],
 )
 def test_each_operator_behaves_as_documented(condition: dict, lead_fields: dict, fires: bool) -> None:
@@ -152,14 +183,19 @@ def test_each_operator_behaves_as_documented(condition: dict, lead_fields: dict,
 
 def test_the_packaged_default_ruleset_routes_a_textbook_priority_lead() -> None:
     rs = Ruleset.compile(load_ruleset_file(default_rules_path()))
-    s = score(Lead.model_validate({
-        "received_at": "2026-11-20T14:03:00Z",
-        "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "employees": 850},
-        "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
-        "signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
-        "need": {"scope": "replacement", "problem": "Pump failed on line 3", "needed_by": "2026-12-15"},
-        "message": "Need a quote before the December outage.",
-    }), rs)
+    s = score(
+        Lead.model_validate(
+            {
+                "received_at": "2026-11-20T14:03:00Z",
+                "company": {"name": "Acme Metals", "industry": "metals", "country": "US", "employees": 850},
+                "contact": {"email": "dana@acmemetals.com", "title": "Maintenance Manager"},
+                "signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
+                "need": {"scope": "replacement", "problem": "Pump failed on line 3", "needed_by": "2026-12-15"},
+                "message": "Need a quote before the December outage.",
+            }
+        ),
+        rs,
+    )
     assert s.group is Group.PRIORITY
     assert s.urgent
     assert s.segment == "equipment_replacement"
@@ -171,20 +207,31 @@ def _default() -> Ruleset:
 
 
 def test_a_competitor_or_a_student_stays_out_of_the_sales_queue_even_with_an_rfq() -> None:
-    rfq = {"signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
-           "need": {"scope": "replacement"}}
-    competitor = score(Lead.model_validate({"company": {"name": "Rival", "domain": "rivalpumps.com"}, **rfq}),
-                       _default())
-    student = score(Lead.model_validate({"company": {"name": "State U"}, "contact": {
-        "email": "kim@state.edu", "title": "PhD student"}, **rfq}), _default())
+    rfq = {
+        "signals": [{"type": "rfq_request"}, {"type": "page_view", "value": "/pricing"}],
+        "need": {"scope": "replacement"},
+    }
+    competitor = score(
+        Lead.model_validate({"company": {"name": "Rival", "domain": "rivalpumps.com"}, **rfq}), _default()
+    )
+    student = score(
+        Lead.model_validate(
+            {"company": {"name": "State U"}, "contact": {"email": "kim@state.edu", "title": "PhD student"}, **rfq}
+        ),
+        _default(),
+    )
     assert (competitor.group, student.group) == (Group.POOR_FIT, Group.POOR_FIT)
     assert "not-a-competitor" in competitor.failed_must_haves
     assert "not-student-or-research" in student.failed_must_haves
 
 
 def test_valve_flow_ratings_and_job_sites_are_not_mistaken_for_unrelated_requests() -> None:
-    lead = Lead.model_validate({"company": {"name": "Irrigation District"},
-                                "message": "Need control valves with a Cv around 850 delivered to the job site."})
+    lead = Lead.model_validate(
+        {
+            "company": {"name": "Irrigation District"},
+            "message": "Need control valves with a Cv around 850 delivered to the job site.",
+        }
+    )
     assert "unrelated-request" not in {h.rule_id for h in score(lead, _default()).hits}
     spam = Lead.model_validate({"company": {"name": "Growth Co"}, "message": "We offer SEO and link building."})
     assert "unrelated-request" in {h.rule_id for h in score(spam, _default()).hits}

@@ -62,7 +62,8 @@ def test_managers_are_a_comma_separated_list_and_the_api_url_gets_its_slash(monk
 def test_the_packaged_config_loads_with_the_domain_reason_codes() -> None:
     config = load_config()
     assert {"spec_mismatch", "unsupported_region", "no_authority", "competitor", "duplicate"} <= {
-        r.code for r in config.reasons}
+        r.code for r in config.reasons
+    }
     assert [s.after_minutes for s in config.sla[Group.PRIORITY]] == [15, 45]
 
 
@@ -76,8 +77,9 @@ def test_a_bad_config_file_names_the_file_and_line(tmp_path: Path) -> None:
 
 def test_an_sla_ladder_out_of_order_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "leadbot.yaml"
-    path.write_text("sla:\n  priority:\n    - {after_minutes: 45, action: escalate}\n"
-                    "    - {after_minutes: 15, action: remind}\n")
+    path.write_text(
+        "sla:\n  priority:\n    - {after_minutes: 45, action: escalate}\n    - {after_minutes: 15, action: remind}\n"
+    )
     with pytest.raises(ConfigError, match="increasing after_minutes"):
         load_config(path)
 

@@ -8,20 +8,20 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from leadqual import calendar
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage
+from leadqual.decisions import DecisionInput, Rating, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, NotManager, NotOwner
 from leadqual.groups import Group
 from leadqual.lead import Outcome
-from leadqual.services import triage
+from leadqual.services import cards, triage
 from leadqual.services.context import Context
 from leadqual.services.home import home_for
-from leadqual.services.triage import DecisionInput, Rating
 from tests.bot_helpers import add_lead
 from tests.conftest import Clock
 
 MANAGER = "UMANAGER"
-CONFIRMED = {"fit": Rating.CONFIRMED, "intent": Rating.CONFIRMED, "authority": Rating.PARTIAL,
-             "need": Rating.UNKNOWN}
+CONFIRMED = {"fit": Rating.CONFIRMED, "intent": Rating.CONFIRMED, "authority": Rating.PARTIAL, "need": Rating.UNKNOWN}
 
 
 def qualify(**kw: object) -> DecisionInput:
@@ -47,8 +47,12 @@ def rows(ctx: Context, model: type, **where: object) -> list:
 
 def triage_events(ctx: Context, lead_id: int) -> list[str]:
     """The kinds of the events triage wrote for a lead (intake writes its own)."""
-    return [e.kind for e in rows(ctx, Event, lead_id=lead_id) if e.actor is not None and e.kind in
-            (triage.CLAIMED, triage.RELEASED, triage.REASSIGNED, triage.DECIDED, triage.REOPENED)]
+    return [
+        e.kind
+        for e in rows(ctx, Event, lead_id=lead_id)
+        if e.actor is not None
+        and e.kind in (triage.CLAIMED, triage.RELEASED, triage.REASSIGNED, triage.DECIDED, triage.REOPENED)
+    ]
 
 
 def count(ctx: Context, model: type, **where: object) -> int:
@@ -69,8 +73,11 @@ def test_a_claim_makes_the_clicker_owner_and_queues_a_card_update_and_a_thread_l
     assert row.first_claimed_at == ctx.now() and row.first_action_at == ctx.now() and row.version == 2
     assert triage_events(ctx, lead_id) == ["claimed"]
     queued = rows(ctx, OutboxMessage, lead_id=lead_id)
-    assert [(m.kind, m.channel_id) for m in queued] == [("card", "C0LEADS"), ("card_update", "C0LEADS"),
-                                                        ("thread", "C0LEADS")]
+    assert [(m.kind, m.channel_id) for m in queued] == [
+        ("card", "C0LEADS"),
+        ("card_update", "C0LEADS"),
+        ("thread", "C0LEADS"),
+    ]
     assert queued[2].payload["event"] == "claimed" and queued[2].payload["actor"] == "UDANA"
 
 
@@ -160,8 +167,10 @@ def test_a_manager_reassigns_a_claimed_lead_and_the_old_claim_is_closed(ctx: Con
     applied = triage.reassign(ctx, lead_id=lead_id, user_id=MANAGER, to_user="USAM", key="r1")
     assert applied.changed and applied.card.owner_id == "USAM"
     claims = rows(ctx, Claim, lead_id=lead_id)
-    assert [(c.user_id, c.how, c.released_by) for c in claims] == [("UDANA", "claim", MANAGER),
-                                                                   ("USAM", "reassign", None)]
+    assert [(c.user_id, c.how, c.released_by) for c in claims] == [
+        ("UDANA", "claim", MANAGER),
+        ("USAM", "reassign", None),
+    ]
     [event] = rows(ctx, Event, kind="reassigned")
     assert event.data == {"from": "UDANA", "to": "USAM"} and event.actor == MANAGER
 
@@ -179,8 +188,12 @@ def test_deciding_an_unclaimed_lead_claims_it_for_the_decider_first(ctx: Context
     assert (row.owner_id, row.status, row.decided_by, row.decided_at) == ("UDANA", "qualified", "UDANA", ctx.now())
     assert triage_events(ctx, lead_id) == ["claimed", "decided"]
     [decision] = rows(ctx, Decision, lead_id=lead_id)
-    assert decision.details["fian"] == {"fit": "confirmed", "intent": "confirmed", "authority": "partial",
-                                        "need": "unknown"}
+    assert decision.details["fian"] == {
+        "fit": "confirmed",
+        "intent": "confirmed",
+        "authority": "partial",
+        "need": "unknown",
+    }
     assert decision.details["next_step"] == "Site visit"
 
 
@@ -239,11 +252,12 @@ def test_reopening_supersedes_the_decision_and_only_the_final_one_counts(ctx: Co
 
 def test_nurture_stores_the_follow_up_as_a_local_date(ctx: Context) -> None:
     lead_id = add_lead(ctx)
-    follow = triage.today(ctx) + timedelta(days=30)
-    applied = triage.decide(ctx, lead_id=lead_id, user_id="UDANA",
-                            decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=follow))
+    follow = ctx.today() + timedelta(days=30)
+    applied = triage.decide(
+        ctx, lead_id=lead_id, user_id="UDANA", decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=follow)
+    )
     assert applied.card.follow_up_on == follow
-    assert lead(ctx, lead_id).follow_up_on == triage.local_midnight(ctx.config, follow)
+    assert lead(ctx, lead_id).follow_up_on == calendar.local_midnight(follow, ctx.config.tz)
 
 
 def test_an_invalid_decision_raises_with_field_errors_and_stores_nothing(ctx: Context) -> None:
@@ -255,16 +269,15 @@ def test_an_invalid_decision_raises_with_field_errors_and_stores_nothing(ctx: Co
 
 
 def test_a_lead_without_a_card_gets_no_slack_messages_queued(ctx: Context) -> None:
-    lead_id = add_lead(ctx, company={"name": "Someone"}, signals=[], need={},
-                       contact={"email": "kid@gmail.com"})
-    card = triage.read_card(ctx, lead_id=lead_id)
+    lead_id = add_lead(ctx, company={"name": "Someone"}, signals=[], need={}, contact={"email": "kid@gmail.com"})
+    card = cards.read_card(ctx, lead_id=lead_id)
     assert card.group is Group.POOR_FIT
     triage.claim(ctx, lead_id=lead_id, user_id="UDANA")
     assert count(ctx, OutboxMessage) == 0 and count(ctx, Event, kind="claimed") == 1
 
 
 def test_the_card_read_model_names_the_segment_and_the_strongest_reasons(ctx: Context) -> None:
-    card = triage.read_card(ctx, lead_id=add_lead(ctx))
+    card = cards.read_card(ctx, lead_id=add_lead(ctx))
     assert card.company == "Acme Metals" and card.contact_title == "Maintenance Manager"
     assert card.segment == "equipment_replacement" and card.segment_label == "Equipment replacement"
     assert len(card.reasons) == 3
@@ -279,7 +292,7 @@ TODAY = date(2026, 11, 23)
 
 
 def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
-    return triage.check_decision(decision, config=ctx.config, today=TODAY, motions={"equipment_replacement"})
+    return check_decision(decision, config=ctx.config, today=TODAY, motions={"equipment_replacement"})
 
 
 def test_qualifying_needs_confirmed_fit_and_intent_every_rating_and_a_next_step(ctx: Context) -> None:
@@ -288,7 +301,8 @@ def test_qualifying_needs_confirmed_fit_and_intent_every_rating_and_a_next_step(
     assert set(errors) == {"fit", "need", "next_step", "motion"}
     assert "confirmed fit" in errors["fit"]
     assert check(ctx, qualify(next_step_on=TODAY - timedelta(days=1))) == {
-        "next_step_on": "Pick today or a later date."}
+        "next_step_on": "Pick today or a later date."
+    }
     assert check(ctx, qualify(motion="equipment_replacement", next_step_on=TODAY)) == {}
 
 
@@ -319,11 +333,16 @@ def test_home_lists_a_reps_open_claims_and_follow_ups_due_within_a_week(ctx: Con
     mine, decided, later, theirs = (add_lead(ctx) for _ in range(4))
     triage.claim(ctx, lead_id=mine, user_id="UDANA")
     triage.claim(ctx, lead_id=theirs, user_id="USAM")
-    soon = triage.today(ctx) + timedelta(days=2)
-    triage.decide(ctx, lead_id=decided, user_id="UDANA",
-                  decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon))
-    triage.decide(ctx, lead_id=later, user_id="UDANA",
-                  decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon + timedelta(days=60)))
+    soon = ctx.today() + timedelta(days=2)
+    triage.decide(
+        ctx, lead_id=decided, user_id="UDANA", decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon)
+    )
+    triage.decide(
+        ctx,
+        lead_id=later,
+        user_id="UDANA",
+        decision=DecisionInput(outcome=Outcome.NURTURE, follow_up_on=soon + timedelta(days=60)),
+    )
     home = home_for(ctx, user_id="UDANA")
     assert [c.id for c in home.open_claims] == [mine] and home.open_total == 1
     assert [c.id for c in home.follow_ups] == [decided]

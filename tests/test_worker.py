@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -27,13 +28,20 @@ from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
 from leadqual.bootstrap import bootstrap
 from leadqual.services import delivery, outbox
 from leadqual.services.context import Context, utcnow
+from leadqual.services.delivery import Lease
 from leadqual.services.sla import sla_tick
 from tests.conftest import make_settings
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
 from tests.slack_standin import SlackStandIn
 
-FAST = WorkerOptions(rate_per_channel=20, backoff_base=0.05, backoff_cap=0.2, poll_interval=0.05,
-                     concurrency=8, lease=timedelta(seconds=30))
+FAST = WorkerOptions(
+    rate_per_channel=20,
+    backoff_base=0.05,
+    backoff_cap=0.2,
+    poll_interval=0.05,
+    concurrency=8,
+    lease=timedelta(seconds=30),
+)
 
 
 @pytest.fixture
@@ -59,8 +67,11 @@ def drain(ctx: Context, slack: SlackStandIn, options: WorkerOptions = FAST, *, w
 
 
 def posts_per_outbox_row(slack: SlackStandIn) -> Counter[int]:
-    return Counter(c.params["metadata"]["event_payload"]["outbox_id"] for c in slack.calls_to("chat.postMessage")
-                   if c.params.get("metadata"))
+    return Counter(
+        c.params["metadata"]["event_payload"]["outbox_id"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.params.get("metadata")
+    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -112,8 +123,10 @@ def test_a_card_posted_just_before_a_crash_is_found_not_posted_again(live: Conte
     # before marking it. A zero-length lease stands for that lease having run out.
     [first] = delivery.lease_due(live, limit=1, worker_id="crashed", lease=timedelta(0))
     posted = client_for(standin).chat_postMessage(
-        channel="C0LEADS", text="card", metadata={"event_type": "leadbot_card",
-                                                  "event_payload": {"outbox_id": first.id}})
+        channel="C0LEADS",
+        text="card",
+        metadata={"event_type": "leadbot_card", "event_payload": {"outbox_id": first.id}},
+    )
 
     stats = drain(live, standin)
 
@@ -124,7 +137,8 @@ def test_a_card_posted_just_before_a_crash_is_found_not_posted_again(live: Conte
 
 
 def test_a_retried_card_that_never_reached_slack_is_posted_after_the_lookup(
-        live: Context, standin: SlackStandIn) -> None:
+    live: Context, standin: SlackStandIn
+) -> None:
     ingest_leads(live, 1)
     standin.fail_next("chat.postMessage", status=503)
 
@@ -210,8 +224,12 @@ def test_two_workers_on_one_outbox_never_send_a_row_twice(live: Context, standin
 def test_stopping_finishes_the_send_in_flight_and_hands_the_rest_back(live: Context, standin: SlackStandIn) -> None:
     leads_with_cards(live, ["C1", "C2"], per_channel=6)
     stop = threading.Event()
-    worker = Worker(live, client_for(standin), render=plain_render,
-                    options=dataclasses.replace(FAST, rate_per_channel=2, read_ahead=3))
+    worker = Worker(
+        live,
+        client_for(standin),
+        render=plain_render,
+        options=dataclasses.replace(FAST, rate_per_channel=2, read_ahead=3),
+    )
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
     wait_until(lambda: len(standin.calls_to("chat.postMessage")) >= 3)
@@ -235,6 +253,7 @@ def test_once_leaves_rows_due_much_later_for_the_next_run(live: Context, standin
 
     assert stats.sent == 1
     assert [r.status for r in outbox_rows(live)] == ["pending", "sent"]
+
 
 def test_the_scheduler_ticks_the_sla_ladder_and_sends_the_weekly_digest(live: Context, standin: SlackStandIn) -> None:
     scheduler = start_scheduler(live, client_for(standin))
@@ -270,7 +289,8 @@ def test_the_sla_ladder_reaches_slack_through_the_real_renderer(live: Context, s
 
 @pytest.mark.stress
 def test_thirty_cards_at_one_per_second_per_channel_with_500s_are_each_posted_once(
-        live: Context, standin: SlackStandIn) -> None:
+    live: Context, standin: SlackStandIn
+) -> None:
     leads_with_cards(live, [f"C{i}" for i in range(5)], per_channel=6)
     standin.rate_limit("chat.postMessage", per_second=1)
     standin.fail_next("chat.postMessage", status=500, times=4)
@@ -284,10 +304,19 @@ def test_thirty_cards_at_one_per_second_per_channel_with_500s_are_each_posted_on
 
 
 def worker_process(db_url: str, slack: SlackStandIn, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": db_url, "SLACK_API_URL": slack.url,
-           "SLACK_BOT_TOKEN": "xoxb-test-token", "LEADBOT_CHANNEL": "C0LEADS", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """`leadbot worker ARGS` (or, when ARGS name another command, `leadbot ARGS`) as a real process."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": db_url,
+        "SLACK_API_URL": slack.url,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "LEADBOT_CHANNEL": "C0LEADS",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = list(args) if args and args[0] in ("worker", "outbox") else ["worker", *args]
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *command], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 @pytest.fixture
@@ -300,7 +329,8 @@ def file_db(tmp_path: Path) -> Iterator[tuple[str, Context]]:
 
 @pytest.mark.stress
 def test_a_worker_killed_mid_drain_and_restarted_posts_every_card_exactly_once(
-        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path
+) -> None:
     url, ctx = file_db
     leads_with_cards(ctx, ["C1", "C2", "C3"], per_channel=8)
     standin.rate_limit("chat.postMessage", per_second=2)
@@ -326,7 +356,8 @@ def test_a_worker_killed_mid_drain_and_restarted_posts_every_card_exactly_once(
 
 
 def test_sigterm_finishes_in_flight_work_and_hands_the_rest_back(
-        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path
+) -> None:
     url, ctx = file_db
     leads_with_cards(ctx, ["C1", "C2"], per_channel=6)
     standin.rate_limit("chat.postMessage", per_second=2)
@@ -344,24 +375,27 @@ def test_sigterm_finishes_in_flight_work_and_hands_the_rest_back(
 
 
 def test_dead_rows_are_listed_and_requeued_from_the_command_line(
-        file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path) -> None:
+    file_db: tuple[str, Context], standin: SlackStandIn, tmp_path: Path
+) -> None:
     url, ctx = file_db
     leads_with_cards(ctx, ["C1"], per_channel=1)
     [row] = outbox_rows(ctx)
     delivery.lease_due(ctx, limit=1, worker_id="w")
     delivery.mark_dead(ctx, row.id, "slack: not_in_channel")
 
-    listed = worker_process(url, standin, tmp_path, "--list-dead").communicate(timeout=30)[0].decode()
-    requeued = worker_process(url, standin, tmp_path, "--requeue-dead", "--once").communicate(timeout=30)[0].decode()
+    listed = worker_process(url, standin, tmp_path, "outbox", "list").communicate(timeout=30)[0].decode()
+    requeued = worker_process(url, standin, tmp_path, "outbox", "requeue", "--dead").communicate(timeout=30)[0].decode()
+    worker_process(url, standin, tmp_path, "worker", "--once").communicate(timeout=30)
 
     assert f"#{row.id}" in listed and "not_in_channel" in listed
-    assert "re-queued 1 dead outbox rows" in requeued
+    assert f"re-queued 1 dead outbox rows: #{row.id}" in requeued
     assert [r.status for r in outbox_rows(ctx)] == ["sent"]
     assert len(standin.calls_to("conversations.history")) == 1  # it was tried before: Slack is checked first
 
 
 def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_is_a_day_old(
-        live: Context, standin: SlackStandIn) -> None:
+    live: Context, standin: SlackStandIn
+) -> None:
     ingest_leads(live, 1)
     standin.fail_next("chat.postMessage", status=500, times=12)  # more than the old 8-attempt budget
 
@@ -374,5 +408,230 @@ def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_
     standin.fail_next("chat.postMessage", status=500)
     old = dataclasses.replace(live, clock=lambda: utcnow() + timedelta(hours=24, seconds=1))
     stats = drain(old, standin)
-    assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in --list-dead
+    assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in `leadbot outbox list`
     assert delivery.dead_rows(old)[-1].last_error.startswith("gave up after 1 attempts")
+
+
+# -- a failed lookup never costs the message (issue 11, bug 1) --------------------------------
+
+
+@pytest.mark.parametrize("refusal", ["missing_scope", "not_in_channel", "channel_not_found", "invalid_cursor"])
+def test_a_card_whose_history_lookup_is_refused_after_a_500_is_posted_not_lost(
+    live: Context, standin: SlackStandIn, refusal: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    standin.fail_next("conversations.history", status=200, error=refusal)
+
+    with caplog.at_level("WARNING", logger="leadbot.worker"):
+        stats = drain(live, standin)
+
+    [card] = outbox_rows(live, kind="card")
+    assert card.status == "sent" and stats.sent == 1 and stats.dead == 0
+    assert [(c.method, c.error) for c in standin.calls] == [
+        ("chat.postMessage", "internal_error"),
+        ("conversations.history", refusal),
+        ("chat.postMessage", None),
+    ]
+    assert any(refusal in r.getMessage() and "duplicate" in r.getMessage() for r in caplog.records)
+
+
+def test_a_rate_limited_lookup_waits_out_its_retry_after_and_the_card_is_posted_once(
+    live: Context, standin: SlackStandIn
+) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    standin.fail_next("conversations.history", status=429)  # Retry-After: 1
+
+    stats = drain(live, standin)
+
+    [card] = outbox_rows(live, kind="card")
+    assert card.status == "sent" and stats.rate_limited == 1 and stats.dead == 0
+    assert [(c.method, c.status) for c in standin.calls] == [
+        ("chat.postMessage", 500),
+        ("conversations.history", 429),
+        ("conversations.history", 200),
+        ("chat.postMessage", 200),
+    ]
+    throttled, again = standin.calls[1], standin.calls[2]
+    assert again.at - throttled.at >= 1  # Retry-After honoured (a lower bound: never early)
+    assert posts_per_outbox_row(standin) == {card.id: 1}
+
+
+def test_a_lookup_failing_with_a_5xx_is_retried_like_any_transient_failure(
+    live: Context, standin: SlackStandIn
+) -> None:
+    ingest_leads(live, 1)
+    standin.fail_next("chat.postMessage", status=500)
+    standin.fail_next("conversations.history", status=503, times=2)
+
+    stats = drain(live, standin)
+
+    [card] = outbox_rows(live, kind="card")
+    assert card.status == "sent" and stats.retried == 3 and stats.dead == 0
+    assert [c.method for c in standin.calls].count("conversations.history") == 3
+    assert posts_per_outbox_row(standin) == {card.id: 1}
+
+
+# -- thread lines and DMs are not repeated after a crash; a repeated update is harmless (bug 4) --
+
+
+def crashed_after_slack_said_ok(ctx: Context, kind: str) -> Lease:
+    """Lease the next row as a worker that then died after sending it: a lease that ran out at once."""
+    [first] = delivery.lease_due(ctx, limit=1, worker_id="crashed", lease=timedelta(0))
+    assert first.kind == kind
+    return first
+
+
+def a_posted_card(ctx: Context, slack: SlackStandIn) -> int:
+    [lead_id] = ingest_leads(ctx, 1)
+    drain(ctx, slack)
+    return lead_id
+
+
+def message_metadata(row_id: int) -> dict[str, Any]:
+    """The metadata the worker puts on a thread line or DM: its outbox id, the idempotency key."""
+    return {"event_type": "leadbot_message", "event_payload": {"outbox_id": row_id}}
+
+
+def test_a_thread_line_posted_just_before_a_crash_is_found_in_the_thread_not_posted_again(
+    live: Context, standin: SlackStandIn
+) -> None:
+    lead_id = a_posted_card(live, standin)
+    card_ts = lead(live, lead_id).message_ts
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+    first = crashed_after_slack_said_ok(live, outbox.THREAD)
+    posted = client_for(standin).chat_postMessage(
+        channel="C0LEADS", thread_ts=card_ts, text="Claimed by Dana", metadata=message_metadata(first.id)
+    )
+
+    stats = drain(live, standin)
+
+    assert stats.found == 1 and stats.sent == 0
+    replies = [c for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts") == card_ts]
+    assert len(replies) == 1
+    assert standin.calls[-1].method == "conversations.replies"
+    [row] = outbox_rows(live, kind="thread")
+    assert (row.status, row.result_ts) == ("sent", posted["ts"])
+
+
+def test_a_direct_message_sent_just_before_a_crash_is_found_not_sent_again(
+    live: Context, standin: SlackStandIn
+) -> None:
+    queue(live, outbox.DM, channel_id="UMANAGER", payload={"text": "A Priority lead is waiting."})
+    first = crashed_after_slack_said_ok(live, outbox.DM)
+    client_for(standin).chat_postMessage(
+        channel="DUMANAGER", text="A Priority lead is waiting.", metadata=message_metadata(first.id)
+    )
+
+    stats = drain(live, standin)
+
+    assert stats.found == 1 and stats.sent == 0
+    assert len(standin.calls_to("chat.postMessage")) == 1
+    assert [c.method for c in standin.calls][-2:] == ["conversations.open", "conversations.history"]
+
+
+def test_thread_lines_and_dms_carry_their_outbox_id_in_the_message_metadata(
+    live: Context, standin: SlackStandIn
+) -> None:
+    lead_id = a_posted_card(live, standin)
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+    queue(live, outbox.DM, channel_id="UMANAGER", payload={"text": "A Priority lead is waiting."})
+
+    drain(live, standin)
+
+    [thread] = outbox_rows(live, kind="thread")
+    [dm] = outbox_rows(live, kind="dm")
+    assert posts_per_outbox_row(standin) == Counter({thread.id: 1, dm.id: 1, thread.id - 1: 1})
+    assert [c.method for c in standin.calls].count("conversations.replies") == 0  # first tries look nothing up
+
+
+def test_a_thread_line_whose_lookup_is_refused_after_a_crash_is_posted_with_a_warning(
+    live: Context, standin: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    lead_id = a_posted_card(live, standin)
+    queue(live, outbox.THREAD, lead_id=lead_id, channel_id="C0LEADS", payload={"text": "Claimed by Dana"})
+    crashed_after_slack_said_ok(live, outbox.THREAD)  # ...without reaching Slack, this time
+    standin.fail_next("conversations.replies", status=200, error="missing_scope")
+
+    with caplog.at_level("WARNING", logger="leadbot.worker"):
+        stats = drain(live, standin)
+
+    assert stats.sent == 1 and stats.dead == 0
+    assert [r.status for r in outbox_rows(live, kind="thread")] == ["sent"]
+    assert any("missing_scope" in r.getMessage() and "duplicate" in r.getMessage() for r in caplog.records)
+
+
+def test_a_card_update_repeated_after_a_crash_leaves_the_card_showing_the_leads_current_state(
+    live: Context, standin: SlackStandIn
+) -> None:
+    from bot.slack.messages import render_outbox
+    from leadqual.services import triage
+
+    [lead_id] = ingest_leads(live, 1)
+    Worker(live, client_for(standin), options=FAST).run(threading.Event(), once=True)  # the real card
+    triage.claim(live, lead_id=lead_id, user_id="UDANA")
+    triage.release(live, lead_id=lead_id, user_id="UDANA")
+    first = crashed_after_slack_said_ok(live, outbox.CARD_UPDATE)
+    with live.session_factory() as session:  # what the crashed worker sent: the full card as it was rendered
+        sent = render_outbox(live, session, outbox_rows(live, id=first.id)[0])
+    client_for(standin).chat_update(**sent)
+
+    stats = Worker(live, client_for(standin), options=FAST).run(threading.Event(), once=True)
+
+    assert stats.dead == 0 and {r.status for r in outbox_rows(live)} == {"sent"}
+    updates = standin.calls_to("chat.update")
+    assert len(updates) == 3  # the crashed one, its repeat, and the release's update
+    assert all(u.params["blocks"] == updates[-1].params["blocks"] for u in updates)  # each the whole current card
+    card = lead(live, lead_id)
+    shown = standin.message(str(card.channel_id), str(card.message_ts))
+    assert shown is not None and shown["blocks"] == sent["blocks"]
+    assert len([c for c in standin.calls_to("chat.postMessage") if c.params.get("thread_ts")]) == 2  # claim, release
+
+
+# -- order across leads on PostgreSQL (issue 11, bug 5: docs/operations.md, "Order") ----------
+
+
+def card_row(ctx: Context, lead_id: int) -> dict[str, Any]:
+    now = ctx.now()
+    return {
+        "kind": outbox.CARD,
+        "lead_id": lead_id,
+        "channel_id": "C0LEADS",
+        "payload": {},
+        "dedupe_key": f"card:{lead_id}",
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_cards_committed_out_of_id_order_go_out_in_commit_order_and_their_updates_still_follow_them(
+    live: Context, standin: SlackStandIn
+) -> None:
+    from leadqual.services import triage
+
+    early, late = ingest_leads(live, 2, post=False)
+    # The first intake transaction takes the lower outbox id but commits last.
+    with live.session_factory() as slow, slow.begin():
+        outbox.enqueue_many(slow, [card_row(live, early)])
+        slow.flush()
+        queue(live, outbox.CARD, lead_id=late, channel_id="C0LEADS", dedupe_key=f"card:{late}")
+        drain(live, standin)  # the worker sees only what is committed
+        assert [c.params["metadata"]["event_payload"]["lead_id"] for c in standin.calls_to("chat.postMessage")] == [
+            late
+        ]
+    triage.claim(live, lead_id=late, user_id="UDANA")  # queued after its card: follows it, whatever the ids
+
+    drain(live, standin)
+
+    posted = standin.calls_to("chat.postMessage")
+    assert [c.params.get("metadata", {}).get("event_payload", {}).get("lead_id") for c in posted][:2] == [late, early]
+    [early_card, late_card] = sorted(outbox_rows(live, kind="card"), key=lambda r: r.lead_id or 0)
+    assert early_card.id < late_card.id  # the ids said otherwise: commit order won
+    update = next(c for c in standin.calls_to("chat.update"))
+    thread = next(c for c in posted if c.params.get("thread_ts"))
+    assert update.params["ts"] == thread.params["thread_ts"] == lead(live, late).message_ts
+    assert posted.index(thread) > 0 and update.at > posted[0].at

@@ -11,10 +11,16 @@ DEFAULT_FOLDER = Path("demo-output")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cmd = sub.add_parser("demo", help="run the main job offline: history, sample leads, a week of decisions, "
-                                      "the digest and a rule change")
-    cmd.add_argument("--out", type=Path, default=DEFAULT_FOLDER,
-                     help=f"folder for the database, cards, digest and chart (default ./{DEFAULT_FOLDER})")
+    cmd = sub.add_parser(
+        "demo",
+        help="run the main job offline: history, sample leads, a week of decisions, the digest and a rule change",
+    )
+    cmd.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_FOLDER,
+        help=f"folder for the database, cards, digest and chart (default ./{DEFAULT_FOLDER})",
+    )
     cmd.add_argument("--history", type=_positive, default=3000, help="simulated decided leads to import first")
     cmd.add_argument("--seed", type=int, default=3, help="seed of the simulated history and decisions")
     cmd.set_defaults(run=run)

@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from blocks.terminal import text_table
+from bot.commands.arguments import existing_file
 from bot.progress import Progress
 from leadqual.bootstrap import bootstrap, load_app_config, load_rules
 from leadqual.errors import ImportFailed, InvalidLead
@@ -21,7 +23,6 @@ from leadqual.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.cli import existing_file
 
     imp = sub.add_parser("import", help="import leads from JSON Lines or CSV (all or nothing)")
     imp.add_argument("file", type=existing_file)
@@ -59,8 +60,9 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     reports = read_stage_reports(args.file)  # checked before any lead is stored: the file is all or nothing
     unknown = pipeline.unknown_reports(ctx, [r for _, r in reports], arriving={r["external_id"] for r in rows})
     if unknown:
-        raise ImportFailed([f"{args.file}:{reports[i][0]}: pipeline: no stored lead has {reports[i][1].name}"
-                            for i in unknown])
+        raise ImportFailed(
+            [f"{args.file}:{reports[i][0]}: pipeline: no stored lead has {reports[i][1].name}" for i in unknown]
+        )
     progress = Progress(f"storing {args.file.name}", len(rows))
     results = store(ctx, rows, post=not args.no_post, source=f"import {args.file.name}", progress=progress.advance)
     elapsed = progress.finish()
@@ -70,8 +72,10 @@ def import_file(args: argparse.Namespace, settings: Settings) -> int:
     fresh = [r for r in results if not r.duplicate]
     groups = Counter(r.group for r in fresh)
     summary = ", ".join(f"{groups[g]} {g.label}" for g in Group if groups[g])
-    print(f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
-          + (f": {summary}" if summary else ""))
+    print(
+        f"imported {len(fresh)} leads ({len(results) - len(fresh)} duplicates) in {elapsed:.1f}s"
+        + (f": {summary}" if summary else "")
+    )
     return 0
 
 
@@ -84,18 +88,11 @@ def score_file(args: argparse.Namespace, settings: Settings) -> int:
     for lead in leads:
         s = score(lead, ruleset)
         why = s.explain(args.reasons)
-        rows.append((lead.display_name[:28], str(s.fit), str(s.intent),
-                     s.group.label + (" (urgent)" if s.urgent else ""), why))
+        rows.append(
+            (lead.display_name[:28], str(s.fit), str(s.intent), s.group.label + (" (urgent)" if s.urgent else ""), why)
+        )
     print(f"ruleset {spec.name} v{spec.version} from {path}")
-    print(_table(("lead", "fit", "intent", "group", "why"), rows))
+    print(text_table([("lead", "fit", "intent", "group", "why"), *rows], ruled=True, free_last=True))
     counts = Counter(r[3].removesuffix(" (urgent)") for r in rows)
     print("\n" + "  ".join(f"{g.label}: {counts[g.label]}" for g in Group))
     return 0
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    widths[-1] = len(header[-1])  # the last column runs free
-    line = lambda cells: "  ".join(c.ljust(w) if i < len(cells) - 1 else c  # noqa: E731
-                                   for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])

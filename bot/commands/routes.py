@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from bot.commands.intake import _table, read_leads
+from blocks.format import text_table
+from bot.commands.arguments import existing_file
+from bot.commands.intake import read_leads
 from leadqual.bootstrap import load_app_config, load_rules
 from leadqual.errors import ImportFailed, LeadbotError
 from leadqual.routing.routes import describe, route_table
@@ -14,8 +16,6 @@ from leadqual.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.cli import existing_file
-
     routes = sub.add_parser("routes", help="check the config's routes against sample leads")
     actions = routes.add_subparsers(title="actions", metavar="ACTION")
     check = actions.add_parser("check", help="print the route each lead of a JSON Lines or CSV file takes")
@@ -39,7 +39,7 @@ def check_file(args: argparse.Namespace, settings: Settings) -> int:
         rows.append((lead.display_name[:28], *cells))
     shape = "list, first match wins" if isinstance(config.routes, list) else "one route per group"
     print(f"routes from {settings.config_file or 'the packaged config'} ({shape})")
-    print(_table(("lead", "route", "channel", "group", "rotation"), rows))
+    print(text_table([("lead", "route", "channel", "group", "rotation"), *rows], ruled=True, free_last=True))
     counts = Counter(r[2] for r in rows)
     print("\n" + "  ".join(f"{channel}: {n}" for channel, n in counts.most_common()))
     return 0

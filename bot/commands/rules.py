@@ -13,7 +13,8 @@ from pathlib import Path
 from leadqual.bootstrap import bootstrap, load_app_config, rules_path
 from leadqual.rules import load_ruleset_file
 from leadqual.services import proposals
-from leadqual.services.digest import BACKTEST_LIMIT, load_proposal
+from leadqual.services.digest import BACKTEST_LIMIT
+from leadqual.services.proposal_store import load_proposal
 from leadqual.services.rulesets import active_version
 from leadqual.settings import Settings
 
@@ -32,8 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rollback.set_defaults(run=rollback_rules)
     backtest = rules.add_parser("backtest", help="rescore recent decided leads with a proposal applied")
     backtest.add_argument("proposal_id", metavar="ID")
-    backtest.add_argument("--limit", type=int, default=BACKTEST_LIMIT,
-                          help=f"decided leads to rescore, most recent first (default {BACKTEST_LIMIT})")
+    backtest.add_argument(
+        "--limit",
+        type=int,
+        default=BACKTEST_LIMIT,
+        help=f"decided leads to rescore, most recent first (default {BACKTEST_LIMIT})",
+    )
     backtest.set_defaults(run=backtest_rules)
 
 
@@ -44,8 +49,10 @@ def check_rules(args: argparse.Namespace, settings: Settings) -> int:
     for rule in spec.rules:
         kinds[rule.kind.value] = kinds.get(rule.kind.value, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in kinds.items())
-    print(f"{path}: ok: {spec.name} v{spec.version}: {len(spec.rules)} rules ({summary}), "
-          f"{len(spec.must_have)} must-haves, {len(spec.segments)} segments")
+    print(
+        f"{path}: ok: {spec.name} v{spec.version}: {len(spec.rules)} rules ({summary}), "
+        f"{len(spec.must_have)} must-haves, {len(spec.segments)} segments"
+    )
     return 0
 
 
@@ -63,18 +70,20 @@ def _operator() -> str:
 
 def apply_rules(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
-    old, new = proposals.apply_proposal(ctx, args.proposal_id, actor=_operator(), manager=True)
+    old, new = proposals.apply_proposal(ctx.as_operator(_operator()), args.proposal_id, actor=_operator())
     found = load_proposal(ctx, args.proposal_id)
     title = found[1].title if found else args.proposal_id
     print(f"applied {args.proposal_id}: {title}")
-    print(f"ruleset v{new} is active (was v{old}); leads already scored keep their version. "
-          "Undo with: leadbot rules rollback")
+    print(
+        f"ruleset v{new} is active (was v{old}); leads already scored keep their version. "
+        "Undo with: leadbot rules rollback"
+    )
     return 0
 
 
 def rollback_rules(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
-    old, new = proposals.rollback(ctx, actor=_operator(), manager=True)
+    old, new = proposals.rollback(ctx.as_operator(_operator()), actor=_operator())
     print(f"rolled back: ruleset v{new} is active again (v{old} stays on record)")
     return 0
 

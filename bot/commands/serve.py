@@ -23,12 +23,12 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.http import create_http_app
 from bot.slack.app import LISTENER_WORKERS, create_app
 from bot.slack.endpoint import SlackEndpoint
+from bot.slack.socket_mode import SocketModeHandler
 from leadqual.bootstrap import bootstrap
 from leadqual.errors import ConfigError
 from leadqual.services.context import Context
@@ -37,8 +37,9 @@ from leadqual.settings import Settings
 log = logging.getLogger(__name__)
 
 SOCKET_RETRY_CAP = 60.0  # seconds between Socket Mode connection attempts while Slack cannot be reached
-REFUSED_APP_TOKEN = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked",
-                               "account_inactive"})
+REFUSED_APP_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked", "account_inactive"}
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,14 +114,22 @@ def build_server(settings: Settings, ctx: Context) -> Server:
         log.warning("SLACK_BOT_TOKEN is not set: serving lead intake only, no Slack app")
         return Server(http=create_http_app(ctx, settings))
     if settings.slack_signing_secret is None and settings.slack_app_token is None:
-        raise ConfigError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) "
-                          "nor SLACK_APP_TOKEN (Socket Mode) is: Slack could not reach the app")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP events) "
+            "nor SLACK_APP_TOKEN (Socket Mode) is: Slack could not reach the app"
+        )
     listeners = ThreadPoolExecutor(LISTENER_WORKERS, "leadbot-listener")
     slack = create_app(settings, ctx=ctx, listener_executor=listeners)
-    endpoint = (SlackEndpoint(slack, signing_secret=settings.slack_signing_secret.get_secret_value())
-                if settings.slack_signing_secret is not None else None)
-    socket = (SocketModeHandler(slack, app_token=settings.slack_app_token.get_secret_value())
-              if settings.slack_app_token is not None else None)
+    endpoint = (
+        SlackEndpoint(slack, signing_secret=settings.slack_signing_secret.get_secret_value())
+        if settings.slack_signing_secret is not None
+        else None
+    )
+    socket = (
+        SocketModeHandler(slack, app_token=settings.slack_app_token.get_secret_value())
+        if settings.slack_app_token is not None
+        else None
+    )
     http = create_http_app(ctx, settings, slack_endpoint=endpoint.handle if endpoint else None)
     server = Server(http=http, slack=slack, endpoint=endpoint, socket=socket, listeners=listeners)
     _close_on_shutdown(server)

@@ -19,19 +19,42 @@ log = logging.getLogger("leadbot.worker")
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = sub.add_parser("worker", help="deliver queued Slack messages and run the SLA ladder and digest")
-    worker.add_argument("--once", action="store_true",
-                        help="run the SLA ladder once, deliver everything pending (waiting out retries due "
-                             "within 5 minutes), then exit")
-    worker.add_argument("--requeue-dead", action="store_true",
-                        help="make every dead outbox row pending again, then exit (with --once: then deliver)")
-    worker.add_argument("--list-dead", action="store_true", help="show the dead outbox rows and why, then exit")
-    worker.add_argument("--rate", type=float, default=1.0, metavar="N",
-                        help="messages per second per channel (default 1, Slack's limit)")
-    worker.add_argument("--lease", type=float, default=delivery.DEFAULT_LEASE.total_seconds(), metavar="SECONDS",
-                        help="how long a worker holds a row before another may take it over (default 120)")
-    worker.add_argument("--max-attempts", type=int, default=None, metavar="N",
-                        help="failed attempts before a row goes dead (default: no cap; transient failures "
-                             "are retried, backing off to every 5 minutes, until a message is 24 hours old)")
+    worker.add_argument(
+        "--once",
+        action="store_true",
+        help="run the SLA ladder once, deliver everything pending (waiting out retries due "
+        "within 5 minutes), then exit",
+    )
+    worker.add_argument(
+        "--rate",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="messages per second per channel (default 1, Slack's limit)",
+    )
+    worker.add_argument(
+        "--lease",
+        type=float,
+        default=delivery.DEFAULT_LEASE.total_seconds(),
+        metavar="SECONDS",
+        help="how long a worker holds a row before another may take it over (default 120)",
+    )
+    worker.add_argument(
+        "--max-attempts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="failed attempts before a row goes dead (default: no cap; transient failures "
+        "are retried, backing off to every 5 minutes, until a message is 24 hours old)",
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve Prometheus metrics (sends, 429s, retries, digest runs, the outbox) on this port at /metrics",
+    )
+    worker.add_argument("--metrics-host", default="0.0.0.0", help="the address --metrics-port listens on")
     worker.set_defaults(run=run)
 
 
@@ -40,17 +63,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.rate <= 0 or args.lease <= 0 or (args.max_attempts is not None and args.max_attempts < 1):
         raise ConfigError("--rate and --lease must be positive and --max-attempts at least 1")
     ctx = bootstrap(settings)
-    if args.list_dead:
-        rows = delivery.dead_rows(ctx, limit=200)
-        for row in rows:
-            print(f"#{row.id}\t{row.kind}\tlead {row.lead_id}\t{row.channel_id}\t{row.attempts} attempts\t"
-                  f"{row.last_error}")
-        print(f"{len(rows)} dead outbox rows" + (" (re-queue them with --requeue-dead)" if rows else ""))
-        return 0
-    if args.requeue_dead:
-        print(f"re-queued {delivery.requeue_dead(ctx)} dead outbox rows")
-        if not args.once:
-            return 0
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the worker cannot reach Slack")
 
@@ -58,14 +70,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.worker import WorkerOptions, run_worker
 
     client = make_client(settings, retries=False)
-    options = WorkerOptions(rate_per_channel=args.rate, lease=timedelta(seconds=args.lease),
-                            max_attempts=args.max_attempts)
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from bot.metrics import registry
+
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry(ctx))
+    options = WorkerOptions(
+        rate_per_channel=args.rate, lease=timedelta(seconds=args.lease), max_attempts=args.max_attempts
+    )
     stop = threading.Event()
     _stop_on_signals(stop)
     stats = run_worker(ctx, client, stop=stop, once=args.once, options=options)
     left = delivery.counts(ctx)
-    print(f"delivered {stats.sent + stats.found}, retried {stats.retried}, rate limited {stats.rate_limited}, "
-          f"dead {stats.dead}; outbox now {left['pending']} pending, {left['dead']} dead")
+    print(
+        f"delivered {stats.sent + stats.found}, retried {stats.retried}, rate limited {stats.rate_limited}, "
+        f"dead {stats.dead}; outbox now {left['pending']} pending, {left['dead']} dead"
+    )
     return 0
 
 

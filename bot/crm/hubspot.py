@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from bot.crm.results import CrmResult, Delivered, Permanent, classify, network_failure
-from bot.http import MAX_BODY, BodyTooLarge, _read_capped
+from bot.http import MAX_BODY, BodyTooLarge, _path, _read_capped
 from leadqual.crm import hubspot
 from leadqual.crm.config import HubSpotConfig
 from leadqual.crm.mapping import field_of
@@ -72,28 +72,40 @@ def hubspot_router(ctx: Context, settings: Settings, *, client: HubSpotClient | 
     router = APIRouter()
     secret = settings.hubspot_client_secret.get_secret_value() if settings.hubspot_client_secret else None
     if secret is not None and settings.public_url is None:
-        raise ConfigError("HUBSPOT_CLIENT_SECRET is set but LEADBOT_PUBLIC_URL is not: HubSpot's signature "
-                          "covers the URL it calls, so set LEADBOT_PUBLIC_URL (https://leads.acme.com)")
+        raise ConfigError(
+            "HUBSPOT_CLIENT_SECRET is set but LEADBOT_PUBLIC_URL is not: HubSpot's signature "
+            "covers the URL it calls, so set LEADBOT_PUBLIC_URL (https://leads.acme.com)"
+        )
     contacts = client if client is not None else client_from(settings)
 
     @router.post("/crm/hubspot", include_in_schema=False)
     async def receive(request: Request) -> Response:
         if secret is None or settings.public_url is None:
-            return JSONResponse(status_code=404, content={"error": "not_found",
-                                                          "message": "HubSpot is not configured"})
+            return JSONResponse(status_code=404, content={"error": "not_found", "message": "HubSpot is not configured"})
         try:
             body = await _read_capped(request, MAX_BODY)
         except BodyTooLarge:
             return JSONResponse(status_code=413, content={"error": "too_large", "message": "body over 1 MiB"})
-        uri = hubspot.signed_uri(settings.public_url, request.scope.get("raw_path", b"").decode("latin-1")
-                                 or request.url.path, request.scope.get("query_string", b"").decode("latin-1"))
-        why = hubspot.verify_v3(secret, method=request.method, uri=uri, body=body,
-                                signature=request.headers.get(hubspot.SIGNATURE_HEADER),
-                                timestamp=request.headers.get(hubspot.TIMESTAMP_HEADER), now=ctx.now())
+        uri = hubspot.signed_uri(
+            settings.public_url,
+            request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
+            request.scope.get("query_string", b"").decode("latin-1"),
+        )
+        why = hubspot.verify_v3(
+            secret,
+            method=request.method,
+            uri=uri,
+            body=body,
+            signature=request.headers.get(hubspot.SIGNATURE_HEADER),
+            timestamp=request.headers.get(hubspot.TIMESTAMP_HEADER),
+            now=ctx.now(),
+        )
         if why is not None:
             log.warning("POST /crm/hubspot refused: %s (uri %s)", why, uri)
-            return JSONResponse(status_code=401, content={
-                "error": "invalid_signature", "message": "X-HubSpot-Signature-v3 is missing, stale or wrong"})
+            return JSONResponse(
+                status_code=401,
+                content={"error": "invalid_signature", "message": "X-HubSpot-Signature-v3 is missing, stale or wrong"},
+            )
         try:
             parsed = hubspot.parse_body(_json(body))
             if isinstance(parsed, list):
@@ -109,8 +121,9 @@ def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidLead([{"loc": ["body"], "msg": f"Body is not valid JSON: {exc}",
-                            "type": "json_invalid"}]) from None
+        raise InvalidLead(
+            [{"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}]
+        ) from None
 
 
 def _take_workflow(ctx: Context, contact: hubspot.WorkflowContact) -> Response:
@@ -135,10 +148,12 @@ def _take_events(ctx: Context, contacts: HubSpotClient | None, events: list[hubs
     stored = crm_inbound.stored_leads(ctx, [hubspot.external_id(e.object_id) for e in fresh])
     to_fetch = list(dict.fromkeys(e.object_id for e in fresh if hubspot.external_id(e.object_id) not in stored))
     if to_fetch and contacts is None:
-        log.error("HubSpot contact events arrived but HUBSPOT_ACCESS_TOKEN is not set: "
-                  "answering 503 so HubSpot retries")
-        return JSONResponse(status_code=503, content={"error": "not_configured",
-                                                      "message": "HUBSPOT_ACCESS_TOKEN is not set"})
+        log.error(
+            "HubSpot contact events arrived but HUBSPOT_ACCESS_TOKEN is not set: answering 503 so HubSpot retries"
+        )
+        return JSONResponse(
+            status_code=503, content={"error": "not_configured", "message": "HUBSPOT_ACCESS_TOKEN is not set"}
+        )
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     for object_id in to_fetch:
@@ -152,18 +167,26 @@ def _take_events(ctx: Context, contacts: HubSpotClient | None, events: list[hubs
             skipped.append({"objectId": object_id, "reason": result.error})
         else:
             error = getattr(result, "error", "unexpected answer")
-            log.warning("HubSpot contact %s could not be fetched (%s): answering 503 so HubSpot retries",
-                        object_id, error)
+            log.warning(
+                "HubSpot contact %s could not be fetched (%s): answering 503 so HubSpot retries", object_id, error
+            )
             return JSONResponse(status_code=503, content={"error": "crm_unavailable", "message": error})
     leads, invalid = _valid(records, config)
     skipped.extend(invalid)
     results: list[Ingested] = ingest(ctx, leads, source="hubspot") if leads else []
     lead_ids = {r.external_id: r.id for r in results} | stored
-    crm_inbound.record_events(ctx, "hubspot", {e.event_id: lead_ids.get(hubspot.external_id(e.object_id))
-                                               for e in fresh})
-    return JSONResponse(status_code=200, content={
-        "leads": [r.as_json() for r in results], "skipped": skipped,
-        "ignored": len(events) - len(wanted), "repeated": len(wanted) - len(fresh)})
+    crm_inbound.record_events(
+        ctx, "hubspot", {e.event_id: lead_ids.get(hubspot.external_id(e.object_id)) for e in fresh}
+    )
+    return JSONResponse(
+        status_code=200,
+        content={
+            "leads": [r.as_json() for r in results],
+            "skipped": skipped,
+            "ignored": len(events) - len(wanted),
+            "repeated": len(wanted) - len(fresh),
+        },
+    )
 
 
 def _valid(records: list[dict[str, Any]], config: HubSpotConfig) -> tuple[list[Any], list[dict[str, str]]]:
@@ -173,13 +196,19 @@ def _valid(records: list[dict[str, Any]], config: HubSpotConfig) -> tuple[list[A
         try:
             leads.extend(validate_leads([record]))
         except InvalidLead as exc:
-            why = "; ".join(f"{_with_property(e, config)['property'] or '.'.join(map(str, e['loc']))}: {e['msg']}"
-                            for e in exc.errors)
+            why = "; ".join(
+                f"{_with_property(e, config)['property'] or '.'.join(map(str, _path(e['loc'])))}: {e['msg']}"
+                for e in exc.errors
+            )
             log.warning("HubSpot contact %s skipped: not a usable lead (%s)", record.get("external_id"), why)
             skipped.append({"objectId": str(record.get("external_id", "")).removeprefix("hubspot:"), "reason": why})
     return leads, skipped
 
 
 def _with_property(error: dict[str, Any], config: HubSpotConfig) -> dict[str, Any]:
-    return {"loc": ["body", *error["loc"]], "msg": error["msg"], "type": error["type"],
-            "property": field_of(config.properties, error["loc"])}
+    return {
+        "loc": ["body", *error["loc"]],
+        "msg": error["msg"],
+        "type": error["type"],
+        "property": field_of(config.properties, error["loc"]),
+    }

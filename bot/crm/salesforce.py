@@ -37,9 +37,16 @@ class SalesforceClient:
     (POST /services/oauth2/token) and is fetched again once when Salesforce answers 401.
     """
 
-    def __init__(self, instance_url: str, *, api_version: str, access_token: str | None = None,
-                 client_id: str | None = None, client_secret: str | None = None,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        instance_url: str,
+        *,
+        api_version: str,
+        access_token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         if access_token is None and not (client_id and client_secret):
             raise ValueError("SalesforceClient needs an access token or a client id and secret")
         self.instance_url = instance_url.rstrip("/")
@@ -79,8 +86,10 @@ class SalesforceClient:
             assert self._credentials is not None
             client_id, client_secret = self._credentials
             try:
-                response = self._http.post(f"{self.instance_url}/services/oauth2/token", data={
-                    "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret})
+                response = self._http.post(
+                    f"{self.instance_url}/services/oauth2/token",
+                    data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
+                )
             except httpx.HTTPError as exc:
                 return network_failure(exc, crm="Salesforce")
             result = classify(response, crm="Salesforce")
@@ -100,8 +109,13 @@ def client_from(settings: Settings) -> SalesforceClient | None:
     secret = settings.salesforce_client_secret.get_secret_value() if settings.salesforce_client_secret else None
     if token is None and not (cid and secret):
         return None
-    return SalesforceClient(settings.salesforce_instance_url, api_version=settings.salesforce_api_version,
-                            access_token=token, client_id=cid, client_secret=secret)
+    return SalesforceClient(
+        settings.salesforce_instance_url,
+        api_version=settings.salesforce_api_version,
+        access_token=token,
+        client_id=cid,
+        client_secret=secret,
+    )
 
 
 def salesforce_router(ctx: Context, settings: Settings) -> APIRouter:
@@ -123,10 +137,13 @@ def salesforce_router(ctx: Context, settings: Settings) -> APIRouter:
             return _fault(500, str(exc), code="soapenv:Client")
         expected = settings.salesforce_organization_id
         if expected is None or not salesforce.same_org(message.organization_id, expected):
-            log.warning("POST /crm/salesforce refused: OrganizationId %s is not SALESFORCE_ORGANIZATION_ID",
-                        message.organization_id)
-            return _fault(403, "OrganizationId does not match this Leadbot's SALESFORCE_ORGANIZATION_ID",
-                          code="soapenv:Client")
+            log.warning(
+                "POST /crm/salesforce refused: OrganizationId %s is not SALESFORCE_ORGANIZATION_ID",
+                message.organization_id,
+            )
+            return _fault(
+                403, "OrganizationId does not match this Leadbot's SALESFORCE_ORGANIZATION_ID", code="soapenv:Client"
+            )
         try:
             await run_in_threadpool(_store, ctx, message)
         except (salesforce.MalformedMessage, InvalidLead) as exc:

@@ -12,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack import errors
-from bot.slack.client import make_client
-from bot.slack.deps import Leadbot, ManagerDirectory, attach
+from bot.slack.client import connected, make_client
+from bot.slack.deps import Leadbot, attach
 from bot.slack.listeners import actions, commands, events, views
 from leadqual.bootstrap import bootstrap
 from leadqual.errors import ConfigError
@@ -56,7 +56,7 @@ def create_app(
         process_before_response=False,
         listener_executor=listener_executor or ThreadPoolExecutor(LISTENER_WORKERS, "leadbot-listener"),
     )
-    attach(app, Leadbot(ctx=ctx, managers=ManagerDirectory(ctx, client)))
+    attach(app, Leadbot(ctx=connected(ctx, client)))
     errors.register(app)
     for kind in (actions, views, commands, events):
         kind.register(app)
@@ -74,12 +74,22 @@ def check_token(client: WebClient) -> None:
         client.auth_test()
     except SlackApiError as exc:
         status, error = exc.response.status_code, exc.response.get("error")
-        if status >= 500 or status == 429 or error in ("internal_error", "fatal_error", "service_unavailable",
-                                                       "request_timeout", "ratelimited"):
-            log.warning("Slack answered auth.test with %s (HTTP %s): starting anyway; "
-                        "the token is checked again on the first Slack request", error, status)
+        if (
+            status >= 500
+            or status == 429
+            or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited")
+        ):
+            log.warning(
+                "Slack answered auth.test with %s (HTTP %s): starting anyway; "
+                "the token is checked again on the first Slack request",
+                error,
+                status,
+            )
             return
         raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack (auth.test: {error})") from None
     except (OSError, http.client.HTTPException) as exc:  # connection refused, DNS, timeout
-        log.warning("Slack is not reachable (%s: %s): starting anyway; "
-                    "the token is checked again on the first Slack request", exc.__class__.__name__, exc)
+        log.warning(
+            "Slack is not reachable (%s: %s): starting anyway; the token is checked again on the first Slack request",
+            exc.__class__.__name__,
+            exc,
+        )

@@ -22,13 +22,12 @@ from slack_bolt import App, Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from blocks.errors import user_message
 from blocks.modals import decode_metadata
-from blocks.text import FALLBACK_TEXT, fit_mrkdwn, mention
-from leadqual.errors import AlreadyClaimed, InvalidDecision, LeadbotError, NotOwner
+from blocks.text import FALLBACK_TEXT, fit_mrkdwn
+from leadqual.errors import LeadbotError
 
 log = logging.getLogger(__name__)
-
-SORRY = "Something went wrong on Leadbot's side and nothing was changed; it has been logged. Try again in a moment."
 
 
 def register(app: App) -> None:
@@ -59,21 +58,6 @@ def handle_error(error: Exception, body: dict[str, Any], client: WebClient | Non
         log.error("failed %s", _what(body), exc_info=error)
     if client is not None:
         tell(client, body, user_message(error))
-
-
-def user_message(error: Exception) -> str:
-    """What to tell the user about `error` (mrkdwn)."""
-    if isinstance(error, AlreadyClaimed):
-        return f"This lead is already claimed by {mention(error.owner_id)}."
-    # NotOwner's own message writes <@owner> raw, and the holder may be a CRM name from imported
-    # history ("<!channel>", "Jane <x>"): mention() escapes whatever is not a Slack user id.
-    if isinstance(error, NotOwner) and error.owner_id:
-        return f"Only {mention(error.owner_id)} or a manager can do that."
-    if isinstance(error, InvalidDecision):
-        return "Not saved: " + " ".join(error.errors.values())
-    if isinstance(error, LeadbotError):
-        return str(error)
-    return SORRY
 
 
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:

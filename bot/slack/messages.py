@@ -17,14 +17,17 @@ result to the WebClient method for the row's kind:
 Cards and card updates render the lead's *current* state, so a late update never shows
 stale data; thread lines render the payload stored when the change happened.
 
-A `card` row's metadata carries its outbox id: after a crash between posting and
-recording, the worker can find the message in conversations.history
-(`include_all_metadata=True`) instead of posting it twice.
+A `card` row's metadata carries its outbox id (the worker adds the same key, under
+`leadbot_message`, to thread lines and DMs): after a crash between posting and recording,
+the worker can find the message in conversations.history or conversations.replies
+(`include_all_metadata=True`) instead of posting it twice (`bot.redelivery`).
 
 Payloads, for rows other slices queue:
 
 * `thread` rows written by the triage service carry `{"event": "claimed" | "released" |
   "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
+  `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
+  "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
   code, sent as is, in which the placeholder `{lead}` becomes the lead's name, escaped
   and linked to its card. Lead data must never be put in `text` directly. A `dm` row may
@@ -46,15 +49,19 @@ from blocks.cards import fallback_text, lead_card
 from blocks.home import card_link
 from blocks.ids import CARD_EVENT_TYPE
 from blocks.text import FALLBACK_TEXT, fit_mrkdwn, one_line
-from blocks.thread import thread_line
+from blocks.thread import sla_line, thread_line
+from leadqual.config import SlaAction
 from leadqual.db.models import LeadRow
 from leadqual.errors import CardNotPosted, LeadNotFound
+from leadqual.readmodels import LeadCard
 from leadqual.services import outbox
+from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.services.triage import CLAIMED, DECIDED, REASSIGNED, RELEASED, REOPENED, LeadCard, card_for
+from leadqual.statuses import LeadEvent
 
-TRIAGE_EVENTS = frozenset({CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED})
+TRIAGE_EVENTS = frozenset(LeadEvent)
 LEAD_PLACEHOLDER = "{lead}"
+SLA_STEPS = frozenset(a.value for a in SlaAction)
 
 
 class OutboxRow(Protocol):
@@ -89,21 +96,37 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
     if row.kind == outbox.CARD_UPDATE:
         lead = _posted(session, row)
         card = card_for(ctx, session, lead)
-        return {"channel": lead.channel_id, "ts": lead.message_ts, "text": fallback_text(card),
-                "blocks": _card_blocks(ctx, card)}
+        return {
+            "channel": lead.channel_id,
+            "ts": lead.message_ts,
+            "text": fallback_text(card),
+            "blocks": _card_blocks(ctx, card),
+        }
     if row.kind == outbox.THREAD:
         lead = _posted(session, row)
         if payload.get("event") in TRIAGE_EVENTS:
             text = thread_line(payload, tz=ctx.config.tz)
+        elif _is_sla_step(payload):
+            text = sla_line(payload, lead=_lead_name(ctx, session, row))
         else:
             text = _text(ctx, session, row, payload)
-        return {"channel": lead.channel_id, "thread_ts": lead.message_ts, "text": text,
-                "unfurl_links": False, "unfurl_media": False}
+        return {
+            "channel": lead.channel_id,
+            "thread_ts": lead.message_ts,
+            "text": text,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
     if row.kind == outbox.DM:
         user = payload.get("user") or row.channel_id
         if not user:
             raise ValueError(f"outbox row {row.id}: a dm needs a user")
-        message: dict[str, Any] = {"channel": user, "text": _text(ctx, session, row, payload)}
+        text = (
+            sla_line(payload, lead=_lead_name(ctx, session, row))
+            if _is_sla_step(payload)
+            else _text(ctx, session, row, payload)
+        )
+        message: dict[str, Any] = {"channel": user, "text": text}
         if payload.get("blocks"):
             message["blocks"] = payload["blocks"]
         return message
@@ -132,13 +155,22 @@ def _posted(session: Session, row: OutboxRow) -> LeadRow:
     return lead
 
 
+def _is_sla_step(payload: dict[str, Any]) -> bool:
+    # Rows queued before SLA payloads were structured carry their own "text": sent as they were.
+    return payload.get("sla") in SLA_STEPS and "text" not in payload
+
+
+def _lead_name(ctx: Context, session: Session, row: OutboxRow) -> str:
+    """The lead's name, escaped, linked to its card when it is posted."""
+    card = card_for(ctx, session, _lead(session, row))
+    name = one_line(card.display_name, 150)
+    return f"<{card_link(card)}|{name}>" if card.message_ts and card.channel_id else f"*{name}*"
+
+
 def _text(ctx: Context, session: Session, row: OutboxRow, payload: dict[str, Any]) -> str:
     text = payload.get("text")
     if not isinstance(text, str) or not text:
         raise ValueError(f"outbox row {row.id}: payload needs a 'text'")
     if LEAD_PLACEHOLDER in text and row.lead_id is not None:
-        card = card_for(ctx, session, _lead(session, row))
-        name = one_line(card.display_name, 150)
-        named = f"<{card_link(card)}|{name}>" if card.message_ts and card.channel_id else f"*{name}*"
-        text = text.replace(LEAD_PLACEHOLDER, named)
+        text = text.replace(LEAD_PLACEHOLDER, _lead_name(ctx, session, row))
     return fit_mrkdwn(text, FALLBACK_TEXT)

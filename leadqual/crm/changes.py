@@ -9,9 +9,9 @@ from leadqual.lead import Outcome
 
 
 class ChangeKind(StrEnum):
-    CLAIM = "claim"        # the owner and the claimed status
+    CLAIM = "claim"  # the owner and the claimed status
     DECISION = "decision"  # the status, the reason code and the card's permalink
-    REOPEN = "reopen"      # the claimed status again
+    REOPEN = "reopen"  # the claimed status again
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,10 +20,10 @@ class LeadChange:
 
     kind: ChangeKind
     external_id: str
-    owner_id: str | None = None      # Slack user (claim)
-    outcome: Outcome | None = None   # decision
-    reason: str | None = None        # decision (Not qualified)
-    permalink: str | None = None     # the card's permalink
+    owner_id: str | None = None  # Slack user (claim)
+    outcome: Outcome | None = None  # decision
+    reason: str | None = None  # decision (Not qualified)
+    permalink: str | None = None  # the card's permalink
 
     def __post_init__(self) -> None:
         if self.kind is ChangeKind.DECISION and self.outcome is None:

@@ -19,16 +19,32 @@ CrmName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 SlackUser = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
 
 HUBSPOT_PROPERTIES: dict[str, str] = {
-    "company": "company.name", "email": "contact.email", "firstname": "contact.first_name",
-    "lastname": "contact.last_name", "jobtitle": "contact.title", "phone": "contact.phone",
-    "country": "company.country", "state": "company.region", "industry": "company.industry",
-    "numberofemployees": "company.employees", "hs_analytics_source": "source", "message": "message",
+    "company": "company.name",
+    "email": "contact.email",
+    "firstname": "contact.first_name",
+    "lastname": "contact.last_name",
+    "jobtitle": "contact.title",
+    "phone": "contact.phone",
+    "country": "company.country",
+    "state": "company.region",
+    "industry": "company.industry",
+    "numberofemployees": "company.employees",
+    "hs_analytics_source": "source",
+    "message": "message",
 }
 SALESFORCE_FIELDS: dict[str, str] = {
-    "Company": "company.name", "Email": "contact.email", "FirstName": "contact.first_name",
-    "LastName": "contact.last_name", "Title": "contact.title", "Phone": "contact.phone",
-    "Country": "company.country", "State": "company.region", "Industry": "company.industry",
-    "NumberOfEmployees": "company.employees", "LeadSource": "source", "Description": "message",
+    "Company": "company.name",
+    "Email": "contact.email",
+    "FirstName": "contact.first_name",
+    "LastName": "contact.last_name",
+    "Title": "contact.title",
+    "Phone": "contact.phone",
+    "Country": "company.country",
+    "State": "company.region",
+    "Industry": "company.industry",
+    "NumberOfEmployees": "company.employees",
+    "LeadSource": "source",
+    "Description": "message",
 }
 
 

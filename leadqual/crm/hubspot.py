@@ -29,8 +29,20 @@ TIMESTAMP_HEADER = "X-HubSpot-Request-Timestamp"
 MAX_AGE = timedelta(minutes=5)
 CONTACT_OBJECT_TYPE = "0-1"  # objectTypeId of contacts in generic `object.*` events
 # HubSpot decodes these in the URI before signing (its table; the `?` of the query stays as is).
-_DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
-            "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
+_DECODED = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 
 
 def signed_uri(public_url: str, raw_path: str, raw_query: str = "") -> str:
@@ -47,8 +59,9 @@ def signature_v3(secret: str, *, method: str, uri: str, body: bytes, timestamp: 
     return base64.b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()).decode()
 
 
-def verify_v3(secret: str, *, method: str, uri: str, body: bytes, signature: str | None,
-              timestamp: str | None, now: datetime) -> str | None:
+def verify_v3(
+    secret: str, *, method: str, uri: str, body: bytes, signature: str | None, timestamp: str | None, now: datetime
+) -> str | None:
     """None when the request is HubSpot's and fresh; otherwise why not (for the log, not the caller)."""
     if not signature or not timestamp:
         return "missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp"
@@ -81,7 +94,8 @@ class WebhookEvent:
     @property
     def creates_contact(self) -> bool:
         return self.subscription_type == "contact.creation" or (
-            self.subscription_type == "object.creation" and self.object_type_id == CONTACT_OBJECT_TYPE)
+            self.subscription_type == "object.creation" and self.object_type_id == CONTACT_OBJECT_TYPE
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +127,17 @@ def _events(items: list[Any]) -> list[WebhookEvent]:
         if missing:
             errors.extend(_error(["body", i, k], "Field required", "missing") for k in missing)
             continue
-        events.append(WebhookEvent(
-            event_id=str(_id(item["eventId"])), subscription_type=str(item["subscriptionType"]),
-            object_id=str(_id(item["objectId"])),
-            object_type_id=str(item["objectTypeId"]) if item.get("objectTypeId") is not None else None,
-            portal_id=_int(item.get("portalId")), occurred_at=_int(item.get("occurredAt")),
-            attempt_number=_int(item.get("attemptNumber")) or 0))
+        events.append(
+            WebhookEvent(
+                event_id=str(_id(item["eventId"])),
+                subscription_type=str(item["subscriptionType"]),
+                object_id=str(_id(item["objectId"])),
+                object_type_id=str(item["objectTypeId"]) if item.get("objectTypeId") is not None else None,
+                portal_id=_int(item.get("portalId")),
+                occurred_at=_int(item.get("occurredAt")),
+                attempt_number=_int(item.get("attemptNumber")) or 0,
+            )
+        )
     if errors:
         raise InvalidLead(errors)
     return events

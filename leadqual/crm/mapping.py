@@ -81,7 +81,7 @@ def field_of(mapping: Mapping[str, str], loc: list[Any] | tuple[Any, ...]) -> st
 
 def _put(record: dict[str, Any], path: str, value: object) -> None:
     if path.startswith(ATTRIBUTES):
-        record.setdefault("attributes", {})[path[len(ATTRIBUTES):]] = value
+        record.setdefault("attributes", {})[path[len(ATTRIBUTES) :]] = value
         return
     *parents, leaf = path.split(".")
     target = record

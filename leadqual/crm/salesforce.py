@@ -42,7 +42,7 @@ class MalformedMessage(ValueError):
 @dataclass(frozen=True, slots=True)
 class Notification:
     notification_id: str
-    sobject_type: str              # "Lead"
+    sobject_type: str  # "Lead"
     fields: Mapping[str, str | None]
 
     @property
@@ -83,9 +83,13 @@ def parse_outbound_message(body: bytes) -> OutboundMessage:
     if not organization_id:
         raise MalformedMessage("OrganizationId is missing")
     return OutboundMessage(
-        organization_id=organization_id, action_id=_text(found, "ActionId"), session_id=_text(found, "SessionId"),
-        enterprise_url=_text(found, "EnterpriseUrl"), partner_url=_text(found, "PartnerUrl"),
-        notifications=tuple(_notification(n, i) for i, n in enumerate(notes)))
+        organization_id=organization_id,
+        action_id=_text(found, "ActionId"),
+        session_id=_text(found, "SessionId"),
+        enterprise_url=_text(found, "EnterpriseUrl"),
+        partner_url=_text(found, "PartnerUrl"),
+        notifications=tuple(_notification(n, i) for i, n in enumerate(notes)),
+    )
 
 
 def _notification(element: Element, index: int) -> Notification:
@@ -94,8 +98,9 @@ def _notification(element: Element, index: int) -> Notification:
         raise MalformedMessage(f"Notification {index + 1} has no sObject")
     declared = sobject.get(f"{{{XSI}}}type") or ""
     fields = {_local(child.tag): _value(child) for child in sobject}
-    return Notification(notification_id=_text(element, "Id") or "", sobject_type=declared.rpartition(":")[2],
-                        fields=fields)
+    return Notification(
+        notification_id=_text(element, "Id") or "", sobject_type=declared.rpartition(":")[2], fields=fields
+    )
 
 
 def _text(parent: Element, name: str) -> str | None:
@@ -125,11 +130,15 @@ def external_id(lead_id: str) -> str:
 def lead_record_of(notification: Notification, config: SalesforceConfig) -> dict[str, Any]:
     """A notified Lead as a v1 lead record, `external_id` `salesforce:<LeadId>`."""
     if notification.sobject_type != "Lead":
-        raise MalformedMessage(f"Notification {notification.notification_id or '?'} is a "
-                               f"{notification.sobject_type or 'untyped'} sObject, not a Lead")
+        raise MalformedMessage(
+            f"Notification {notification.notification_id or '?'} is a "
+            f"{notification.sobject_type or 'untyped'} sObject, not a Lead"
+        )
     if not notification.lead_id:
-        raise MalformedMessage(f"Notification {notification.notification_id or '?'} has no Lead Id "
-                               "(add Id to the Outbound Message's fields)")
+        raise MalformedMessage(
+            f"Notification {notification.notification_id or '?'} has no Lead Id "
+            "(add Id to the Outbound Message's fields)"
+        )
     record = lead_record(notification.fields, config.fields, external_id=external_id(notification.lead_id))
     record.setdefault("source", "salesforce")
     return record
@@ -137,19 +146,23 @@ def lead_record_of(notification: Notification, config: SalesforceConfig) -> dict
 
 # --- The answers Salesforce expects -------------------------------------------------------------
 
-ACK = (b'<?xml version="1.0" encoding="UTF-8"?>'
-       b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
-       b"<soapenv:Body><notificationsResponse xmlns=\"http://soap.sforce.com/2005/09/outbound\">"
-       b"<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>")
+ACK = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+    b'<soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">'
+    b"<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>"
+)
 
 
 def fault(message: str, *, code: str = "soapenv:Server") -> bytes:
     """A SOAP 1.1 Fault; Salesforce retries the message when it gets one (or no Ack)."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
-            f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode>"
-            f"<faultstring>{escape(message)}</faultstring></soapenv:Fault></soapenv:Body>"
-            "</soapenv:Envelope>").encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+        f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode>"
+        f"<faultstring>{escape(message)}</faultstring></soapenv:Fault></soapenv:Body>"
+        "</soapenv:Envelope>"
+    ).encode()
 
 
 # --- Write-back --------------------------------------------------------------------------------

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic_core
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadqual.settings import normalise_database_url
+
+if TYPE_CHECKING:  # Alembic is loaded only to migrate or check the schema: the CLI starts faster without it
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "leadbot_read_only"  # execution option: this connection only reads (see Context.reading)
@@ -74,6 +73,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -83,6 +84,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade_schema(engine: Engine) -> None:
     """Bring the database to the newest schema (idempotent)."""
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -93,6 +96,9 @@ def upgrade_schema(engine: Engine) -> None:
 
 
 def schema_is_current(engine: Engine) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() == head

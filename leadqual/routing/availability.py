@@ -70,8 +70,14 @@ def unavailable(rep: Rep, route: RoutePlan, state: RepState, at: datetime) -> Sk
     return None
 
 
-def next_turn(route: RoutePlan, credit: dict[str, int], states: Mapping[str, RepState], at: datetime, *,
-              exclude: frozenset[str] = frozenset()) -> Turn:
+def next_turn(
+    route: RoutePlan,
+    credit: dict[str, int],
+    states: Mapping[str, RepState],
+    at: datetime,
+    *,
+    exclude: frozenset[str] = frozenset(),
+) -> Turn:
     """The next eligible rep by smooth weighted round robin, and the reps skipped ahead of them."""
     reasons = _reasons(route.reps, route, states, at, exclude)
     pick = next_pick(route.reps, credit, away=frozenset(reasons), exclude=exclude)
@@ -80,8 +86,9 @@ def next_turn(route: RoutePlan, credit: dict[str, int], states: Mapping[str, Rep
     return Turn(winner, pick.credit if pick else dict(credit), tuple(Skip(u, reasons[u]) for u in passed))
 
 
-def _reasons(reps: Sequence[Rep], route: RoutePlan, states: Mapping[str, RepState], at: datetime,
-             exclude: frozenset[str]) -> dict[str, SkipReason]:
+def _reasons(
+    reps: Sequence[Rep], route: RoutePlan, states: Mapping[str, RepState], at: datetime, exclude: frozenset[str]
+) -> dict[str, SkipReason]:
     out: dict[str, SkipReason] = {}
     for rep in reps:
         if rep.user in exclude:

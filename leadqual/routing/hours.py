@@ -67,7 +67,7 @@ def parse_hours(text: str) -> Hours:
         days = _days(days_part, text)
         windows = [w for w in re.split(r"[,\s]+", windows_part.strip()) if w]
         if not windows:
-            raise HoursError(f"{clause!r}: no time window; write e.g. \"{days_part} 08:00-17:00\"")
+            raise HoursError(f'{clause!r}: no time window; write e.g. "{days_part} 08:00-17:00"')
         for window in windows:
             span = _window(window, clause)
             for day in days:

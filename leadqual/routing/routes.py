@@ -83,8 +83,9 @@ class RouteTable:
         self.needs_lead = any(r.test is not None for r in routes)
         self._by_group = {g: tuple(r for r in routes if g in r.groups) for g in Group}
 
-    def match(self, group: Group, lead: Lead | None = None, *, segment: str | None = None,
-              today: date | None = None) -> RoutePlan | None:
+    def match(
+        self, group: Group, lead: Lead | None = None, *, segment: str | None = None, today: date | None = None
+    ) -> RoutePlan | None:
         """The first route taking this lead (the fallback when none does); None for a group never posted."""
         if not group.routed:
             return None
@@ -110,28 +111,55 @@ class RouteTable:
 def build_route_table(config: AppConfig) -> RouteTable:
     """Normalise the config's `routes:` (map or list) into one ordered table."""
     zone = ZoneInfo(config.timezone)
-    fallback = RoutePlan(None, config.default_channel, frozenset(g for g in Group if g.routed), False, (),
-                         None, zone, None)
+    fallback = RoutePlan(
+        None, config.default_channel, frozenset(g for g in Group if g.routed), False, (), None, zone, None
+    )
     if isinstance(config.routes, list):
         plans = tuple(
-            _plan(rule, i, frozenset(rule.groups), config.default_channel, zone,
-                  compile_condition(rule.when, ("when",), fields=ROUTE_FIELDS) if rule.when is not None else None,
-                  name=f"#{i}")
-            for i, rule in enumerate(config.routes))
+            _plan(
+                rule,
+                i,
+                frozenset(rule.groups),
+                config.default_channel,
+                zone,
+                compile_condition(rule.when, ("when",), fields=ROUTE_FIELDS) if rule.when is not None else None,
+                name=f"#{i}",
+            )
+            for i, rule in enumerate(config.routes)
+        )
     else:
-        plans = tuple(_plan(route, None, frozenset({group}), config.default_channel, zone, None, name=group.value)
-                      for group, route in config.routes.items() if group.routed)
+        plans = tuple(
+            _plan(route, None, frozenset({group}), config.default_channel, zone, None, name=group.value)
+            for group, route in config.routes.items()
+            if group.routed
+        )
     return RouteTable(plans, fallback)
 
 
-def _plan(route: Route, index: int | None, groups: frozenset[Group], default_channel: str | None, zone: ZoneInfo,
-          test: Predicate | None, *, name: str) -> RoutePlan:
+def _plan(
+    route: Route,
+    index: int | None,
+    groups: frozenset[Group],
+    default_channel: str | None,
+    zone: ZoneInfo,
+    test: Predicate | None,
+    *,
+    name: str,
+) -> RoutePlan:
     when = getattr(route, "when", None)
-    return RoutePlan(index=index, channel=route.channel or default_channel, groups=groups, rotation=route.rotation,
-                     reps=tuple(route.reps), hours=parse_hours(route.hours) if route.hours else None,
-                     tz=ZoneInfo(route.timezone) if route.timezone else zone,
-                     max_open_claims=route.max_open_claims, test=test, name=name,
-                     uses_segment=_reads(when, "segment"))
+    return RoutePlan(
+        index=index,
+        channel=route.channel or default_channel,
+        groups=groups,
+        rotation=route.rotation,
+        reps=tuple(route.reps),
+        hours=parse_hours(route.hours) if route.hours else None,
+        tz=ZoneInfo(route.timezone) if route.timezone else zone,
+        max_open_claims=route.max_open_claims,
+        test=test,
+        name=name,
+        uses_segment=_reads(when, "segment"),
+    )
 
 
 def _reads(cond: Any, field: str) -> bool:

@@ -24,8 +24,13 @@ class Pick:
     credit: dict[str, int]
 
 
-def next_pick(reps: Sequence[Rep], credit: dict[str, int], *, away: frozenset[str] = frozenset(),
-              exclude: frozenset[str] = frozenset()) -> Pick | None:
+def next_pick(
+    reps: Sequence[Rep],
+    credit: dict[str, int],
+    *,
+    away: frozenset[str] = frozenset(),
+    exclude: frozenset[str] = frozenset(),
+) -> Pick | None:
     """Pick the next rep from `reps` (credit before the pick in `credit`); None when nobody is available."""
     available = [r for r in reps if r.user not in away and r.user not in exclude]
     if not available:
@@ -39,11 +44,13 @@ def next_pick(reps: Sequence[Rep], credit: dict[str, int], *, away: frozenset[st
     return Pick(winner.user, after)
 
 
-def ahead_of(reps: Sequence[Rep], credit: dict[str, int], user: str | None, *,
-             exclude: frozenset[str] = frozenset()) -> list[str]:
+def ahead_of(
+    reps: Sequence[Rep], credit: dict[str, int], user: str | None, *, exclude: frozenset[str] = frozenset()
+) -> list[str]:
     """The reps a pick over everyone (`exclude` aside) would have ranked before `user` (all of them for None)."""
-    ranked = sorted((r for r in reps if r.user not in exclude),
-                    key=lambda r: -(credit.get(r.user, 0) + r.weight))  # sorted() is stable: config order breaks ties
+    ranked = sorted(
+        (r for r in reps if r.user not in exclude), key=lambda r: -(credit.get(r.user, 0) + r.weight)
+    )  # sorted() is stable: config order breaks ties
     out = []
     for rep in ranked:
         if rep.user == user:

@@ -20,15 +20,38 @@ Path = tuple[str | int, ...]
 
 FIELDS = frozenset(
     {
-        "external_id", "source", "campaign", "offer", "received_at", "message",
-        "company.name", "company.domain", "company.industry", "company.country",
-        "company.region", "company.employees",
-        "contact.name", "contact.email", "contact.title", "contact.phone", "contact.email_domain",
-        "need.scope", "need.problem", "need.needed_by",
+        "external_id",
+        "source",
+        "campaign",
+        "offer",
+        "received_at",
+        "message",
+        "company.name",
+        "company.domain",
+        "company.industry",
+        "company.country",
+        "company.region",
+        "company.employees",
+        "contact.name",
+        "contact.email",
+        "contact.title",
+        "contact.phone",
+        "contact.email_domain",
+        "need.scope",
+        "need.problem",
+        "need.needed_by",
     }
 )
 FIELD_OPERATORS = (
-    "eq", "in", "not_in", "contains", "matches", "gte", "lte", "exists", "domain_in",
+    "eq",
+    "in",
+    "not_in",
+    "contains",
+    "matches",
+    "gte",
+    "lte",
+    "exists",
+    "domain_in",
     "within_days",
 )
 SIGNAL_KEYS = frozenset({"signal", "value", "value_matches", "min_count"})
@@ -65,9 +88,7 @@ def compile_condition(cond: Any, path: Path = (), *, fields: frozenset[str] = FI
         return _compile_signal(cond, path)
     if "field" in keys:
         return _compile_field(cond, path, fields)
-    raise ConditionError(
-        path, f"unknown condition keys {sorted(keys)}; use field, signal, all, any or not"
-    )
+    raise ConditionError(path, f"unknown condition keys {sorted(keys)}; use field, signal, all, any or not")
 
 
 def _all_of(preds: tuple[Predicate, ...]) -> Predicate:
@@ -119,9 +140,7 @@ def _compile_signal(cond: dict[str, Any], path: Path) -> Predicate:
 
     if exact is None and pattern is None:
         return lambda lead, today: len(lead.signal_values.get(kind, ())) >= min_count
-    return lambda lead, today: (
-        sum(1 for v in lead.signal_values.get(kind, ()) if matches(v)) >= min_count
-    )
+    return lambda lead, today: sum(1 for v in lead.signal_values.get(kind, ()) if matches(v)) >= min_count
 
 
 def _getter(field: str, path: Path, fields: frozenset[str] = FIELDS) -> Callable[[Lead], Any]:
@@ -142,9 +161,7 @@ def _compile_field(cond: dict[str, Any], path: Path, fields: frozenset[str] = FI
     get = _getter(field.strip(), (*path, "field"), fields)
     ops = [k for k in cond if k != "field"]
     if len(ops) != 1:
-        raise ConditionError(
-            path, f"a field condition needs exactly one operator ({', '.join(FIELD_OPERATORS)})"
-        )
+        raise ConditionError(path, f"a field condition needs exactly one operator ({', '.join(FIELD_OPERATORS)})")
     op = ops[0]
     arg = cond[op]
     at = (*path, op)

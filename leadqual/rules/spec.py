@@ -169,7 +169,9 @@ def parse_ruleset_text(text: str, *, source: str = "<rules>") -> RulesetSpec:
         raise RulesError(problems, source=source) from None
     problems = []
     sections: list[tuple[str, Sequence[SegmentSpec | RuleSpec | MustHaveSpec]]] = [
-        ("segments", spec.segments), ("rules", spec.rules), ("must_have", spec.must_have)
+        ("segments", spec.segments),
+        ("rules", spec.rules),
+        ("must_have", spec.must_have),
     ]
     for section, items in sections:
         for i, item in enumerate(items):

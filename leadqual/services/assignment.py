@@ -28,17 +28,18 @@ from leadqual.routing.hours import working_minutes
 from leadqual.routing.routes import RoutePlan, route_table
 from leadqual.services.context import Context
 from leadqual.services.rotation import _ensure_status_rows
+from leadqual.statuses import LeadStatus, RoutingEvent
 
-SKIP_EVENT = "rotation_skip"
-CLAIMED = "claimed"
+SKIP_EVENT = RoutingEvent.ROTATION_SKIP
 CHUNK = 500
 
 
 class Assigner:
     """Routes and suggestions for one transaction: rep state loaded (and locked) once, credit written back."""
 
-    def __init__(self, session: Session, config: AppConfig, now: datetime, *,
-                 domains: Iterable[str | None] = ()) -> None:
+    def __init__(
+        self, session: Session, config: AppConfig, now: datetime, *, domains: Iterable[str | None] = ()
+    ) -> None:
         self.session, self.config, self.now = session, config, now
         self.table = route_table(config)
         self._domains = {d for d in domains if d}
@@ -56,8 +57,9 @@ class Assigner:
         lead = Lead.model_validate_json(str(row["payload"]))
         return self.table.match(group, lead, segment=row["segment"], today=row["received_at"].date())
 
-    def suggest(self, route: RoutePlan, *, lead_id: int, domain: str | None = None,
-                exclude: frozenset[str] = frozenset()) -> str | None:
+    def suggest(
+        self, route: RoutePlan, *, lead_id: int, domain: str | None = None, exclude: frozenset[str] = frozenset()
+    ) -> str | None:
         """The account's owner when they can take it, else the route's next eligible rep (None: nobody)."""
         owner = self._account_owner(domain)
         if owner and owner not in exclude:
@@ -92,8 +94,12 @@ class Assigner:
             return
         users = sorted({rep.user for route in self.table.routes if route.rotates for rep in route.reps})
         _ensure_status_rows(self.session, users)
-        self._rows = {s.user_id: s for s in self.session.scalars(
-            select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update())}
+        self._rows = {
+            s.user_id: s
+            for s in self.session.scalars(
+                select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update()
+            )
+        }
         claims = _open_claims(self.session, users) if self._has_caps() else {}
         for user, row in self._rows.items():
             self._states[user] = RepState(row.away, row.away_until, claims.get(user, 0))
@@ -104,53 +110,78 @@ class Assigner:
         if user not in self._states:
             row = self.session.get(RepStatus, user)
             claims = _open_claims(self.session, [user])
-            self._states[user] = RepState(row.away if row else False, row.away_until if row else None,
-                                          claims.get(user, 0))
+            self._states[user] = RepState(
+                row.away if row else False, row.away_until if row else None, claims.get(user, 0)
+            )
         return self._states[user]
 
     def _has_caps(self) -> bool:
-        return any(route.max_open_claims is not None or any(r.max_open_claims is not None for r in route.reps)
-                   for route in self.table.routes)
+        return any(
+            route.max_open_claims is not None or any(r.max_open_claims is not None for r in route.reps)
+            for route in self.table.routes
+        )
 
     def _account_owner(self, domain: str | None) -> str | None:
         if not domain or self.config.routing.account_days <= 0:
             return None
         if self._owners is None:
             self._domains.add(domain)
-            self._owners = account_owners(self.session, self._domains, now=self.now,
-                                          days=self.config.routing.account_days)
+            self._owners = account_owners(
+                self.session, self._domains, now=self.now, days=self.config.routing.account_days
+            )
         elif domain not in self._domains:
             self._domains.add(domain)
-            self._owners.update(account_owners(self.session, {domain}, now=self.now,
-                                               days=self.config.routing.account_days))
+            self._owners.update(
+                account_owners(self.session, {domain}, now=self.now, days=self.config.routing.account_days)
+            )
         return self._owners.get(domain)
 
     def _skip(self, lead_id: int, route: RoutePlan, skip: Skip, *, account_owner: bool = False) -> None:
         data: dict[str, Any] = {"user": skip.user, "reason": skip.reason.value, "route": route.label()}
         if account_owner:
             data["account_owner"] = True
-        self._events.append({"lead_id": lead_id, "kind": SKIP_EVENT, "actor": None, "at": self.now,
-                             "data": data, "key": None})
+        self._events.append(
+            {"lead_id": lead_id, "kind": SKIP_EVENT, "actor": None, "at": self.now, "data": data, "key": None}
+        )
 
 
 def _open_claims(session: Session, users: list[str]) -> dict[str, int]:
     if not users:
         return {}
-    rows = session.execute(select(LeadRow.owner_id, func.count()).where(
-        LeadRow.owner_id.in_(users), LeadRow.status == CLAIMED).group_by(LeadRow.owner_id))
+    rows = session.execute(
+        select(LeadRow.owner_id, func.count())
+        .where(LeadRow.owner_id.in_(users), LeadRow.status == LeadStatus.CLAIMED)
+        .group_by(LeadRow.owner_id)
+    )
     return {user: count for user, count in rows if user}
 
 
 def _as_account_lead(row: Any) -> AccountLead:
     who = row.decided_by or row.owner_id
     at = row.decided_at if row.decided_by else row.claimed_at
-    return AccountLead(lead_id=row.id, name=row.company_name, received_at=row.received_at, who=who,
-                       outcome=row.outcome, reason=row.reason, at=at if who else None)
+    return AccountLead(
+        lead_id=row.id,
+        name=row.company_name,
+        received_at=row.received_at,
+        who=who,
+        outcome=row.outcome,
+        reason=row.reason,
+        at=at if who else None,
+    )
 
 
-_ACCOUNT_COLUMNS = (LeadRow.id, LeadRow.company_domain, LeadRow.company_name, LeadRow.received_at,
-                    LeadRow.owner_id, LeadRow.claimed_at, LeadRow.outcome, LeadRow.reason, LeadRow.decided_by,
-                    LeadRow.decided_at)
+_ACCOUNT_COLUMNS = (
+    LeadRow.id,
+    LeadRow.company_domain,
+    LeadRow.company_name,
+    LeadRow.received_at,
+    LeadRow.owner_id,
+    LeadRow.claimed_at,
+    LeadRow.outcome,
+    LeadRow.reason,
+    LeadRow.decided_by,
+    LeadRow.decided_at,
+)
 
 
 def account_owners(session: Session, domains: Iterable[str], *, now: datetime, days: int) -> dict[str, str]:
@@ -159,17 +190,19 @@ def account_owners(session: Session, domains: Iterable[str], *, now: datetime, d
     by_domain: dict[str, list[AccountLead]] = {}
     items = sorted(set(domains))
     for start in range(0, len(items), CHUNK):
-        rows = session.execute(select(*_ACCOUNT_COLUMNS).where(
-            LeadRow.company_domain.in_(items[start:start + CHUNK]),
-            (LeadRow.claimed_at >= since) | (LeadRow.decided_at >= since)))
+        rows = session.execute(
+            select(*_ACCOUNT_COLUMNS).where(
+                LeadRow.company_domain.in_(items[start : start + CHUNK]),
+                (LeadRow.claimed_at >= since) | (LeadRow.decided_at >= since),
+            )
+        )
         for row in rows:
             by_domain.setdefault(row.company_domain, []).append(_as_account_lead(row))
     found = {d: account_owner(leads, now=now, days=days) for d, leads in by_domain.items()}
     return {d: owner for d, owner in found.items() if owner}
 
 
-def account_history(ctx: Context, domain: str, *, before_lead: int | None = None,
-                    limit: int = 10) -> AccountHistory:
+def account_history(ctx: Context, domain: str, *, before_lead: int | None = None, limit: int = 10) -> AccountHistory:
     """The account's earlier leads, newest first (who had each, how it ended, when), for the card."""
     query = select(*_ACCOUNT_COLUMNS).where(LeadRow.company_domain == domain.lower())
     if before_lead is not None:
@@ -185,12 +218,12 @@ def route_of(config: AppConfig, lead: LeadRow) -> RoutePlan | None:
     group = Group(lead.group)
     if not table.needs_lead:
         return table.match(group)
-    return table.match(group, Lead.model_validate(lead.payload), segment=lead.segment,
-                       today=lead.received_at.date())
+    return table.match(group, Lead.model_validate(lead.payload), segment=lead.segment, today=lead.received_at.date())
 
 
-def reassign_to(session: Session, config: AppConfig, lead: LeadRow, *, now: datetime,
-                exclude: frozenset[str] = frozenset()) -> str | None:
+def reassign_to(
+    session: Session, config: AppConfig, lead: LeadRow, *, now: datetime, exclude: frozenset[str] = frozenset()
+) -> str | None:
     """The SLA reassign's next rep: the lead's route's rotation, skipping the unavailable (skips logged)."""
     route = route_of(config, lead)
     if route is None:
@@ -221,6 +254,12 @@ def set_away_until(ctx: Context, user_id: str, until: date | None, *, by: str | 
         if not status.away:
             status.credit = 0  # as set_away: nobody comes back owed a backlog of turns
         status.away, status.away_until, status.updated_at = True, until, now
-        session.add(Event(kind="rep_away", actor=by or user_id, at=now,
-                          data={"user": user_id, "until": until.isoformat() if until else None}))
+        session.add(
+            Event(
+                kind=RoutingEvent.REP_AWAY,
+                actor=by or user_id,
+                at=now,
+                data={"user": user_id, "until": until.isoformat() if until else None},
+            )
+        )
         return True

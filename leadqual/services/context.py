@@ -1,19 +1,21 @@
-"""What every service needs: the session factory, the config, a clock and the active ruleset."""
+"""What every service needs: the session factory, the config, a clock, the managers and the active ruleset."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadqual.calendar import local_today
 from leadqual.config import AppConfig
 from leadqual.db.engine import READ_ONLY
 from leadqual.db.models import RulesetVersion
+from leadqual.managers import ManagerDirectory, UsergroupMembers
 from leadqual.rules import parse_ruleset_text
 from leadqual.scoring import Ruleset
 
@@ -27,8 +29,30 @@ class Context:
     session_factory: sessionmaker[Session]
     config: AppConfig
     clock: Callable[[], datetime] = utcnow
+    # The port the bot supplies to read `manager_usergroups` (Slack's usergroups.users.list).
+    usergroup_members: UsergroupMembers | None = field(default=None, repr=False)
+    # Users acting with a manager's rights without being one (the CLI's operator).
+    operators: tuple[str, ...] = ()
+    managers: ManagerDirectory = field(init=False, repr=False)
     _compiled: dict[int, Ruleset] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built here, not passed in, so dataclasses.replace(ctx, config=...) gets a matching directory.
+        self.managers = ManagerDirectory(
+            users=tuple(self.config.managers),
+            usergroups=tuple(self.config.manager_usergroups),
+            members_of=self.usergroup_members,
+            operators=self.operators,
+        )
+
+    def with_usergroups(self, members: UsergroupMembers) -> Context:
+        """This context with `manager_usergroups` read through `members`."""
+        return replace(self, usergroup_members=members)
+
+    def as_operator(self, actor: str) -> Context:
+        """This context with `actor` acting as a manager (the CLI runs with the operator's rights)."""
+        return replace(self, operators=(*self.operators, actor))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -46,8 +70,12 @@ class Context:
     def now(self) -> datetime:
         return self.clock()
 
+    def today(self) -> date:
+        """Today in the configured time zone (follow-up dates are local dates)."""
+        return local_today(self.clock(), self.config.tz)
+
     def is_manager(self, user_id: str) -> bool:
-        return user_id in self.config.managers
+        return self.managers.is_manager(user_id)
 
     def active_ruleset(self) -> Ruleset:
         """The active ruleset, compiled (one short read)."""

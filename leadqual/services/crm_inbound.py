@@ -31,7 +31,7 @@ def seen_events(ctx: Context, crm: str, event_ids: Iterable[str]) -> set[str]:
     items = sorted(keys)
     with ctx.reading() as session:
         for start in range(0, len(items), CHUNK):
-            query = select(Event.key).where(Event.key.in_(items[start:start + CHUNK]))
+            query = select(Event.key).where(Event.key.in_(items[start : start + CHUNK]))
             found.update(keys[k] for k in session.scalars(query) if k is not None)
     return found
 
@@ -41,8 +41,17 @@ def record_events(ctx: Context, crm: str, events: Mapping[str, int | None]) -> N
     if not events:
         return
     now = ctx.now()
-    rows = [{"kind": f"{crm}_event", "actor": crm, "at": now, "lead_id": lead_id, "data": {"event_id": event_id},
-             "key": _key(crm, event_id)} for event_id, lead_id in events.items()]
+    rows = [
+        {
+            "kind": f"{crm}_event",
+            "actor": crm,
+            "at": now,
+            "lead_id": lead_id,
+            "data": {"event_id": event_id},
+            "key": _key(crm, event_id),
+        }
+        for event_id, lead_id in events.items()
+    ]
     with ctx.transaction() as session:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(insert(Event).on_conflict_do_nothing(index_elements=["key"]), rows)
@@ -54,7 +63,8 @@ def stored_leads(ctx: Context, external_ids: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     with ctx.reading() as session:
         for start in range(0, len(items), CHUNK):
-            rows = session.execute(select(LeadRow.external_id, LeadRow.id).where(
-                LeadRow.external_id.in_(items[start:start + CHUNK])))
+            rows = session.execute(
+                select(LeadRow.external_id, LeadRow.id).where(LeadRow.external_id.in_(items[start : start + CHUNK]))
+            )
             found.update({external_id: lead_id for external_id, lead_id in rows if external_id})
     return found

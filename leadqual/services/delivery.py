@@ -29,10 +29,9 @@ from sqlalchemy.orm import Session
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.services import outbox
 from leadqual.services.context import Context
+from leadqual.statuses import OutboxStatus
 
-PENDING = "pending"
-SENT = "sent"
-DEAD = "dead"
+PENDING, SENT, DEAD = OutboxStatus
 
 DEFAULT_LEASE = timedelta(minutes=2)
 # Transient failures (Slack down, 5xx, network) are retried until a message is this old, so an
@@ -110,31 +109,48 @@ def lease_due(
             if not any(row.channel_id is not None and room[row.channel_id] > 0 for row in ready):
                 break
         session.flush()
-        return [Lease(id=r.id, kind=r.kind, lead_id=r.lead_id, channel_id=r.channel_id, payload=dict(r.payload),
-                      attempts=r.attempts, created_at=r.created_at, until=until, worker_id=worker_id)
-                for r in sorted(taken, key=lambda r: r.id)]
+        return [
+            Lease(
+                id=r.id,
+                kind=r.kind,
+                lead_id=r.lead_id,
+                channel_id=r.channel_id,
+                payload=dict(r.payload),
+                attempts=r.attempts,
+                created_at=r.created_at,
+                until=until,
+                worker_id=worker_id,
+            )
+            for r in sorted(taken, key=lambda r: r.id)
+        ]
 
 
 def _room_per_channel(session: Session, held: set[int], per_channel: int) -> dict[str, int]:
     if not held:
         return {}
-    counted = session.execute(select(OutboxMessage.channel_id, func.count())
-                              .where(OutboxMessage.id.in_(held), OutboxMessage.channel_id.is_not(None))
-                              .group_by(OutboxMessage.channel_id))
+    counted = session.execute(
+        select(OutboxMessage.channel_id, func.count())
+        .where(OutboxMessage.id.in_(held), OutboxMessage.channel_id.is_not(None))
+        .group_by(OutboxMessage.channel_id)
+    )
     return {channel: per_channel - int(n) for channel, n in counted if channel is not None}
 
 
 def _due_heads(session: Session, *, now: datetime, limit: int, skip: set[int], full: set[str]) -> list[OutboxMessage]:
     """Due rows that are the oldest pending row of their channel (rows in `skip` aside), locked."""
     heads = select(func.min(OutboxMessage.id)).where(
-        OutboxMessage.status == PENDING, OutboxMessage.channel_id.is_not(None))
+        OutboxMessage.status == PENDING, OutboxMessage.channel_id.is_not(None)
+    )
     if skip:
         heads = heads.where(OutboxMessage.id.not_in(skip))
     heads = heads.group_by(OutboxMessage.channel_id)
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
-               OutboxMessage.channel_id.is_(None) | OutboxMessage.id.in_(heads))
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel_id.is_(None) | OutboxMessage.id.in_(heads),
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -149,11 +165,19 @@ def _ready(session: Session, rows: list[OutboxMessage], *, now: datetime) -> lis
     lead_ids = {r.lead_id for r in rows if r.kind in WAITS_FOR_CARD and r.lead_id is not None}
     if not lead_ids:
         return rows
-    posted = {lead_id for lead_id, ts in session.execute(
-        select(LeadRow.id, LeadRow.message_ts).where(LeadRow.id.in_(lead_ids))) if ts}
-    card_status = {lead_id: status for lead_id, status in session.execute(
-        select(OutboxMessage.lead_id, OutboxMessage.status)
-        .where(OutboxMessage.kind == outbox.CARD, OutboxMessage.lead_id.in_(lead_ids - posted)))}
+    posted = {
+        lead_id
+        for lead_id, ts in session.execute(select(LeadRow.id, LeadRow.message_ts).where(LeadRow.id.in_(lead_ids)))
+        if ts
+    }
+    card_status = {
+        lead_id: status
+        for lead_id, status in session.execute(
+            select(OutboxMessage.lead_id, OutboxMessage.status).where(
+                OutboxMessage.kind == outbox.CARD, OutboxMessage.lead_id.in_(lead_ids - posted)
+            )
+        )
+    }
     ready = []
     for row in rows:
         if row.kind not in WAITS_FOR_CARD or row.lead_id in posted or row.lead_id is None:
@@ -198,8 +222,11 @@ def mark_sent(
         row.result_ts = ts
         row.last_error = None
         if row.kind == outbox.CARD and row.lead_id is not None and ts:
-            session.execute(update(LeadRow).where(LeadRow.id == row.lead_id)
-                            .values(channel_id=channel_id or row.channel_id, message_ts=ts))
+            session.execute(
+                update(LeadRow)
+                .where(LeadRow.id == row.lead_id)
+                .values(channel_id=channel_id or row.channel_id, message_ts=ts)
+            )
         return True
 
 
@@ -236,15 +263,19 @@ def release(ctx: Context, leases: Iterable[Lease], *, now: datetime | None = Non
         for lease in leases:
             result = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == lease.id, OutboxMessage.status == PENDING,
-                       OutboxMessage.next_attempt_at == lease.until)
-                .values(next_attempt_at=now, attempts=lease.attempts - 1))
+                .where(
+                    OutboxMessage.id == lease.id,
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.next_attempt_at == lease.until,
+                )
+                .values(next_attempt_at=now, attempts=lease.attempts - 1)
+            )
             released += result.rowcount  # type: ignore[attr-defined]
     return released
 
 
 def mark_dead(ctx: Context, row_id: int, error: str, *, now: datetime | None = None) -> bool:
-    """Give up on a row (it stays visible for `requeue_dead`); a dead card takes its updates and thread lines along."""
+    """Give up on a row (`leadbot outbox` shows it); a dead card takes its updates and thread lines along."""
     now = now or ctx.now()
     with ctx.transaction() as session:
         row = session.get(OutboxMessage, row_id, with_for_update=True)
@@ -255,41 +286,32 @@ def mark_dead(ctx: Context, row_id: int, error: str, *, now: datetime | None = N
         if row.kind == outbox.CARD and row.lead_id is not None:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.lead_id == row.lead_id, OutboxMessage.status == PENDING,
-                       OutboxMessage.kind.in_(WAITS_FOR_CARD))
-                .values(status=DEAD, last_error=CARD_NEVER_POSTED))
+                .where(
+                    OutboxMessage.lead_id == row.lead_id,
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.kind.in_(WAITS_FOR_CARD),
+                )
+                .values(status=DEAD, last_error=CARD_NEVER_POSTED)
+            )
         return True
-
-
-def requeue_dead(ctx: Context, *, ids: Collection[int] | None = None, now: datetime | None = None) -> int:
-    """Make dead rows pending again (all, or `ids`); returns how many.
-
-    A row that was tried keeps one attempt on record, so a card is looked up in Slack's
-    history before it is posted again.
-    """
-    now = now or ctx.now()
-    with ctx.transaction() as session:
-        query = update(OutboxMessage).where(OutboxMessage.status == DEAD)
-        if ids is not None:
-            query = query.where(OutboxMessage.id.in_(list(ids)))
-        attempts = case((OutboxMessage.attempts > 0, 1), else_=0)
-        result = session.execute(query.values(status=PENDING, next_attempt_at=now, attempts=attempts, last_error=None))
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def dead_rows(ctx: Context, *, limit: int = 100) -> list[DeadRow]:
     """The dead rows, newest first, with why they died."""
-    with ctx.session_factory() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.status == DEAD)
-                               .order_by(OutboxMessage.id.desc()).limit(limit))
+    with ctx.reading() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(OutboxMessage.id.desc()).limit(limit)
+        )
         return [DeadRow(r.id, r.kind, r.lead_id, r.channel_id, r.attempts, r.last_error, r.created_at) for r in rows]
 
 
 def counts(ctx: Context) -> dict[str, int]:
     """How many outbox rows are pending, sent and dead."""
-    with ctx.session_factory() as session:
-        found = {status: n for status, n in session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}
+    with ctx.reading() as session:
+        found = {
+            status: n
+            for status, n in session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        }
     return {status: int(found.get(status, 0)) for status in (PENDING, SENT, DEAD)}
 
 
@@ -298,5 +320,5 @@ def has_pending(ctx: Context, *, due_by: datetime | None = None) -> bool:
     query = select(OutboxMessage.id).where(OutboxMessage.status == PENDING)
     if due_by is not None:
         query = query.where(OutboxMessage.next_attempt_at <= due_by)
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:
         return session.scalar(query.limit(1)) is not None

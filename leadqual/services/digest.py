@@ -12,90 +12,35 @@ rescoring is Python work, so a digest over a million leads must not rescore them
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadqual import analytics
-from leadqual.analytics import Figures, Period
 from leadqual.backtest import Backtest, backtest
+from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, Weekday
-from leadqual.db.models import DigestSend, ProposalRow, RulesetVersion
+from leadqual.db.models import ProposalRow, RulesetVersion
 from leadqual.proposals import Proposal, apply_to_spec, propose
+from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
+from leadqual.services import digest_guard, proposal_store
 from leadqual.services.context import Context
+from leadqual.statuses import RulesetOrigin
 
 BACKTEST_LIMIT = 2_000
 BACKTEST_PAGE = 500
 _WEEKDAYS = list(Weekday)
 
 
-@dataclass(frozen=True, slots=True)
-class RulesetChange:
-    """The active ruleset version and where it came from (the digest offers to roll back an applied one)."""
-
-    version: int
-    name: str
-    parent_version: int | None
-    origin: str                    # file | apply | rollback
-    created_at: datetime
-    created_by: str | None
-    proposal_id: str | None        # the proposal that made it, if any
-    proposal_title: str | None
-
-    @property
-    def from_proposal(self) -> bool:
-        return self.origin == "apply" and self.parent_version is not None
-
-
-@dataclass(frozen=True, slots=True)
-class ProposedChange:
-    proposal: Proposal
-    backtest: Backtest | None
-
-
-@dataclass(frozen=True)
-class Digest:
-    """Everything one weekly digest says."""
-
-    iso_week: str
-    timezone: str
-    week: Figures
-    trailing: Figures
-    ruleset: RulesetChange
-    proposals: list[ProposedChange]
-    evidence_leads: int            # decided leads (won or lost) the proposals learned from
-
-    @property
-    def ruleset_version(self) -> int:
-        return self.ruleset.version
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "iso_week": self.iso_week,
-            "timezone": self.timezone,
-            "ruleset": {"version": self.ruleset.version, "name": self.ruleset.name, "origin": self.ruleset.origin,
-                        "parent_version": self.ruleset.parent_version, "proposal": self.ruleset.proposal_id,
-                        "can_roll_back": self.ruleset.from_proposal},
-            "week": self.week.as_json(),
-            "trailing": self.trailing.as_json(),
-            "evidence_leads": self.evidence_leads,
-            "proposals": [{**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
-                          for c in self.proposals],
-        }
-
-
 # --- when ------------------------------------------------------------------------------------
+
 
 def last_complete_week(ctx: Context, now: datetime | None = None) -> str:
     """The ISO week before the one `now` falls in (local time): the week a digest reports on."""
-    return analytics.previous_week(analytics.week_of(now or ctx.now(), ctx.config.tz))
+    return previous_week(week_of(now or ctx.now(), ctx.config.tz))
 
 
 def latest_slot(config: AppConfig, now: datetime) -> datetime:
@@ -112,13 +57,13 @@ def latest_slot(config: AppConfig, now: datetime) -> datetime:
 
 def week_reported_at(config: AppConfig, slot: datetime) -> str:
     """The week a digest sent at `slot` reports on: the last complete week before it."""
-    return analytics.previous_week(analytics.week_of(slot, config.tz))
+    return previous_week(week_of(slot, config.tz))
 
 
 def missed_week(ctx: Context, managers: list[str], now: datetime | None = None) -> str | None:
     """The week whose digest is due but not sent to every one of `managers` (or to anyone)."""
     week = week_reported_at(ctx.config, latest_slot(ctx.config, now or ctx.now()))
-    sent = sent_to(ctx, week)
+    sent = digest_guard.sent_to(ctx, week)
     if not sent or any(m not in sent for m in managers):
         return week
     return None
@@ -126,13 +71,15 @@ def missed_week(ctx: Context, managers: list[str], now: datetime | None = None) 
 
 # --- build -----------------------------------------------------------------------------------
 
-def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: int = BACKTEST_LIMIT,
-                 persist: bool = True) -> Digest:
+
+def build_digest(
+    ctx: Context, *, iso_week: str | None = None, backtest_limit: int = BACKTEST_LIMIT, persist: bool = True
+) -> Digest:
     """Figures, proposals and backtests for `iso_week` (default: the last complete week)."""
     week_label = iso_week or last_complete_week(ctx)
     tz = ctx.config.tz
-    week = analytics.week_period(week_label, tz)
-    trailing = analytics.trailing_period(week.label, ctx.config.digest.trailing_weeks, tz)
+    week = week_period(week_label, tz)
+    trailing = trailing_period(week.label, ctx.config.digest.trailing_weeks, tz)
     with ctx.transaction() as session:
         change = _active_change(session)
         ruleset = ctx.ruleset(session, change.version)
@@ -145,17 +92,22 @@ def build_digest(ctx: Context, *, iso_week: str | None = None, backtest_limit: i
     proposals = propose(ruleset.spec, version=ruleset.version, evidence=evidence, settings=ctx.config.proposals)
     backtests = backtest_proposals(ctx, ruleset, proposals, trailing, limit=backtest_limit)
     digest = Digest(
-        iso_week=week.label, timezone=ctx.config.timezone, week=week_figures, trailing=trailing_figures,
-        ruleset=change, proposals=[ProposedChange(p, backtests.get(p.id)) for p in proposals],
+        iso_week=week.label,
+        timezone=ctx.config.timezone,
+        week=week_figures,
+        trailing=trailing_figures,
+        ruleset=change,
+        proposals=[ProposedChange(p, backtests.get(p.id)) for p in proposals],
         evidence_leads=evidence.overall.decided,
     )
     if persist:
-        save_proposals(ctx, digest)
+        proposal_store.save_proposals(ctx, digest)
     return digest
 
 
-def backtest_proposals(ctx: Context, ruleset: Ruleset, proposals: list[Proposal], period: Period, *,
-                       limit: int = BACKTEST_LIMIT) -> dict[str, Backtest]:
+def backtest_proposals(
+    ctx: Context, ruleset: Ruleset, proposals: list[Proposal], period: Period, *, limit: int = BACKTEST_LIMIT
+) -> dict[str, Backtest]:
     """Rescore the `limit` most recent decided leads of `period` under each proposal, in one pass."""
     if not proposals:
         return {}
@@ -164,15 +116,16 @@ def backtest_proposals(ctx: Context, ruleset: Ruleset, proposals: list[Proposal]
     return backtest(stream_decided(ctx, period, limit=limit), current=ruleset, proposed=changed, scope=scope)
 
 
-def stream_decided(ctx: Context, period: Period, *, limit: int, page: int = BACKTEST_PAGE
-                   ) -> Iterator[tuple[dict[str, Any], bool]]:
+def stream_decided(
+    ctx: Context, period: Period, *, limit: int, page: int = BACKTEST_PAGE
+) -> Iterator[tuple[dict[str, Any], bool]]:
     """Yield (payload, qualified?) for the `limit` most recent decided leads, a page per transaction."""
     after: tuple[datetime, int] | None = None
     left = limit
     while left > 0:
         with ctx.reading() as session:
             rows = analytics.decided_page(session, period, before=after, size=min(page, left))
-        yield from ((payload, won) for payload, won, _, _ in rows)
+        yield from ((payload, qualified) for payload, qualified, _, _ in rows)
         if len(rows) < min(page, left):
             return
         left -= len(rows)
@@ -184,99 +137,24 @@ def _active_change(session: Session) -> RulesetChange:
     row = session.scalar(select(RulesetVersion).where(RulesetVersion.active))
     if row is None:
         raise LookupError("no active ruleset: run `leadbot rules check` or start the app once")
-    made_by = session.scalar(select(ProposalRow).where(ProposalRow.applied_version == row.version)
-                             .order_by(ProposalRow.applied_at.desc()).limit(1)) if row.origin == "apply" else None
-    return RulesetChange(
-        version=row.version, name=row.name, parent_version=row.parent_version, origin=row.origin,
-        created_at=row.created_at, created_by=row.created_by, proposal_id=made_by.id if made_by else None,
-        proposal_title=(made_by.data.get("proposal") or {}).get("title") if made_by else None,
+    made_by = (
+        session.scalar(
+            select(ProposalRow)
+            .where(ProposalRow.applied_version == row.version)
+            .order_by(ProposalRow.applied_at.desc())
+            .limit(1)
+        )
+        if row.origin == RulesetOrigin.APPLY
+        else None
     )
-
-
-def save_proposals(ctx: Context, digest: Digest) -> None:
-    """Store each proposal by id (idempotent); an open one gets its figures refreshed."""
-    if not digest.proposals:
-        return
-    now = ctx.now()
-    rows = [{"id": c.proposal.id, "ruleset_version": c.proposal.ruleset_version, "iso_week": digest.iso_week,
-             "kind": c.proposal.kind.value, "status": "open", "created_at": now,
-             "data": {"proposal": c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}}
-            for c in digest.proposals]
-    with ctx.transaction() as session:
-        dialect = session.get_bind().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = make(ProposalRow)
-        # Two processes building the same digest at once both land here: the upsert makes it one row.
-        stmt = stmt.on_conflict_do_update(index_elements=[ProposalRow.id], set_={"data": stmt.excluded.data},
-                                          where=ProposalRow.status == "open")
-        session.execute(stmt, rows)
-
-
-def load_proposal(ctx: Context, proposal_id: str) -> tuple[ProposalRow, Proposal] | None:
-    """A stored proposal row and the proposal it holds."""
-    with ctx.transaction() as session:
-        row = session.get(ProposalRow, proposal_id)
-        if row is None:
-            return None
-        session.expunge(row)
-        return row, Proposal.from_json(row.data["proposal"])
-
-
-# --- the exactly-once guard ------------------------------------------------------------------
-
-# A claim not marked sent after this long is taken to be from a sender that died.
-CLAIM_LEASE = timedelta(minutes=10)
-
-
-def claim_digest_send(ctx: Context, manager_id: str, iso_week: str, version: int) -> bool:
-    """Take the right to send `iso_week`'s digest to a manager; False when it is sent or being sent.
-
-    The unique (manager_id, iso_week) constraint is the guard: of any number of processes
-    racing here, exactly one insert commits. A claim left unsent past `CLAIM_LEASE` (its
-    sender crashed between claiming and posting) is taken over by a conditional update,
-    which again only one racer can win.
-    """
-    now = ctx.now()
-    try:
-        with ctx.transaction() as session:
-            session.execute(insert(DigestSend), [{"manager_id": manager_id, "iso_week": iso_week,
-                                                  "ruleset_version": version, "created_at": now}])
-        return True
-    except IntegrityError:
-        pass
-    with ctx.transaction() as session:
-        taken = session.execute(
-            update(DigestSend)
-            .where(DigestSend.manager_id == manager_id, DigestSend.iso_week == iso_week,
-                   DigestSend.sent_at.is_(None), DigestSend.created_at < now - CLAIM_LEASE)
-            .values(created_at=now, ruleset_version=version))
-        return bool(getattr(taken, "rowcount", 0) == 1)
-
-
-def mark_digest_sent(ctx: Context, manager_id: str, iso_week: str) -> None:
-    """Record that Slack took the manager's digest: from now on nobody sends it again."""
-    with ctx.transaction() as session:
-        session.execute(update(DigestSend).where(DigestSend.manager_id == manager_id, DigestSend.iso_week == iso_week)
-                        .values(sent_at=ctx.now()))
-
-
-def release_digest_send(ctx: Context, manager_id: str, iso_week: str) -> None:
-    """Give the guard back after a failed send, so a later run sends it (exactly once, not never)."""
-    with ctx.transaction() as session:
-        session.execute(delete(DigestSend).where(DigestSend.manager_id == manager_id,
-                                                 DigestSend.iso_week == iso_week, DigestSend.sent_at.is_(None)))
-
-
-def sent_to(ctx: Context, iso_week: str) -> set[str]:
-    """The managers Slack has taken `iso_week`'s digest for."""
-    with ctx.transaction() as session:
-        return set(session.scalars(select(DigestSend.manager_id).where(
-            DigestSend.iso_week == iso_week, DigestSend.sent_at.is_not(None))))
-
-
-def being_sent(ctx: Context, iso_week: str) -> set[str]:
-    """The managers whose `iso_week` digest another run claimed within its lease and has not sent yet."""
-    with ctx.transaction() as session:
-        return set(session.scalars(select(DigestSend.manager_id).where(
-            DigestSend.iso_week == iso_week, DigestSend.sent_at.is_(None),
-            DigestSend.created_at >= ctx.now() - CLAIM_LEASE)))
+    return RulesetChange(
+        version=row.version,
+        name=row.name,
+        parent_version=row.parent_version,
+        origin=row.origin,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        proposal_id=made_by.id if made_by else None,
+        proposal_title=(made_by.data.get("proposal") or {}).get("title") if made_by else None,
+        latest_version=session.scalar(select(func.max(RulesetVersion.version))),
+    )

@@ -31,8 +31,9 @@ from leadqual.scoring import Ruleset, score
 from leadqual.services import outbox
 from leadqual.services.assignment import Assigner
 from leadqual.services.context import Context
+from leadqual.statuses import LeadStatus
 
-OPEN_STATUSES = ("new", "claimed")
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CLAIMED)
 CHUNK = 500
 
 
@@ -48,8 +49,14 @@ class Ingested:
     duplicate: bool
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "external_id": self.external_id, "fit": self.fit, "intent": self.intent,
-                "group": self.group.value, "duplicate": self.duplicate}
+        return {
+            "id": self.id,
+            "external_id": self.external_id,
+            "fit": self.fit,
+            "intent": self.intent,
+            "group": self.group.value,
+            "duplicate": self.duplicate,
+        }
 
 
 def validate_leads(records: Sequence[Any], *, where: Callable[[int], str] | None = None) -> list[Lead]:
@@ -68,9 +75,16 @@ def validate_leads(records: Sequence[Any], *, where: Callable[[int], str] | None
 
 def field_errors(exc: ValidationError, *, index: int, where: str | None) -> list[dict[str, Any]]:
     """Pydantic's errors as plain dicts: index, where (file:line), loc, msg, type."""
-    return [{"index": index, "where": where, "loc": list(err["loc"]),
-             "msg": err["msg"].removeprefix("Value error, "), "type": err["type"]}
-            for err in exc.errors(include_url=False, include_context=False, include_input=False)]
+    return [
+        {
+            "index": index,
+            "where": where,
+            "loc": list(err["loc"]),
+            "msg": err["msg"].removeprefix("Value error, "),
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
 
 
 def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
@@ -99,7 +113,7 @@ def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
         "hits": RawJSON("[" + ",".join(h.json for h in s.hits) + "]"),
         "failed_must_haves": list(s.failed_must_haves),
         "ruleset_version": s.ruleset_version,
-        "status": outcome.status.value if outcome else "new",
+        "status": outcome.status.value if outcome else LeadStatus.NEW,
         "outcome": outcome.status.value if outcome else None,
         "reason": outcome.reason if outcome else None,
         "decided_at": (outcome.decided_at or lead.received_at) if outcome else None,
@@ -111,15 +125,27 @@ def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
     }
 
 
-def ingest(ctx: Context, leads: Sequence[Lead], *, post: bool = True, source: str = "intake",
-           progress: Callable[[int], None] | None = None) -> list[Ingested]:
+def ingest(
+    ctx: Context,
+    leads: Sequence[Lead],
+    *,
+    post: bool = True,
+    source: str = "intake",
+    progress: Callable[[int], None] | None = None,
+) -> list[Ingested]:
     """Store new leads with their scores and queue their cards; duplicates are answered, not stored."""
     ruleset, now = ctx.active_ruleset(), ctx.now()
     return store(ctx, [prepare(lead, ruleset, now) for lead in leads], post=post, source=source, progress=progress)
 
 
-def store(ctx: Context, rows: list[dict[str, Any]], *, post: bool = True, source: str = "intake",
-          progress: Callable[[int], None] | None = None) -> list[Ingested]:
+def store(
+    ctx: Context,
+    rows: list[dict[str, Any]],
+    *,
+    post: bool = True,
+    source: str = "intake",
+    progress: Callable[[int], None] | None = None,
+) -> list[Ingested]:
     """Store prepared rows in one transaction: either every new lead is stored or none is.
 
     A unique clash with a concurrent request for the same `external_id` retries, and then
@@ -136,8 +162,15 @@ def store(ctx: Context, rows: list[dict[str, Any]], *, post: bool = True, source
     raise AssertionError("unreachable")
 
 
-def _store(ctx: Context, session: Session, rows: list[dict[str, Any]], *, post: bool, source: str,
-           progress: Callable[[int], None] | None) -> list[Ingested]:
+def _store(
+    ctx: Context,
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    post: bool,
+    source: str,
+    progress: Callable[[int], None] | None,
+) -> list[Ingested]:
     now = ctx.now()
     by_external = _existing(session, LeadRow.external_id, {r["external_id"] for r in rows if r["external_id"]})
     emails = {r["email"] for r in rows if r["email"] and not r["historical"]}
@@ -175,16 +208,34 @@ def _store(ctx: Context, session: Session, rows: list[dict[str, Any]], *, post: 
         group = Group(row["score_group"])
         results[i] = Ingested(lead_id, row["external_id"], row["fit"], row["intent"], group, duplicate=False)
         if row["historical"]:
-            decisions.append({"lead_id": lead_id, "outcome": row["outcome"], "reason": row["reason"],
-                              "details": {"imported": True}, "note": None, "decided_by": row["decided_by"],
-                              "decided_at": row["decided_at"]})
+            decisions.append(
+                {
+                    "lead_id": lead_id,
+                    "outcome": row["outcome"],
+                    "reason": row["reason"],
+                    "details": {"imported": True},
+                    "note": None,
+                    "decided_by": row["decided_by"],
+                    "decided_at": row["decided_at"],
+                }
+            )
             continue
         route = assign.route_for_row(row) if post else None
         if route is not None and route.channel:
             row["suggested_owner"] = assign.suggest(route, lead_id=lead_id, domain=row["company_domain"])
-            cards.append({"kind": outbox.CARD, "lead_id": lead_id, "channel_id": route.channel, "payload": {},
-                          "dedupe_key": f"card:{lead_id}", "next_attempt_at": now, "created_at": now,
-                          "status": "pending", "attempts": 0})
+            cards.append(
+                {
+                    "kind": outbox.CARD,
+                    "lead_id": lead_id,
+                    "channel_id": route.channel,
+                    "payload": {},
+                    "dedupe_key": f"card:{lead_id}",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "status": outbox.PENDING,
+                    "attempts": 0,
+                }
+            )
     for i, row, twin_index in repeats:
         first = results[twin_index]
         assert first is not None
@@ -192,9 +243,19 @@ def _store(ctx: Context, session: Session, rows: list[dict[str, Any]], *, post: 
     _insert_leads(session, [row for _, row in new], progress=progress)
     assign.write_events()  # the skips name their leads: after the leads exist
     if new:  # the lead rows are the receipts; the audit log gets one line per batch
-        session.add(Event(kind="leads_received", actor=source, at=now,
-                          data={"count": len(new), "first_id": ids[0], "last_id": ids[-1],
-                                "ruleset_version": new[0][1]["ruleset_version"]}))
+        session.add(
+            Event(
+                kind="leads_received",
+                actor=source,
+                at=now,
+                data={
+                    "count": len(new),
+                    "first_id": ids[0],
+                    "last_id": ids[-1],
+                    "ruleset_version": new[0][1]["ruleset_version"],
+                },
+            )
+        )
     if decisions:
         session.execute(insert(Decision), decisions)
     outbox.enqueue_many(session, cards)
@@ -206,7 +267,8 @@ def _existing(session: Session, column: Any, values: set[str], *, open_only: boo
     items = sorted(values)
     for start in range(0, len(items), CHUNK):
         query = select(column, LeadRow.id, LeadRow.external_id, LeadRow.fit, LeadRow.intent, LeadRow.group).where(
-            column.in_(items[start:start + CHUNK]))
+            column.in_(items[start : start + CHUNK])
+        )
         if open_only:
             query = query.where(LeadRow.status.in_(OPEN_STATUSES))
         for key, lead_id, external_id, fit, intent, group in session.execute(query):
@@ -214,8 +276,13 @@ def _existing(session: Session, column: Any, values: set[str], *, open_only: boo
     return found
 
 
-def _twin(row: dict[str, Any], by_external: dict[str, Ingested], by_email: dict[str, Ingested],
-          batch_external: dict[str, int], batch_email: dict[str, int]) -> Ingested | int | None:
+def _twin(
+    row: dict[str, Any],
+    by_external: dict[str, Ingested],
+    by_email: dict[str, Ingested],
+    batch_external: dict[str, int],
+    batch_email: dict[str, int],
+) -> Ingested | int | None:
     """The stored lead (or earlier index in this batch) that this row repeats, if any."""
     external_id, email = row["external_id"], row["email"]
     if external_id:
@@ -240,8 +307,11 @@ def _allocate_ids(session: Session, n: int) -> list[int]:
     if n == 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return list(session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, :n)"), {"n": n}))
+        return list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence('leads', 'id')) FROM generate_series(1, :n)"), {"n": n}
+            )
+        )
     # SQLite: this transaction began with BEGIN IMMEDIATE and holds the only write lock.
     start = (session.scalar(select(func.max(LeadRow.id))) or 0) + 1
     return list(range(start, start + n))
@@ -250,12 +320,7 @@ def _allocate_ids(session: Session, n: int) -> list[int]:
 def _insert_leads(session: Session, rows: list[dict[str, Any]], progress: Callable[[int], None] | None) -> None:
     stmt = insert(leads_table)  # Core, not the ORM bulk path: ~3x faster for thousands of rows
     for start in range(0, len(rows), 2000):
-        chunk = rows[start:start + 2000]
+        chunk = rows[start : start + 2000]
         session.execute(stmt, chunk)
         if progress:
             progress(len(chunk))
-
-
-def lead_from_row(row: LeadRow) -> Lead:
-    """Rebuild the domain lead from its stored payload (for rescoring and backtests)."""
-    return Lead.model_validate(row.payload)

@@ -12,13 +12,12 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from leadqual.db import doorbell
 from leadqual.db.models import OutboxMessage, outbox_table
+from leadqual.statuses import OutboxKind, OutboxStatus
 
-CARD = "card"                # post a lead's card to its channel
-CARD_UPDATE = "card_update"  # chat.update the card in place
-THREAD = "thread"            # a line in the card's thread
-DM = "dm"                    # a direct message (escalations, digest)
-EPHEMERAL = "ephemeral"      # an ephemeral note to one user in a channel
+CARD, CARD_UPDATE, THREAD, DM, EPHEMERAL = OutboxKind  # the kinds, short to write at call sites
+PENDING, SENT, DEAD = OutboxStatus
 
 
 def enqueue(
@@ -32,11 +31,22 @@ def enqueue(
     now: datetime,
 ) -> None:
     """Queue one Slack call, due at `now` (the service's clock); `dedupe_key` names it uniquely."""
-    session.add(OutboxMessage(kind=kind, lead_id=lead_id, channel_id=channel_id, payload=payload or {},
-                              dedupe_key=dedupe_key, created_at=now, next_attempt_at=now))
+    doorbell.queued(session)
+    session.add(
+        OutboxMessage(
+            kind=kind,
+            lead_id=lead_id,
+            channel_id=channel_id,
+            payload=payload or {},
+            dedupe_key=dedupe_key,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many calls in one executemany (bulk intake)."""
     if rows:  # Core insert: the ORM bulk path costs ~5x for thousands of rows
+        doorbell.queued(session)
         session.execute(insert(outbox_table), rows)

@@ -30,8 +30,13 @@ class Recorded:
     repeated: bool  # the same stage at the same moment was already recorded
 
     def as_json(self) -> dict[str, Any]:
-        return {"lead_id": self.lead_id, "external_id": self.external_id, "stage": self.stage.value,
-                "current_stage": self.current_stage.value, "repeated": self.repeated}
+        return {
+            "lead_id": self.lead_id,
+            "external_id": self.external_id,
+            "stage": self.stage.value,
+            "current_stage": self.current_stage.value,
+            "repeated": self.repeated,
+        }
 
 
 def validate_reports(records: Sequence[Any]) -> list[StageReport]:
@@ -64,17 +69,36 @@ def record_stages(ctx: Context, reports: Sequence[StageReport], *, source: str =
         return results
 
 
-def _record(session: Session, lead_id: int, external_id: str | None, report: StageReport, at: Any, now: Any,
-            source: str) -> Recorded:
-    existing = session.scalar(select(PipelineStage).where(
-        PipelineStage.lead_id == lead_id, PipelineStage.stage == report.stage.value, PipelineStage.at == at))
+def _record(
+    session: Session, lead_id: int, external_id: str | None, report: StageReport, at: Any, now: Any, source: str
+) -> Recorded:
+    existing = session.scalar(
+        select(PipelineStage).where(
+            PipelineStage.lead_id == lead_id, PipelineStage.stage == report.stage.value, PipelineStage.at == at
+        )
+    )
     if existing is None:
-        session.add(PipelineStage(lead_id=lead_id, stage=report.stage.value, at=at, amount=report.amount,
-                                  currency=report.currency, source=source, recorded_at=now))
+        session.add(
+            PipelineStage(
+                lead_id=lead_id,
+                stage=report.stage.value,
+                at=at,
+                amount=report.amount,
+                currency=report.currency,
+                source=source,
+                recorded_at=now,
+            )
+        )
     current = session.get(LeadPipeline, lead_id, with_for_update=True)
     if current is None:
-        current = LeadPipeline(lead_id=lead_id, stage=report.stage.value, at=at, amount=report.amount,
-                               currency=report.currency, updated_at=now)
+        current = LeadPipeline(
+            lead_id=lead_id,
+            stage=report.stage.value,
+            at=at,
+            amount=report.amount,
+            currency=report.currency,
+            updated_at=now,
+        )
         session.add(current)
     elif later(at, current.at):
         current.stage, current.at, current.updated_at = report.stage.value, at, now
@@ -96,12 +120,14 @@ def _resolve(session: Session, reports: Sequence[StageReport]) -> dict[tuple[str
     ids = sorted({r.lead_id for r in reports if r.lead_id is not None})
     found: dict[tuple[str, object], tuple[int, str | None]] = {}
     for start in range(0, len(externals), CHUNK):
-        for lead_id, external_id in session.execute(select(LeadRow.id, LeadRow.external_id).where(
-                LeadRow.external_id.in_(externals[start:start + CHUNK]))):
+        for lead_id, external_id in session.execute(
+            select(LeadRow.id, LeadRow.external_id).where(LeadRow.external_id.in_(externals[start : start + CHUNK]))
+        ):
             found[("external_id", external_id)] = (lead_id, external_id)
     for start in range(0, len(ids), CHUNK):
-        for lead_id, external_id in session.execute(select(LeadRow.id, LeadRow.external_id).where(
-                LeadRow.id.in_(ids[start:start + CHUNK]))):
+        for lead_id, external_id in session.execute(
+            select(LeadRow.id, LeadRow.external_id).where(LeadRow.id.in_(ids[start : start + CHUNK]))
+        ):
             found[("lead_id", lead_id)] = (lead_id, external_id)
     return found
 

@@ -1,7 +1,7 @@
 """Apply a proposal as the next ruleset version, roll it back, or backtest it again.
 
-From Slack only managers may change the rules (`manager` tells; None asks the config); the
-CLI runs with the operator's rights and passes `manager=True`. Leads keep the version that
+Only managers may change the rules (`ctx.managers` says who is one); the CLI runs with the
+operator's rights (`ctx.as_operator`). Leads keep the version that
 scored them: a new version only scores leads that arrive after it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadqual import analytics
+from leadqual import calendar
 from leadqual.backtest import Backtest
 from leadqual.db.models import Event, ProposalRow, RulesetVersion
 from leadqual.errors import (
@@ -24,28 +24,29 @@ from leadqual.rules import content_hash
 from leadqual.services import rulesets
 from leadqual.services.context import Context
 from leadqual.services.digest import BACKTEST_LIMIT, backtest_proposals, last_complete_week
+from leadqual.statuses import ProposalStatus, RulesetOrigin
 
 APPLIED = "proposal_applied"
 
 
-def _require_manager(ctx: Context, actor: str, manager: bool | None) -> None:
-    if not (ctx.is_manager(actor) if manager is None else manager):
+def _require_manager(ctx: Context, actor: str) -> None:
+    if not ctx.is_manager(actor):
         raise NotManager()
 
 
-def apply_proposal(ctx: Context, proposal_id: str, *, actor: str, manager: bool | None = None) -> tuple[int, int]:
+def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, int]:
     """Make the next ruleset version from the active one with the proposal applied; return (old, new).
 
     Raise NotManager, ProposalNotFound, ProposalAlreadyApplied (a second click), or
     ProposalNoLongerApplies (the rule is gone, or the active rules already say the same).
     """
-    _require_manager(ctx, actor, manager)
+    _require_manager(ctx, actor)
     with ctx.transaction() as session:
         active = _lock_active(session)
         row = session.scalar(select(ProposalRow).where(ProposalRow.id == proposal_id).with_for_update())
         if row is None:
             raise ProposalNotFound(proposal_id)
-        if row.status == "applied":
+        if row.status == ProposalStatus.APPLIED:
             raise ProposalAlreadyApplied(proposal_id, row.applied_version)
         if active is None:
             raise LookupError("no active ruleset")
@@ -57,13 +58,21 @@ def apply_proposal(ctx: Context, proposal_id: str, *, actor: str, manager: bool 
             raise ProposalNoLongerApplies(proposal_id, str(exc.args[0])) from None
         if content_hash(changed) == content_hash(spec):
             raise ProposalNoLongerApplies(proposal_id, f"ruleset v{active.version} already has this change")
-        made = rulesets.create_version(session, changed, origin="apply", note=f"{proposal_id}: {proposal.title}",
-                                       created_by=actor)
+        made = rulesets.create_version(
+            session, changed, origin=RulesetOrigin.APPLY, note=f"{proposal_id}: {proposal.title}", created_by=actor
+        )
         now = ctx.now()
-        row.status, row.applied_at, row.applied_by, row.applied_version = "applied", now, actor, made.version
-        session.add(Event(kind=APPLIED, actor=actor, at=now, key=f"{APPLIED}:{proposal_id}:v{made.version}",
-                          data={"proposal": proposal_id, "title": proposal.title, "from": active.version,
-                                "to": made.version}))
+        row.status, row.applied_at, row.applied_by = ProposalStatus.APPLIED, now, actor
+        row.applied_version = made.version
+        session.add(
+            Event(
+                kind=APPLIED,
+                actor=actor,
+                at=now,
+                key=f"{APPLIED}:{proposal_id}:v{made.version}",
+                data={"proposal": proposal_id, "title": proposal.title, "from": active.version, "to": made.version},
+            )
+        )
         return active.version, made.version
 
 
@@ -80,15 +89,15 @@ def _lock_active(session: Session) -> RulesetVersion | None:
     return None
 
 
-def rollback(ctx: Context, *, actor: str, manager: bool | None = None, expected: int | None = None
-             ) -> tuple[int, int]:
+def rollback(ctx: Context, *, actor: str, expected: int | None = None) -> tuple[int, int]:
     """Reactivate the previous ruleset version; return (from, to). See rulesets.rollback for `expected`."""
-    _require_manager(ctx, actor, manager)
+    _require_manager(ctx, actor)
     return rulesets.rollback(ctx, actor=actor, expected=expected)
 
 
-def backtest_proposal(ctx: Context, proposal_id: str, *, iso_week: str | None = None,
-                      limit: int = BACKTEST_LIMIT) -> tuple[Proposal, Backtest]:
+def backtest_proposal(
+    ctx: Context, proposal_id: str, *, iso_week: str | None = None, limit: int = BACKTEST_LIMIT
+) -> tuple[Proposal, Backtest]:
     """Rescore recent decided leads under the active ruleset with the proposal applied."""
     with ctx.transaction() as session:
         row = session.get(ProposalRow, proposal_id)
@@ -97,7 +106,7 @@ def backtest_proposal(ctx: Context, proposal_id: str, *, iso_week: str | None = 
         proposal = Proposal.from_json(row.data["proposal"])
         ruleset = ctx.ruleset(session)
     week = iso_week or last_complete_week(ctx)
-    period = analytics.trailing_period(week, ctx.config.digest.trailing_weeks, ctx.config.tz)
+    period = calendar.trailing_period(week, ctx.config.digest.trailing_weeks, ctx.config.tz)
     try:
         result = backtest_proposals(ctx, ruleset, [proposal], period, limit=limit)
     except KeyError as exc:

@@ -21,12 +21,14 @@ from leadqual.db.models import Event, RepStatus
 from leadqual.groups import Group
 from leadqual.routing.wrr import Pick, next_pick  # the algorithm lives in the pure routing package
 from leadqual.services.context import Context
+from leadqual.statuses import RoutingEvent
 
 __all__ = ["Pick", "away_reps", "next_pick", "set_away", "suggest_owner", "suggest_owners"]
 
 
-def suggest_owner(session: Session, config: AppConfig, group: Group, *,
-                  exclude: frozenset[str] = frozenset()) -> str | None:
+def suggest_owner(
+    session: Session, config: AppConfig, group: Group, *, exclude: frozenset[str] = frozenset()
+) -> str | None:
     """The next rep for `group`'s route when it rotates (None otherwise), advancing the rotation.
 
     Runs inside the caller's transaction. The reps' status rows are locked (in a fixed
@@ -35,8 +37,9 @@ def suggest_owner(session: Session, config: AppConfig, group: Group, *,
     return suggest_owners(session, config, group, count=1, exclude=exclude)[0]
 
 
-def suggest_owners(session: Session, config: AppConfig, group: Group, *, count: int,
-                   exclude: frozenset[str] = frozenset()) -> list[str | None]:
+def suggest_owners(
+    session: Session, config: AppConfig, group: Group, *, count: int, exclude: frozenset[str] = frozenset()
+) -> list[str | None]:
     """The next `count` suggestions for `group` in one round trip (bulk intake); None where nobody is available."""
     # The per-group map only: routes given as a list are matched per lead by services.assignment.
     route = config.routes.get(group) if isinstance(config.routes, dict) else None
@@ -44,8 +47,12 @@ def suggest_owners(session: Session, config: AppConfig, group: Group, *, count: 
         return [None] * max(count, 0)
     users = sorted({r.user for r in route.reps})
     _ensure_status_rows(session, users)
-    rows = {s.user_id: s for s in session.scalars(
-        select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update())}
+    rows = {
+        s.user_id: s
+        for s in session.scalars(
+            select(RepStatus).where(RepStatus.user_id.in_(users)).order_by(RepStatus.user_id).with_for_update()
+        )
+    }
     away = frozenset(u for u in users if rows[u].away)
     credit = {u: rows[u].credit for u in users}
     picked: list[str | None] = []
@@ -74,12 +81,14 @@ def set_away(ctx: Context, user_id: str, away: bool) -> bool:
         # Coming back starts level with the others rather than owed a backlog of turns.
         status.credit = 0
         status.updated_at = now
-        session.add(Event(kind="rep_away" if away else "rep_back", actor=user_id, at=now, data={}))
+        session.add(
+            Event(kind=RoutingEvent.REP_AWAY if away else RoutingEvent.REP_BACK, actor=user_id, at=now, data={})
+        )
         return True
 
 
 def away_reps(ctx: Context) -> list[str]:
-    with ctx.session_factory() as session:
+    with ctx.reading() as session:
         return list(session.scalars(select(RepStatus.user_id).where(RepStatus.away).order_by(RepStatus.user_id)))
 
 
@@ -88,5 +97,8 @@ def _ensure_status_rows(session: Session, users: Sequence[str]) -> None:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(RepStatus).values([{"user_id": u, "away": False, "credit": 0} for u in users])
-                    .on_conflict_do_nothing(index_elements=["user_id"]))
+    session.execute(
+        insert(RepStatus)
+        .values([{"user_id": u, "away": False, "credit": 0} for u in users])
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )

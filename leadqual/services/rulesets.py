@@ -10,6 +10,7 @@ from leadqual.db.models import Event, ProposalRow, RulesetVersion
 from leadqual.errors import NothingToRollBack, RulesetChanged
 from leadqual.rules import RulesetSpec, content_hash, dump_ruleset
 from leadqual.services.context import Context
+from leadqual.statuses import ProposalStatus, RulesetOrigin
 
 
 def sync_rules_file(ctx: Context, spec: RulesetSpec, *, source: str) -> RulesetVersion:
@@ -24,7 +25,7 @@ def sync_rules_file(ctx: Context, spec: RulesetSpec, *, source: str) -> RulesetV
             with ctx.transaction() as session:
                 known = session.scalar(select(RulesetVersion).where(RulesetVersion.content_hash == digest).limit(1))
                 if known is None:
-                    return _create_version(session, spec, origin="file", note=f"loaded from {source}")
+                    return create_version(session, spec, origin=RulesetOrigin.FILE, note=f"loaded from {source}")
                 active = _active(session)
                 if active is None:
                     known.active = True
@@ -36,18 +37,17 @@ def sync_rules_file(ctx: Context, spec: RulesetSpec, *, source: str) -> RulesetV
 
 
 def create_version(
-    session: Session, spec: RulesetSpec, *, origin: str, note: str | None = None, created_by: str | None = None
+    session: Session,
+    spec: RulesetSpec,
+    *,
+    origin: RulesetOrigin,
+    note: str | None = None,
+    created_by: str | None = None,
 ) -> RulesetVersion:
-    """Store `spec` as the next version, make it the active one, and return it."""
-    return _create_version(session, spec, origin=origin, note=note, created_by=created_by)
-
-
-def _create_version(
-    session: Session, spec: RulesetSpec, *, origin: str, note: str | None = None, created_by: str | None = None
-) -> RulesetVersion:
+    """Store `spec` as the next version (numbered after the highest, whatever is active), make it active."""
     latest = session.scalar(select(func.max(RulesetVersion.version))) or 0
     previous = _active(session)
-    number = max(latest + 1, spec.version if origin == "file" else 0)
+    number = max(latest + 1, spec.version if origin == RulesetOrigin.FILE else 0)
     spec = spec.model_copy(update={"version": number})
     session.execute(update(RulesetVersion).where(RulesetVersion.active).values(active=False))
     row = RulesetVersion(
@@ -71,7 +71,7 @@ def _active(session: Session) -> RulesetVersion | None:
 
 
 def active_version(ctx: Context) -> RulesetVersion:
-    with ctx.transaction() as session:
+    with ctx.reading() as session:
         row = _active(session)
         if row is None:
             raise LookupError("no active ruleset")
@@ -98,15 +98,10 @@ def rollback(ctx: Context, *, actor: str | None = None, expected: int | None = N
         current.active = False
         session.flush()
         target.active = True
-        session.add(Event(kind="ruleset_rollback", actor=actor,
-                          data={"from": current.version, "to": target.version}))
-        session.execute(update(ProposalRow).where(ProposalRow.applied_version == current.version,
-                                                  ProposalRow.status == "applied").values(status="rolled_back"))
+        session.add(Event(kind="ruleset_rollback", actor=actor, data={"from": current.version, "to": target.version}))
+        session.execute(
+            update(ProposalRow)
+            .where(ProposalRow.applied_version == current.version, ProposalRow.status == ProposalStatus.APPLIED)
+            .values(status=ProposalStatus.ROLLED_BACK)
+        )
         return current.version, target.version
-
-
-def list_versions(ctx: Context) -> list[RulesetVersion]:
-    with ctx.transaction() as session:
-        rows = list(session.scalars(select(RulesetVersion).order_by(RulesetVersion.version)))
-        session.expunge_all()
-        return rows

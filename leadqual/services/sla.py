@@ -1,12 +1,15 @@
 """Speed to lead: walk unclaimed leads up their group's SLA ladder (remind, escalate, reassign).
 
-The clock starts when the lead's card reached Slack (the card row's `sent_at`). Each step
+The clock starts when the lead's card reached Slack (the card row's `sent_at`), and starts
+again, from the first step, when the lead is back in the queue: a release (or a decision
+reopened with nobody holding the lead) resets `sla_step` and its event's time becomes the
+ladder's start. (A reassign always leaves an owner, so it never restarts the ladder.) Each step
 runs once: `LeadRow.sla_step` counts the steps done and is advanced with a compare-and-set,
 so two workers ticking at the same moment (or a tick racing a claim) never both act. The
 queued messages also carry dedupe keys and the audit events unique keys, as a second guard.
 
-Queued rows hold `{"text": ...}` written here, never lead data; the renderer replaces the
-`{lead}` placeholder with the lead's escaped, linked name.
+Queued rows hold structured payloads (`{"sla": "remind" | "escalate" | "reassign", "step",
+"after_minutes", "group", ...}`), never text: `blocks.thread.sla_line` words them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leadqual.config import SlaAction, SlaStep
@@ -24,8 +27,11 @@ from leadqual.groups import Group
 from leadqual.services import outbox
 from leadqual.services.assignment import reassign_to, working_time_waited
 from leadqual.services.context import Context
+from leadqual.statuses import LeadEvent, LeadStatus
 
-OPEN_UNCLAIMED = "new"
+OPEN_UNCLAIMED = LeadStatus.NEW
+# The triage events that put a lead back in the queue.
+RESTARTS_LADDER = (LeadEvent.RELEASED, LeadEvent.REOPENED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +50,20 @@ class Taken:
     after_minutes: int
 
 
-def due_steps(ladder: Sequence[SlaStep], *, done: int, posted_at: datetime, now: datetime,
-              waited: timedelta | None = None) -> list[DueStep]:
+def due_steps(
+    ladder: Sequence[SlaStep], *, done: int, posted_at: datetime, now: datetime, waited: timedelta | None = None
+) -> list[DueStep]:
     """The ladder steps not yet done whose minutes have passed since the card was posted.
 
     A worker that was down may find several due at once; all run, in order, so no step
     is silently skipped. `waited` overrides the clock time since posting (working hours).
     """
     waited = now - posted_at if waited is None else waited
-    return [DueStep(i, step) for i, step in enumerate(ladder)
-            if i >= done and waited >= timedelta(minutes=step.after_minutes)]
+    return [
+        DueStep(i, step)
+        for i, step in enumerate(ladder)
+        if i >= done and waited >= timedelta(minutes=step.after_minutes)
+    ]
 
 
 def sla_tick(ctx: Context, *, now: datetime | None = None) -> list[Taken]:
@@ -72,18 +82,35 @@ def sla_tick(ctx: Context, *, now: datetime | None = None) -> list[Taken]:
 
 
 def _candidates(ctx: Context, ladders: dict[Group, list[SlaStep]]) -> list[tuple[int, Group, int, datetime]]:
-    """Unclaimed, undecided leads whose card is in Slack and whose ladder is not finished."""
+    """Unclaimed, undecided leads whose card is in Slack and whose ladder is not finished, with its start."""
     found: list[tuple[int, Group, int, datetime]] = []
-    with ctx.session_factory() as session:
+    restarted = (
+        select(func.max(Event.at))
+        .where(Event.lead_id == LeadRow.id, Event.kind.in_(RESTARTS_LADDER))
+        .correlate(LeadRow)
+        .scalar_subquery()
+    )
+    with ctx.reading() as session:  # a read: on SQLite it must not take the write lock every minute
         for group, steps in ladders.items():
             rows = session.execute(
-                select(LeadRow.id, LeadRow.sla_step, OutboxMessage.sent_at)
+                select(LeadRow.id, LeadRow.sla_step, OutboxMessage.sent_at, restarted)
                 .join(OutboxMessage, (OutboxMessage.lead_id == LeadRow.id) & (OutboxMessage.kind == outbox.CARD))
-                .where(LeadRow.group == group.value, LeadRow.status == OPEN_UNCLAIMED, LeadRow.owner_id.is_(None),
-                       LeadRow.outcome.is_(None), LeadRow.message_ts.is_not(None),
-                       LeadRow.sla_step < len(steps), OutboxMessage.sent_at.is_not(None))
-                .order_by(LeadRow.id))
-            found.extend((lead_id, group, done, sent_at) for lead_id, done, sent_at in rows if sent_at is not None)
+                .where(
+                    LeadRow.group == group.value,
+                    LeadRow.status == OPEN_UNCLAIMED,
+                    LeadRow.owner_id.is_(None),
+                    LeadRow.outcome.is_(None),
+                    LeadRow.message_ts.is_not(None),
+                    LeadRow.sla_step < len(steps),
+                    OutboxMessage.sent_at.is_not(None),
+                )
+                .order_by(LeadRow.id)
+            )
+            found.extend(
+                (lead_id, group, done, max(sent_at, since or sent_at))
+                for lead_id, done, sent_at, since in rows
+                if sent_at is not None
+            )
     return found
 
 
@@ -92,9 +119,14 @@ def _climb(ctx: Context, *, lead_id: int, group: Group, done: int, due: list[Due
         # Compare-and-set: whoever moves sla_step first owns these steps; a claim in between wins too.
         won = session.execute(
             update(LeadRow)
-            .where(LeadRow.id == lead_id, LeadRow.sla_step == done, LeadRow.status == OPEN_UNCLAIMED,
-                   LeadRow.owner_id.is_(None))
-            .values(sla_step=due[-1].index + 1))
+            .where(
+                LeadRow.id == lead_id,
+                LeadRow.sla_step == done,
+                LeadRow.status == OPEN_UNCLAIMED,
+                LeadRow.owner_id.is_(None),
+            )
+            .values(sla_step=due[-1].index + 1)
+        )
         if not won.rowcount:  # type: ignore[attr-defined]
             return []
         lead = session.get(LeadRow, lead_id)
@@ -105,26 +137,22 @@ def _climb(ctx: Context, *, lead_id: int, group: Group, done: int, due: list[Due
 
 
 def _remind(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    minutes = item.step.after_minutes
-    text = f"No one has claimed this {group.label} lead after {_minutes(minutes)}. Can someone take it?"
-    _queue(session, outbox.THREAD, lead, lead.channel_id, now, key=_key(lead, item, "remind"),
-           payload={"sla": "remind", "step": item.index, "after_minutes": minutes, "text": text})
+    _queue(
+        session, outbox.THREAD, lead, lead.channel_id, now, key=_key(lead, item, "remind"), payload=_step(item, group)
+    )
     _event(session, lead, item, now, {})
 
 
 def _escalate(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    minutes = item.step.after_minutes
-    managers = list(dict.fromkeys(ctx.config.managers))
-    # `{lead}` is filled in (escaped, linked to the card) by the renderer: no lead data in our text.
-    text = f"{{lead}}, a {group.label} lead, has been unclaimed for {_minutes(minutes)}. Can you find it an owner?"
+    managers = ctx.managers.all()  # usergroup members too
     for manager in managers:
-        _queue(session, outbox.DM, lead, manager, now, key=_key(lead, item, f"dm:{manager}"),
-               payload={"sla": "escalate", "step": item.index, "after_minutes": minutes, "text": text})
+        _queue(
+            session, outbox.DM, lead, manager, now, key=_key(lead, item, f"dm:{manager}"), payload=_step(item, group)
+        )
     _event(session, lead, item, now, {"managers": managers})
 
 
 def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, group: Group, now: datetime) -> None:
-    minutes = item.step.after_minutes
     before = lead.suggested_owner
     # Rotation picks the next available rep other than the one who let it sit; without
     # rotation the stale suggestion is cleared so the card asks everyone.
@@ -132,12 +160,24 @@ def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, grou
     key_update, key_line = _key(lead, item, "update"), _key(lead, item, "reassign")
     lead.suggested_owner = after
     lead.version += 1  # the card shows the suggestion: it changed
-    _queue(session, outbox.CARD_UPDATE, lead, lead.channel_id, now, key=key_update,
-           payload={"sla": "reassign", "step": item.index, "version": lead.version})
-    who = f"<@{after}> is now suggested" if after else "The suggested owner was cleared"
-    _queue(session, outbox.THREAD, lead, lead.channel_id, now, key=key_line,
-           payload={"sla": "reassign", "step": item.index, "after_minutes": minutes, "suggested_owner": after,
-                    "text": f"Unclaimed after {_minutes(minutes)}. {who}."})
+    _queue(
+        session,
+        outbox.CARD_UPDATE,
+        lead,
+        lead.channel_id,
+        now,
+        key=key_update,
+        payload={"sla": "reassign", "step": item.index, "version": lead.version},
+    )
+    _queue(
+        session,
+        outbox.THREAD,
+        lead,
+        lead.channel_id,
+        now,
+        key=key_line,
+        payload={**_step(item, group), "suggested_owner": after},
+    )
     _event(session, lead, item, now, {"from": before, "to": after})
 
 
@@ -148,6 +188,15 @@ def _working_time(ctx: Context, lead_id: int, posted_at: datetime, now: datetime
         return working_time_waited(ctx.config, lead, posted_at=posted_at, now=now)
 
 
+def _step(item: DueStep, group: Group) -> dict[str, object]:
+    return {
+        "sla": item.step.action.value,
+        "step": item.index,
+        "after_minutes": item.step.after_minutes,
+        "group": group.value,
+    }
+
+
 _ACTIONS = {SlaAction.REMIND: _remind, SlaAction.ESCALATE: _escalate, SlaAction.REASSIGN: _reassign}
 
 
@@ -156,21 +205,42 @@ def _key(lead: LeadRow, item: DueStep, what: str) -> str:
     return f"sla:{lead.id}:v{lead.version}:{item.index}:{what}"
 
 
-def _queue(session: Session, kind: str, lead: LeadRow, channel: str | None, now: datetime, *, key: str,
-           payload: dict[str, object]) -> None:
-    outbox.enqueue_many(session, [{"kind": kind, "lead_id": lead.id, "channel_id": channel, "payload": payload,
-                                   "dedupe_key": key, "status": "pending", "attempts": 0,
-                                   "next_attempt_at": now, "created_at": now}])
+def _queue(
+    session: Session,
+    kind: str,
+    lead: LeadRow,
+    channel: str | None,
+    now: datetime,
+    *,
+    key: str,
+    payload: dict[str, object],
+) -> None:
+    outbox.enqueue_many(
+        session,
+        [
+            {
+                "kind": kind,
+                "lead_id": lead.id,
+                "channel_id": channel,
+                "payload": payload,
+                "dedupe_key": key,
+                "status": outbox.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        ],
+    )
 
 
 def _event(session: Session, lead: LeadRow, item: DueStep, now: datetime, data: dict[str, object]) -> None:
-    session.add(Event(lead_id=lead.id, kind=f"sla_{item.step.action.value}", actor=None, at=now,
-                      data={"step": item.index, "after_minutes": item.step.after_minutes, **data},
-                      key=f"sla:{lead.id}:v{lead.version}:{item.index}"))
-
-
-def _minutes(minutes: int) -> str:
-    if minutes % 60 == 0 and minutes >= 60:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    session.add(
+        Event(
+            lead_id=lead.id,
+            kind=f"sla_{item.step.action.value}",
+            actor=None,
+            at=now,
+            data={"step": item.index, "after_minutes": item.step.after_minutes, **data},
+            key=f"sla:{lead.id}:v{lead.version}:{item.index}",
+        )
+    )

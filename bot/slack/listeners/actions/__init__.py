@@ -14,8 +14,8 @@ def register(app: App) -> None:
     app.action(ids.RELEASE)(guarded(card.release))
     app.action(ids.REOPEN)(guarded(card.reopen))
     app.action(ids.MORE)(guarded(card.more))
-    for action_id in (ids.QUALIFY, ids.DISQUALIFY, ids.NURTURE, ids.NEEDS_INFO):
-        app.action(action_id)(guarded(decisions.open_decision))
+    for decision in ids.DECISIONS:
+        app.action(decision.button)(guarded(decisions.open_decision))
     app.action(ids.HOME_REFRESH)(guarded(home.refresh))
     app.action(ids.APPLY_PROPOSAL)(guarded(proposals.apply))
     app.action(ids.ROLLBACK_RULESET)(guarded(proposals.rollback))

@@ -10,30 +10,23 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.views import View
 
 from blocks import ids
-from blocks.modals import disqualify_modal, encode_metadata, needs_info_modal, nurture_modal, qualify_modal
+from blocks.modals import decision_modal, encode_metadata
 from bot.slack.deps import leadbot
 from bot.slack.listeners import action_key, card_metadata, lead_id_of
-from leadqual.services import triage
+from leadqual.lead import Outcome
+from leadqual.services import cards, triage
 
 
-def open_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                  context: BoltContext) -> None:
+def open_decision(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     ack()
     lb, user, lead_id = leadbot(context), body["user"]["id"], lead_id_of(action)
-    card = triage.begin_decision(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user),
-                                 manager=lb.is_manager(user))
+    card = triage.begin_decision(lb.ctx, lead_id=lead_id, user_id=user, key=action_key(action, lead_id, user))
     metadata = encode_metadata(**card_metadata(body, lead_id))
-    view: View
-    match action["action_id"]:
-        case ids.QUALIFY:
-            view = qualify_modal(card, motions=triage.buying_motions(lb.ctx), metadata=metadata)
-        case ids.DISQUALIFY:
-            view = disqualify_modal(card, reasons=lb.ctx.config.reasons, metadata=metadata)
-        case ids.NURTURE:
-            view = nurture_modal(card, metadata=metadata)
-        case _:
-            view = needs_info_modal(card, metadata=metadata)
+    outcome = ids.DECISION_BY_BUTTON[action["action_id"]].outcome
+    motions = cards.buying_motions(lb.ctx) if outcome is Outcome.QUALIFIED else ()
+    view = decision_modal(outcome, card, motions=motions, reasons=lb.ctx.config.reasons, metadata=metadata)
     client.views_open(trigger_id=body["trigger_id"], view=view)

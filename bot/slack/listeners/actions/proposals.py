@@ -20,16 +20,19 @@ from leadqual.services import proposals
 def apply(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     lb, user, proposal_id = leadbot(context), body["user"]["id"], str(action["value"])
-    old, new = proposals.apply_proposal(lb.ctx, proposal_id, actor=user, manager=lb.is_manager(user))
+    old, new = proposals.apply_proposal(lb.ctx, proposal_id, actor=user)
     blocks = applied_blocks(proposal_id, old=old, new=new)
     channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id") or user
-    client.chat_postEphemeral(channel=channel, user=user, text=f"Applied {proposal_id}: ruleset v{new} is active.",
-                              blocks=[b.to_dict() for b in blocks])
+    client.chat_postEphemeral(
+        channel=channel,
+        user=user,
+        text=f"Applied {proposal_id}: ruleset v{new} is active.",
+        blocks=[b.to_dict() for b in blocks],
+    )
 
 
-def rollback(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-             context: BoltContext) -> None:
+def rollback(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     lb, user = leadbot(context), body["user"]["id"]
-    old, new = proposals.rollback(lb.ctx, actor=user, manager=lb.is_manager(user), expected=int(action["value"]))
+    old, new = proposals.rollback(lb.ctx, actor=user, expected=int(action["value"]))
     tell(client, body, rolled_back_text(old=old, new=new))

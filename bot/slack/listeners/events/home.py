@@ -20,5 +20,5 @@ def home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) 
 
 def publish_home(client: WebClient, context: BoltContext, user_id: str) -> None:
     lb = leadbot(context)
-    home = home_for(lb.ctx, user_id=user_id, manager=lb.is_manager(user_id))
+    home = home_for(lb.ctx, user_id=user_id)
     client.views_publish(user_id=user_id, view=home_view(home, tz=lb.ctx.config.tz))

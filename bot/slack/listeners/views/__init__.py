@@ -10,7 +10,7 @@ from bot.slack.listeners.views import add_lead, decisions
 
 
 def register(app: App) -> None:
-    for callback_id in ids.DECISION_VIEWS.values():
-        app.view(callback_id)(guarded(decisions.decision_submitted))
+    for decision in ids.DECISIONS:
+        app.view(decision.view)(guarded(decisions.decision_submitted))
     app.view(ids.REASSIGN_VIEW)(guarded(decisions.reassign_submitted))
     app.view(ids.ADD_LEAD_VIEW)(guarded(add_lead.add_lead_submitted))

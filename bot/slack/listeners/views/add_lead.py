@@ -7,16 +7,18 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from blocks.modals import add_lead_errors, read_add_lead
+from blocks.add_lead import add_lead_errors, read_add_lead
 from blocks.text import one_line
+from bot import metrics
 from bot.slack.deps import leadbot
 from bot.slack.errors import tell
 from leadqual.errors import InvalidLead
 from leadqual.services.intake import Ingested, ingest, validate_leads
 
 
-def add_lead_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                       context: BoltContext) -> None:
+def add_lead_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
     user = body["user"]["id"]
     record = read_add_lead(view["state"]["values"], user_id=user)
     # The view id names this one submission. As the lead's external id it makes a retried or
@@ -31,6 +33,7 @@ def add_lead_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cli
     ack()
     lb = leadbot(context)
     [result] = ingest(lb.ctx, leads, source=user)
+    metrics.ingested([result], via="slack")
     tell(client, body, added_message(result, leads[0].display_name, lb.ctx.config.channel_for(result.group)))
 
 
@@ -40,7 +43,9 @@ def added_message(result: Ingested, name: str, channel: str | None) -> str:
     score = f"{result.group.label} (fit {result.fit}, intent {result.intent})"
     if result.duplicate:
         return f"{lead} is already lead #{result.id}: {score}. Nothing new was added."
-    where = (f" Its card is on its way to <#{channel}>." if channel
-             else " It is not posted: Poor fit stays out of the sales queue.")
+    where = (
+        f" Its card is on its way to <#{channel}>."
+        if channel
+        else " It is not posted: Poor fit stays out of the sales queue."
+    )
     return f"Added {lead} as lead #{result.id}: {score}.{where}"
-

@@ -21,14 +21,19 @@ from leadqual.services import triage
 def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     lb = leadbot(context)
     decision = read_decision(view["callback_id"], view["state"]["values"])
-    errors = triage.check_decision(decision, config=lb.ctx.config, today=triage.today(lb.ctx))
+    errors = triage.check(lb.ctx, decision)
     if errors:
         ack(response_action="errors", errors=decision_errors(errors))
         return
     ack()
     user = body["user"]["id"]
-    triage.decide(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
-                  decision=decision, key=f"view:{view['id']}", manager=lb.is_manager(user))
+    triage.decide(
+        lb.ctx,
+        lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")),
+        user_id=user,
+        decision=decision,
+        key=f"view:{view['id']}",
+    )
 
 
 def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -39,5 +44,10 @@ def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         return
     ack()
     user = body["user"]["id"]
-    triage.reassign(lb.ctx, lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")), user_id=user,
-                    to_user=to_user, key=f"view:{view['id']}", manager=lb.is_manager(user))
+    triage.reassign(
+        lb.ctx,
+        lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")),
+        user_id=user,
+        to_user=to_user,
+        key=f"view:{view['id']}",
+    )

@@ -1,0 +1,128 @@
+"""Rule proposals over 20k, 200k and 1M decided leads: the conditional loop against today's marginal one.
+
+Both start from the same bit-packed hit matrix (leadqual.learning.hits), built by copying a
+pool of 4,000 decided leads of the co-firing world (leadqual.worlds.COFIRING, scored once)
+with fresh received times over the twelve-week window. The baseline is today's method in the
+same run: the marginal `Evidence` counted from the hits (leadqual.learning.marginal, what the
+database's GROUP BY queries count) and `proposals.propose`. The measured figure is
+`learning.learn`: the time split, two penalised fits on the older weeks, point changes, strata,
+held-out rescoring, thresholds on the rescored points. Time is the best of `REPEATS` runs;
+peak memory is tracemalloc's peak over one run (numpy reports its buffers to it).
+
+The million-lead size takes a few seconds; `LEADBOT_BENCH_SIZES=20000,200000` runs fewer.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+SIZES = tuple(int(s) for s in os.environ.get("LEADBOT_BENCH_SIZES", "20000,200000,1000000").split(","))
+POOL = 4_000
+END = datetime(2026, 11, 23, tzinfo=UTC)
+WINDOW = timedelta(weeks=12)
+RATIO_TARGET = 2.0  # conditional loop vs marginal method, same leads, same run
+GROWTH_TARGET = 1.5  # time per 20k at the largest size vs the middle one: linear
+REPEATS = 3
+
+
+def _pool() -> tuple[Any, np.ndarray]:
+    from leadqual.worlds import COFIRING, world_hits
+
+    return world_hits(COFIRING, n=POOL, seed=21, end=END)
+
+
+def _copies(pool: Any, qualified: np.ndarray, n: int) -> tuple[Any, np.ndarray]:
+    from leadqual.learning.hits import HitMatrix
+
+    rng = np.random.default_rng(n)
+    pick = rng.integers(0, len(pool), n)
+    start = int((END - WINDOW).timestamp())
+    received = np.sort(rng.integers(start, int(END.timestamp()), n)).astype(np.int64)
+    hits = HitMatrix(pool.rules, pool.segments, pool.bits[pick], pool.segment[pick], pool.cap[pick], received)
+    return hits, qualified[pick]
+
+
+def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
+    best = float("inf")
+    result = None
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    tracemalloc.start()
+    run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return best, peak / 2**20, result
+
+
+def main() -> list[dict[str, Any]]:
+    from leadqual.config import ProposalSettings
+    from leadqual.learning.learn import learn
+    from leadqual.learning.marginal import marginal_evidence
+    from leadqual.proposals import propose
+    from leadqual.worlds import COFIRING
+
+    spec = COFIRING.ruleset.spec
+    settings = ProposalSettings()
+    started = time.perf_counter()
+    pool, qualified = _pool()
+    print(f"effects: pool of {len(pool):,} decided leads in {time.perf_counter() - started:.1f}s")
+    rows: list[dict[str, Any]] = []
+    per: dict[int, float] = {}
+    for n in SIZES:
+        hits, success = _copies(pool, qualified, n)
+        base_s, base_mb, found = _timed(
+            lambda h=hits, y=success: propose(
+                spec, version=1, evidence=marginal_evidence(h, y, spec), settings=settings
+            )
+        )
+        ours_s, ours_mb, learnt = _timed(
+            lambda h=hits, y=success: learn(h, y, spec, version=1, settings=settings, end=END, holdout_weeks=3)
+        )
+        per[n] = ours_s / (n / 20_000)
+        ratio = ours_s / base_s
+        print(
+            f"effects: {n:>9,} leads: conditional {ours_s:.3f}s ({per[n]:.4f}s per 20k, peak {ours_mb:.0f} MB, "
+            f"{len(learnt.kept)} kept of {len(learnt.changes)}), marginal {base_s:.3f}s (peak {base_mb:.0f} MB, "
+            f"{len(found)} proposals)"
+        )
+        rows.append(
+            {
+                "benchmark": "effects",
+                "figure": f"{n:,} decided leads",
+                "value": f"{ours_s:.3f}s ({per[n]:.4f}s/20k, {ours_mb:.0f} MB)",
+                "baseline": f"{base_s:.3f}s marginal ({base_mb:.0f} MB)",
+                "ratio": round(ratio, 2),
+                "target": f"<= {RATIO_TARGET}x marginal",
+                "ok": ratio <= RATIO_TARGET,
+            }
+        )
+    if len(SIZES) >= 2:
+        big, mid = SIZES[-1], SIZES[-2]
+        growth = per[big] / per[mid]
+        rows.append(
+            {
+                "benchmark": "effects",
+                "figure": f"growth: per-20k time at {big:,} vs {mid:,}",
+                "value": f"{per[big]:.4f}s/20k",
+                "baseline": f"{per[mid]:.4f}s/20k",
+                "ratio": round(growth, 2),
+                "target": f"<= {GROWTH_TARGET}x (linear)",
+                "ok": growth <= GROWTH_TARGET,
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    from bench.__main__ import table
+
+    print(table(main()))

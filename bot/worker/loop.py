@@ -1,0 +1,261 @@
+"""The worker's scheduling loop: lease due rows, queue them per channel, pace each channel, hand sends to a pool.
+
+See the package docstring (bot.worker) for the pacing and crash-safety rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.slack.client import connected
+from bot.worker.jobs import sla_job, start_scheduler
+from bot.worker.options import Done, WorkerOptions, WorkerStats
+from bot.worker.sending import _STAT, PREPARE_AHEAD, Render, Sender
+from leadqual.db import doorbell
+from leadqual.services import delivery
+from leadqual.services.context import Context
+from leadqual.services.delivery import Lease
+
+log = logging.getLogger("leadbot.worker")
+
+# How long a starting worker waits for LISTEN before it goes on polling alone.
+LISTEN_TIMEOUT = 5.0
+# The least time between two polls when rows keep arriving (a burst of commits is one poll, not hundreds).
+MIN_POLL_GAP = 0.02
+
+
+@dataclass
+class _Lane:
+    queue: deque[Lease] = field(default_factory=deque)
+    busy: bool = False
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker(Sender):
+    """Drain the outbox to Slack; `run(stop)` until `stop` is set (or, with once=True, until empty)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        client: WebClient,
+        *,
+        render: Render | None = None,
+        options: WorkerOptions | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        if render is None:
+            from bot.slack.messages import render_outbox  # the interactive app's renderer
+
+            render = render_outbox
+        self.ctx = ctx
+        self.client = client
+        self.render = render
+        self.options = options or WorkerOptions()
+        self.worker_id = worker_id or default_worker_id()
+        self.stats = WorkerStats()
+        self._interval = 1.0 / self.options.rate_per_channel
+        self._lanes: dict[str, _Lane] = {}
+        self._next_allowed: dict[str, float] = {}  # per channel, time.monotonic()
+        self._holding: dict[int, float] = {}  # leased row id -> last moment to start sending it
+        self._dm_channels: dict[str, str] = {}
+        self._wake = threading.Event()
+        self._rung = threading.Event()  # a commit queued rows: poll now, not at the next interval
+        self._ready = threading.Event()  # polled once, and listening where it listens
+
+    # -- the scheduling loop -------------------------------------------------
+
+    def run(self, stop: threading.Event, *, once: bool = False) -> WorkerStats:
+        """Deliver until `stop` is set; with `once`, stop when nothing is pending within `once_horizon`."""
+        opts = self.options
+        inflight: dict[str, Future[Done]] = {}
+        last_poll = float("-inf")
+        changed = True
+        unsubscribe = doorbell.DOORBELL.subscribe(self.wake) if opts.wake_on_commit else None
+        listener = self._listen() if opts.listen_postgres else None
+        if listener is not None and not listener.wait_listening(LISTEN_TIMEOUT):
+            log.warning("not listening for outbox notifications yet; polling every %.1fs meanwhile", opts.poll_interval)
+        try:
+            self._drain(stop, once, inflight, last_poll, changed)
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+            if listener is not None:
+                listener.stop()
+        leftover = [lease for lane in self._lanes.values() for lease in lane.queue]
+        if leftover:
+            self._give_back(leftover)
+            log.info("handed back %d leased rows on shutdown", len(leftover))
+        self._lanes.clear()
+        return self.stats
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the worker has polled once (and listens where it listens): rows queued from now on wake it."""
+        return self._ready.wait(timeout)
+
+    def wake(self) -> None:
+        """Look at the outbox now (rows were committed, or `stop` was set) instead of at the next poll."""
+        self._rung.set()
+        self._wake.set()
+
+    def _listen(self) -> doorbell.PostgresListener | None:
+        engine = self.ctx.session_factory.kw["bind"]
+        if engine.dialect.name != "postgresql":
+            return None
+        return doorbell.PostgresListener(engine, self.wake).start()
+
+    def _drain(
+        self, stop: threading.Event, once: bool, inflight: dict[str, Future[Done]], last_poll: float, changed: bool
+    ) -> None:
+        opts = self.options
+        with ThreadPoolExecutor(max_workers=opts.concurrency, thread_name_prefix="leadbot-send") as pool:
+            while not stop.is_set():
+                # Cleared before looking, so a send finishing from here on wakes the wait below.
+                self._wake.clear()
+                for key, future in list(inflight.items()):
+                    if future.done():
+                        del inflight[key]
+                        self._settle(key, future.result())
+                        changed = True
+                if self._rung.is_set():
+                    self._rung.clear()
+                    changed = True
+                now = time.monotonic()
+                # Poll when something moved (a channel may have a new head) or when idle long enough.
+                if (changed and now - last_poll >= MIN_POLL_GAP) or now - last_poll >= opts.poll_interval:
+                    self._poll()
+                    last_poll, changed = now, False
+                    self._ready.set()
+                self._dispatch(pool, inflight)
+                if once and not inflight and not self._held() and not self._pending_soon():
+                    break
+                self._wake.wait(self._until_next(last_poll, changed=changed))
+            for key, future in inflight.items():  # finish what is on the wire, then hand back the rest
+                self._settle(key, future.result())
+
+    def _poll(self) -> None:
+        held = self._held()
+        try:
+            leases = delivery.lease_due(
+                self.ctx,
+                limit=self.options.batch,
+                worker_id=self.worker_id,
+                lease=self.options.lease,
+                per_channel=self.options.read_ahead,
+                held=held,
+            )
+        except SQLAlchemyError as exc:
+            log.warning("could not lease outbox rows (will retry): %s", exc.__class__.__name__)
+            return
+        # No send may start so late that it could still be on the wire when the lease ends.
+        margin = min(self.options.http_timeout + 5, self.options.lease.total_seconds() / 2)
+        deadline = time.monotonic() + self.options.lease.total_seconds() - margin
+        for lease in leases:
+            self._lanes.setdefault(_lane_key(lease), _Lane()).queue.append(lease)
+            self._holding[lease.id] = deadline
+
+    def _dispatch(self, pool: ThreadPoolExecutor, inflight: dict[str, Future[Done]]) -> None:
+        now = time.monotonic()
+        for key, lane in self._lanes.items():
+            if len(inflight) >= self.options.concurrency:
+                return
+            not_before = self._next_allowed.get(key, 0.0)
+            # Hand the row over a little early: rendering happens before the paced moment, not after it.
+            if lane.busy or not lane.queue or not_before - now > PREPARE_AHEAD:
+                continue
+            lease = lane.queue.popleft()
+            if self._holding.get(lease.id, 0.0) < now:
+                self._give_back([lease])
+                self.stats.lost += 1
+                continue
+            lane.busy = True
+            future = pool.submit(self._deliver, lease, not_before)
+            future.add_done_callback(lambda _f: self._wake.set())
+            inflight[key] = future
+
+    def _settle(self, key: str, done: Done) -> None:
+        lane = self._lanes[key]
+        lane.busy = False
+        self._holding.pop(done.lease.id, None)
+        pause = done.retry_after if done.outcome == "ratelimited" else self._interval if done.called else 0.0
+        self._next_allowed[key] = max(self._next_allowed.get(key, 0.0), done.finished + pause)
+        setattr(self.stats, _STAT[done.outcome], getattr(self.stats, _STAT[done.outcome]) + 1)
+        if done.outcome in ("ratelimited", "retry", "unmarked") and lane.queue:
+            # The rows behind must not overtake the one that failed: give them back; they
+            # wait behind it at the head of their channel.
+            behind = list(lane.queue)
+            lane.queue.clear()
+            self._give_back(behind)
+        if not lane.queue:
+            del self._lanes[key]
+        now = time.monotonic()
+        for channel in [c for c, t in self._next_allowed.items() if t < now - 60]:
+            del self._next_allowed[channel]
+
+    def _give_back(self, leases: list[Lease]) -> None:
+        for lease in leases:
+            self._holding.pop(lease.id, None)
+        self._safely(lambda: delivery.release(self.ctx, leases), 0)
+
+    def _pending_soon(self) -> bool:
+        due_by = self.ctx.now() + self.options.once_horizon
+        return bool(self._safely(lambda: delivery.has_pending(self.ctx, due_by=due_by), True))
+
+    def _held(self) -> set[int]:
+        return set(self._holding)
+
+    def _until_next(self, last_poll: float, *, changed: bool = False) -> float:
+        now = time.monotonic()
+        # Something moved but the last poll was too recent: look again as soon as the gap allows.
+        wake = last_poll + (MIN_POLL_GAP if changed else self.options.poll_interval)
+        for key, lane in self._lanes.items():
+            if lane.queue and not lane.busy:
+                wake = min(wake, self._next_allowed.get(key, 0.0) - PREPARE_AHEAD)
+        return min(max(wake - now, 0.001), self.options.poll_interval)
+
+
+def _lane_key(lease: Lease) -> str:
+    return lease.channel_id or f"~{lease.id}"
+
+
+def run_worker(
+    ctx: Context,
+    client: WebClient,
+    *,
+    stop: threading.Event,
+    once: bool = False,
+    options: WorkerOptions | None = None,
+    render: Render | None = None,
+    scheduler: bool = True,
+) -> WorkerStats:
+    """Run the worker until `stop` is set: deliveries plus the scheduled jobs.
+
+    With `once`, run the SLA ladder one time, deliver everything pending and return
+    (for cron and tests); no scheduler is started then.
+    """
+    ctx = connected(ctx, client)  # SLA escalations go to every manager, usergroup members included
+    worker = Worker(ctx, client, render=render, options=options)
+    log.info("worker %s starting: outbox %s", worker.worker_id, delivery.counts(ctx))
+    if once:
+        sla_job(ctx)
+        return worker.run(stop, once=True)
+    jobs = start_scheduler(ctx, client) if scheduler else None
+    try:
+        return worker.run(stop)
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=True)
+        log.info("worker %s stopped: %s", worker.worker_id, worker.stats.as_dict())

@@ -1,0 +1,160 @@
+"""Decided leads as a bit-packed hit matrix: which rules fired on each lead, and its outcome.
+
+Everything the learning does reads this one shape. Each lead is a row of bits (bit j: rule j
+of the ruleset fired), its segment, the best group its failed must-haves let it reach, and the
+time it was received; the success labels (qualified, or later an opportunity or a win, as
+`proposals.learn_from` says) are a separate boolean array, so the same hits serve any label.
+
+Leads with the same bits and segment are interchangeable for every figure we compute (a
+logistic regression on rule indicators, counts within strata, rescoring under new points), so
+`patterns()` collapses them: 1M decided leads over ~30 rules become a few thousand distinct
+patterns, and the work after that is proportional to the patterns, not to the leads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from leadqual.groups import Group
+from leadqual.rules import RulesetSpec
+from leadqual.scoring import Score
+
+Bool = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+NO_CAP = Group.PRIORITY.rank
+
+
+@dataclass(frozen=True, eq=False)
+class HitMatrix:
+    """Which rules fired on each decided lead, bit-packed (eight rules a byte)."""
+
+    rules: tuple[str, ...]  # rule ids, the column order (the ruleset's order)
+    segments: tuple[str, ...]  # segment ids; a lead's segment is an index into these, -1 for none
+    bits: npt.NDArray[np.uint8]  # (leads, ceil(rules / 8)), np.packbits order
+    segment: npt.NDArray[np.int16]  # (leads,)
+    cap: npt.NDArray[np.int8]  # (leads,) rank of the best group its failed must-haves allow
+    received: npt.NDArray[np.int64]  # (leads,) seconds since the epoch
+
+    def __len__(self) -> int:
+        return int(self.bits.shape[0])
+
+    @property
+    def capped(self) -> Bool:
+        """Leads that failed a must-have (their group is capped whatever their points)."""
+        return self.cap != NO_CAP
+
+    def column(self, rule_id: str) -> int:
+        return self.rules.index(rule_id)
+
+    def dense(self) -> Bool:
+        """The (leads, rules) boolean matrix; for tests and small samples only."""
+        return np.unpackbits(self.bits, axis=1, count=len(self.rules)).astype(bool)
+
+    def take(self, rows: Bool | Ints) -> HitMatrix:
+        """The leads selected by a mask or index array."""
+        return HitMatrix(
+            self.rules, self.segments, self.bits[rows], self.segment[rows], self.cap[rows], self.received[rows]
+        )
+
+
+def from_dense(
+    hits: Bool,
+    *,
+    rules: Sequence[str],
+    segments: Sequence[str] = (),
+    segment: Ints | None = None,
+    cap: Ints | None = None,
+    received: Ints | None = None,
+) -> HitMatrix:
+    """A hit matrix from a (leads, rules) boolean matrix (tests, benchmarks, other stores)."""
+    hits = np.asarray(hits, dtype=bool)
+    n = hits.shape[0]
+    return HitMatrix(
+        rules=tuple(rules),
+        segments=tuple(segments),
+        bits=np.packbits(hits, axis=1),
+        segment=np.full(n, -1, np.int16) if segment is None else np.asarray(segment, np.int16),
+        cap=np.full(n, NO_CAP, np.int8) if cap is None else np.asarray(cap, np.int8),
+        received=np.zeros(n, np.int64) if received is None else np.asarray(received, np.int64),
+    )
+
+
+def from_scores(scored: Iterable[tuple[Score, datetime]], spec: RulesetSpec) -> HitMatrix:
+    """A hit matrix from scores of one ruleset, each with the time its lead was received."""
+    rules = tuple(r.id for r in spec.rules)
+    segments = tuple(s.id for s in spec.segments)
+    column = {rid: j for j, rid in enumerate(rules)}
+    seg_index = {sid: i for i, sid in enumerate(segments)}
+    caps = {m.id: m.otherwise for m in spec.must_have}
+    rows: list[list[int]] = []
+    seg: list[int] = []
+    cap: list[int] = []
+    received: list[int] = []
+    for s, at in scored:
+        rows.append([column[h.rule_id] for h in s.hits if h.rule_id in column])
+        seg.append(seg_index.get(s.segment, -1) if s.segment is not None else -1)
+        best = Group.PRIORITY
+        for must in s.failed_must_haves:
+            best = best.capped_at(caps[must]) if must in caps else best
+        cap.append(best.rank)
+        received.append(int(at.timestamp()))
+    dense = np.zeros((len(rows), len(rules)), dtype=bool)
+    for i, cols in enumerate(rows):
+        dense[i, cols] = True
+    return from_dense(
+        dense,
+        rules=rules,
+        segments=segments,
+        segment=np.array(seg, np.int64),
+        cap=np.array(cap, np.int64),
+        received=np.array(received, np.int64),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Patterns:
+    """Distinct (bits, segment, cap) rows with how many leads share each, and how many succeeded."""
+
+    hits: Bool  # (patterns, rules)
+    segment: npt.NDArray[np.int16]
+    cap: npt.NDArray[np.int8]
+    leads: Floats  # (patterns,) leads with this pattern
+    success: Floats  # (patterns,) of which succeeded
+    inverse: Ints  # (leads,) the pattern of each lead
+
+    @property
+    def failure(self) -> Floats:
+        return self.leads - self.success
+
+
+def patterns(hits: HitMatrix, success: Bool, *, weights: Floats | None = None) -> Patterns:
+    """Collapse identical leads into patterns with counts (one sort over the leads)."""
+    success = np.asarray(success, dtype=bool)
+    if success.shape != (len(hits),):
+        raise ValueError(f"success has shape {success.shape}, expected ({len(hits)},)")
+    n, width = hits.bits.shape
+    # One row of bytes per lead: the hit bits, then the segment and the cap, viewed as one opaque key.
+    key = np.empty((n, width + 3), np.uint8)
+    key[:, :width] = hits.bits
+    key[:, width : width + 2] = (hits.segment.astype(np.int32) + 1).astype("<u2").view(np.uint8).reshape(n, 2)
+    key[:, width + 2] = hits.cap.astype(np.uint8)
+    if width + 3 <= 8:  # the usual case (up to 40 rules): one integer per lead sorts far faster than bytes
+        padded = np.zeros((n, 8), np.uint8)
+        padded[:, : width + 3] = key
+        flat: npt.NDArray[np.generic] = padded.view(np.uint64).ravel()
+    else:
+        flat = np.ascontiguousarray(key).view(np.dtype((np.void, width + 3))).ravel()
+    uniq, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    w = np.ones(n) if weights is None else np.asarray(weights, np.float64)
+    leads = np.bincount(inverse, weights=w, minlength=len(uniq)).astype(np.float64)
+    won = np.bincount(inverse, weights=w * success, minlength=len(uniq)).astype(np.float64)
+    dense = np.unpackbits(hits.bits[first], axis=1, count=len(hits.rules)).astype(bool)
+    return Patterns(dense, hits.segment[first], hits.cap[first], leads, won, inverse.astype(np.int64))

@@ -1,0 +1,198 @@
+"""What the edges show, as frozen plain objects: the lead card, App Home, the digest.
+
+Services build these from the database (cosmicpython's read side); `blocks/` renders them
+and never sees SQLAlchemy. Strings are as stored (unescaped); `blocks/` escapes them for Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from leadqual.backtest import Backtest
+from leadqual.figures import Figures
+from leadqual.groups import Group
+from leadqual.lead import Outcome
+from leadqual.proposals import Proposal
+from leadqual.statuses import RulesetOrigin
+
+# --- the lead card ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CardReason:
+    """One rule that fired for the lead, as the card explains it."""
+
+    label: str
+    points: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCard:
+    """Everything a card, modal or App Home row shows about a lead, read in one go.
+
+    Strings are as stored (unescaped); `blocks/` escapes them for Slack.
+    """
+
+    id: int
+    company: str | None
+    contact_name: str | None
+    contact_title: str | None
+    email: str | None
+    industry: str | None
+    country: str | None
+    region: str | None
+    employees: int | None
+    source: str | None
+    offer: str | None
+    campaign: str | None
+    scope: str | None
+    problem: str | None
+    needed_by: str | None
+    message: str | None
+    fit: int
+    intent: int
+    group: Group
+    urgent: bool
+    segment: str | None
+    segment_label: str | None
+    reasons: tuple[CardReason, ...]
+    failed_must_haves: tuple[str, ...]
+    ruleset_version: int
+    status: str
+    owner_id: str | None
+    suggested_owner: str | None
+    claimed_at: datetime | None
+    outcome: Outcome | None
+    reason: str | None
+    reason_label: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    follow_up_on: date | None
+    received_at: datetime
+    channel_id: str | None
+    message_ts: str | None
+    version: int
+
+    @property
+    def display_name(self) -> str:
+        return self.company or self.contact_name or self.email or f"Lead {self.id}"
+
+    @property
+    def decided(self) -> bool:
+        return self.outcome is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The outcome of a change: the lead as it now is, and whether this call changed it.
+
+    `changed` is False when the request repeated one already applied (a Slack retry, a
+    double click): nothing was written twice.
+    """
+
+    card: LeadCard
+    changed: bool
+
+
+# --- App Home ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WeekNumbers:
+    """This week's (Monday 00:00 local to now) figures for a manager."""
+
+    starts: datetime
+    received: dict[Group, int]
+    claimed: int
+    decided: dict[Outcome, int]
+    median_minutes_to_claim: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.received.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """One user's App Home."""
+
+    user_id: str
+    open_claims: tuple[LeadCard, ...]
+    open_total: int
+    follow_ups: tuple[LeadCard, ...]
+    follow_ups_total: int
+    week: WeekNumbers | None
+
+
+# --- the weekly digest -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RulesetChange:
+    """The active ruleset version and where it came from (the digest offers to roll back an applied one)."""
+
+    version: int
+    name: str
+    parent_version: int | None
+    origin: str  # file | apply | rollback
+    created_at: datetime
+    created_by: str | None
+    proposal_id: str | None  # the proposal that made it, if any
+    proposal_title: str | None
+    latest_version: int | None = None  # the highest version stored (above `version` after a rollback)
+
+    @property
+    def next_version(self) -> int:
+        """The number applying a proposal gives the new version: one past the highest, not past the active."""
+        return max(self.latest_version or 0, self.version) + 1
+
+    @property
+    def from_proposal(self) -> bool:
+        return self.origin == RulesetOrigin.APPLY and self.parent_version is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedChange:
+    proposal: Proposal
+    backtest: Backtest | None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one weekly digest says."""
+
+    iso_week: str
+    timezone: str
+    week: Figures
+    trailing: Figures
+    ruleset: RulesetChange
+    proposals: list[ProposedChange]
+    evidence_leads: int  # decided leads (qualified or not) the proposals learned from
+
+    @property
+    def ruleset_version(self) -> int:
+        return self.ruleset.version
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "iso_week": self.iso_week,
+            "timezone": self.timezone,
+            "ruleset": {
+                "version": self.ruleset.version,
+                "name": self.ruleset.name,
+                "origin": self.ruleset.origin,
+                "parent_version": self.ruleset.parent_version,
+                "proposal": self.ruleset.proposal_id,
+                "can_roll_back": self.ruleset.from_proposal,
+            },
+            "week": self.week.as_json(),
+            "trailing": self.trailing.as_json(),
+            "evidence_leads": self.evidence_leads,
+            "proposals": [
+                {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
+                for c in self.proposals
+            ],
+        }

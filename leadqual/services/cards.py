@@ -1,0 +1,103 @@
+"""The lead card's read model: build `LeadCard` from a stored lead (what every card, modal and App Home row shows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadqual.db.models import LeadRow
+from leadqual.errors import LeadNotFound
+from leadqual.groups import Group
+from leadqual.lead import Outcome
+from leadqual.readmodels import CardReason, LeadCard
+from leadqual.services.context import Context
+
+TOP_REASONS = 3
+
+
+def read_card(ctx: Context, *, lead_id: int) -> LeadCard:
+    """The card of one lead; raise LeadNotFound."""
+    with ctx.reading() as session:
+        return card_for(ctx, session, _row(session, lead_id))
+
+
+def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
+    """Build the read model from a stored lead (for renderers that already hold a session)."""
+    payload = row.payload or {}
+    company: dict[str, Any] = payload.get("company") or {}
+    contact: dict[str, Any] = payload.get("contact") or {}
+    need: dict[str, Any] = payload.get("need") or {}
+    reason = ctx.config.reason(row.reason) if row.reason else None
+    return LeadCard(
+        id=row.id,
+        company=row.company_name or company.get("name"),
+        contact_name=contact.get("name"),
+        contact_title=contact.get("title"),
+        email=row.email or contact.get("email"),
+        industry=company.get("industry"),
+        country=company.get("country"),
+        region=company.get("region"),
+        employees=company.get("employees"),
+        source=row.source,
+        offer=row.offer,
+        campaign=row.campaign,
+        scope=need.get("scope"),
+        problem=need.get("problem"),
+        needed_by=need.get("needed_by"),
+        message=payload.get("message"),
+        fit=row.fit,
+        intent=row.intent,
+        group=Group(row.group),
+        urgent=row.urgent,
+        segment=row.segment,
+        segment_label=_segment_label(ctx, session, row),
+        reasons=_top_reasons(row.hits),
+        failed_must_haves=tuple(str(m) for m in row.failed_must_haves or ()),
+        ruleset_version=row.ruleset_version,
+        status=row.status,
+        owner_id=row.owner_id,
+        suggested_owner=row.suggested_owner,
+        claimed_at=row.claimed_at,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        reason=row.reason,
+        reason_label=reason.label if reason else row.reason,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        follow_up_on=row.follow_up_on.astimezone(ctx.config.tz).date() if row.follow_up_on else None,
+        received_at=row.received_at,
+        channel_id=row.channel_id,
+        message_ts=row.message_ts,
+        version=row.version,
+    )
+
+
+def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:
+    items = [h for h in hits or () if isinstance(h, dict)]
+    items.sort(key=lambda h: -abs(int(h.get("points") or 0)))
+    return tuple(
+        CardReason(str(h.get("label") or h.get("rule") or "?"), int(h.get("points") or 0), str(h.get("kind") or ""))
+        for h in items[:TOP_REASONS]
+    )
+
+
+def _segment_label(ctx: Context, session: Session, row: LeadRow) -> str | None:
+    if not row.segment:
+        return None
+    try:
+        segments = ctx.ruleset(session, version=row.ruleset_version).spec.segments
+    except LookupError:  # a version deleted by hand: fall back to the id
+        return row.segment
+    return next((s.label or s.id for s in segments if s.id == row.segment), row.segment)
+
+
+def buying_motions(ctx: Context) -> list[tuple[str, str]]:
+    """(id, label) of each buying motion (segment) in the active ruleset, for the qualify modal."""
+    return [(s.id, s.label or s.id) for s in ctx.active_ruleset().spec.segments]
+
+
+def _row(session: Session, lead_id: int) -> LeadRow:
+    row = session.get(LeadRow, lead_id)
+    if row is None:
+        raise LeadNotFound(lead_id)
+    return row
