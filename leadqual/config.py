@@ -5,23 +5,28 @@ from __future__ import annotations
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from leadqual.crm.config import CrmConfig
 from leadqual.decisions import Criterion
 from leadqual.errors import ConfigError
 from leadqual.groups import Group
+from leadqual.routing.hours import HoursError, parse_hours
+from leadqual.routing.routes import check_route_condition
 from leadqual.yamlfile import dotted, line_for, line_index, yaml_error_line
 
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
@@ -32,15 +37,91 @@ class _Cfg(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _zone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/Berlin") from None
+    return v
+
+
 class Rep(_Cfg):
     user: SlackId
     weight: int = Field(1, ge=1, le=100)
+    max_open_claims: int | None = Field(None, ge=1, le=10_000)  # overrides the route's
+    timezone: str | None = None  # where the rep's away-until date ends; default the route's
+
+    _tz = field_validator("timezone")(_zone)
 
 
 class Route(_Cfg):
     channel: SlackId | None = None
     rotation: bool = False
     reps: list[Rep] = Field(default_factory=list)
+    hours: str | None = None  # "mon-fri 08:00-17:00" in `timezone` (default the config's)
+    timezone: str | None = None
+    max_open_claims: int | None = Field(None, ge=1, le=10_000)  # per rep, unless the rep sets its own
+
+    _tz = field_validator("timezone")(_zone)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parse_hours(v)
+            except HoursError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("reps")
+    @classmethod
+    def _reps_once(cls, v: list[Rep]) -> list[Rep]:
+        seen: set[str] = set()
+        for rep in v:
+            if rep.user in seen:
+                raise ValueError(f"{rep.user} is listed twice; give one entry a higher weight instead")
+            seen.add(rep.user)
+        return v
+
+
+class RouteRule(Route):
+    """One entry of `routes:` as a list: first match wins."""
+
+    when: dict[str, Any] | None = None  # the rules' condition operators; none: every lead
+    groups: list[Group] = Field(default_factory=lambda: [g for g in Group if g.routed], min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            check_route_condition(v)
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _posted_groups(cls, v: list[Group]) -> list[Group]:
+        if Group.POOR_FIT in v:
+            raise ValueError("poor_fit is never posted, so no route can take it")
+        return list(dict.fromkeys(v))
+
+
+def _routes_shape(v: Any) -> str:
+    return "list" if isinstance(v, list | tuple) else "map"
+
+
+Routes = Annotated[
+    Annotated[dict[Group, Route], Tag("map")] | Annotated[list[RouteRule], Tag("list")],
+    Discriminator(_routes_shape),
+]
+# The union's tags appear in pydantic's error locations; they are not keys of the YAML file.
+_ROUTE_TAGS = frozenset({"map", "list"})
+
+
+class RoutingSettings(_Cfg):
+    account_days: int = Field(180, ge=0, le=3650)  # 0: no account owner first
 
 
 class SlaAction(StrEnum):
@@ -85,10 +166,12 @@ class AppConfig(_Cfg):
     rules: str | None = None
     timezone: str = "UTC"
     default_channel: SlackId | None = None
-    routes: dict[Group, Route] = Field(default_factory=dict)
+    routes: Routes = Field(default_factory=dict)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     managers: list[SlackId] = Field(default_factory=list)
     manager_usergroups: list[SlackId] = Field(default_factory=list)
     sla: dict[Group, list[SlaStep]] = Field(default_factory=dict)
+    sla_working_hours: bool = False  # `sla.working_hours: true` in the file: count a route's open hours only
     reasons: list[Reason] = Field(min_length=1)
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
@@ -105,6 +188,18 @@ class AppConfig(_Cfg):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/Berlin") from None
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sla_working_hours(cls, data: Any) -> Any:
+        # `working_hours` sits beside the ladders in `sla:` (the place a reader looks for it).
+        sla = data.get("sla") if isinstance(data, dict) else None
+        if isinstance(sla, dict) and "working_hours" in sla:
+            flag = sla["working_hours"]
+            if not isinstance(flag, bool):
+                raise ValueError("sla.working_hours must be true or false")
+            data = {**data, "sla": {k: v for k, v in sla.items() if k != "working_hours"}, "sla_working_hours": flag}
+        return data
 
     @field_validator("sla")
     @classmethod
@@ -131,6 +226,10 @@ class AppConfig(_Cfg):
         """The channel a group's cards go to, or None when it is not posted."""
         if not group.routed:
             return None
+        if isinstance(self.routes, list):
+            # A list routes by lead as well: this is the channel of a lead no conditional route takes.
+            rule = next((r for r in self.routes if group in r.groups and r.when is None), None)
+            return (rule.channel if rule else None) or self.default_channel
         route = self.routes.get(group)
         return (route.channel if route else None) or self.default_channel
 
@@ -181,10 +280,10 @@ def load_config(path: str | Path | None = None) -> AppConfig:
         config = AppConfig.model_validate({**data, "base_dir": path.parent})
     except ValidationError as exc:
         lines = line_index(node)
+        locs = [tuple(p for p in e["loc"] if p not in _ROUTE_TAGS) for e in exc.errors()]
         problems = [
-            f"{path}:{line_for(lines, tuple(e['loc']))}: {dotted(tuple(e['loc']))}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
+            f"{path}:{line_for(lines, loc)}: {dotted(loc) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
+            for e, loc in zip(exc.errors(), locs, strict=True)
         ]
         raise ConfigError("\n".join(problems)) from None
     return config

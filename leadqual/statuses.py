@@ -30,6 +30,14 @@ class LeadEvent(StrEnum):
     REOPENED = "reopened"
 
 
+class RoutingEvent(StrEnum):
+    """What routing recorded in the audit log: not a rep's triage step, so not in LeadEvent (the thread)."""
+
+    ROTATION_SKIP = "rotation_skip"  # a rep passed over for a lead (away, off hours, at capacity)
+    REP_AWAY = "rep_away"
+    REP_BACK = "rep_back"
+
+
 class OutboxKind(StrEnum):
     """What an outbox row sends."""
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("intake", "import leads from JSON Lines or CSV (all or nothing)"),
     "score": ("intake", "score a file of leads offline and print a table"),
     "rules": ("rules", "scoring rules"),
+    "routes": ("routes", "check the config's routes against sample leads"),
     "digest": ("digest", "build the weekly digest and send it to the managers"),
     "demo": (
         "demo",

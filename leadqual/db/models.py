@@ -6,7 +6,7 @@ naive/aware mix-ups reach the services.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -101,6 +102,7 @@ class LeadRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(300), unique=True)
     email: Mapped[str | None] = mapped_column(String(300))
     company_name: Mapped[str | None] = mapped_column(String(300))
+    company_domain: Mapped[str | None] = mapped_column(String(300), index=True)  # the account, for owner-first routing
     source: Mapped[str | None] = mapped_column(String(300))
     offer: Mapped[str | None] = mapped_column(String(300))
     campaign: Mapped[str | None] = mapped_column(String(300))
@@ -247,6 +249,7 @@ class RepStatus(Base):
 
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     away: Mapped[bool] = mapped_column(Boolean, default=False)
+    away_until: Mapped[date | None] = mapped_column(Date)  # last day away (rep's zone); None: until back
     credit: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

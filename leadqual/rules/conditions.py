@@ -65,8 +65,11 @@ class ConditionError(ValueError):
         super().__init__(message)
 
 
-def compile_condition(cond: Any, path: Path = ()) -> Predicate:
-    """Compile a condition mapping into a predicate, or raise ConditionError."""
+def compile_condition(cond: Any, path: Path = (), *, fields: frozenset[str] = FIELDS) -> Predicate:
+    """Compile a condition mapping into a predicate, or raise ConditionError.
+
+    `fields` are the dotted paths a `field:` may name (routes add the score's `segment`).
+    """
     if not isinstance(cond, dict) or not cond:
         raise ConditionError(path, "a condition must be a mapping such as {field: ..., eq: ...}")
     keys = set(cond)
@@ -75,16 +78,16 @@ def compile_condition(cond: Any, path: Path = ()) -> Predicate:
         parts = cond[combinator]
         if not isinstance(parts, list) or not parts:
             raise ConditionError((*path, combinator), f"{combinator} needs a non-empty list")
-        preds = tuple(compile_condition(p, (*path, combinator, i)) for i, p in enumerate(parts))
+        preds = tuple(compile_condition(p, (*path, combinator, i), fields=fields) for i, p in enumerate(parts))
         return _all_of(preds) if combinator == "all" else _any_of(preds)
     if "not" in keys:
         _only(cond, path, {"not"})
-        inner = compile_condition(cond["not"], (*path, "not"))
+        inner = compile_condition(cond["not"], (*path, "not"), fields=fields)
         return lambda lead, today: not inner(lead, today)
     if "signal" in keys:
         return _compile_signal(cond, path)
     if "field" in keys:
-        return _compile_field(cond, path)
+        return _compile_field(cond, path, fields)
     raise ConditionError(path, f"unknown condition keys {sorted(keys)}; use field, signal, all, any or not")
 
 
@@ -140,22 +143,22 @@ def _compile_signal(cond: dict[str, Any], path: Path) -> Predicate:
     return lambda lead, today: sum(1 for v in lead.signal_values.get(kind, ()) if matches(v)) >= min_count
 
 
-def _getter(field: str, path: Path) -> Callable[[Lead], Any]:
+def _getter(field: str, path: Path, fields: frozenset[str] = FIELDS) -> Callable[[Lead], Any]:
     if field.startswith("attributes."):
         key = field.removeprefix("attributes.")
         return lambda lead: lead.attributes.get(key)
-    if field not in FIELDS:
+    if field not in fields:
         raise ConditionError(
-            path, f"unknown field {field!r}; use one of {', '.join(sorted(FIELDS))} or attributes.NAME"
+            path, f"unknown field {field!r}; use one of {', '.join(sorted(fields))} or attributes.NAME"
         )
     return attrgetter(field)
 
 
-def _compile_field(cond: dict[str, Any], path: Path) -> Predicate:
+def _compile_field(cond: dict[str, Any], path: Path, fields: frozenset[str] = FIELDS) -> Predicate:
     field = cond["field"]
     if not isinstance(field, str):
         raise ConditionError((*path, "field"), "field must be a dotted path such as company.industry")
-    get = _getter(field.strip(), (*path, "field"))
+    get = _getter(field.strip(), (*path, "field"), fields)
     ops = [k for k in cond if k != "field"]
     if len(ops) != 1:
         raise ConditionError(path, f"a field condition needs exactly one operator ({', '.join(FIELD_OPERATORS)})")

@@ -28,7 +28,8 @@ from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.scoring import Ruleset, score
-from leadqual.services import outbox, rotation
+from leadqual.services import outbox
+from leadqual.services.assignment import Assigner
 from leadqual.services.context import Context
 from leadqual.statuses import LeadStatus
 
@@ -97,6 +98,7 @@ def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
         "external_id": lead.external_id,
         "email": lead.contact.email,
         "company_name": lead.company.name,
+        "company_domain": lead.company.domain,
         "source": lead.source,
         "offer": lead.offer,
         "campaign": lead.campaign,
@@ -198,6 +200,7 @@ def _store(
                 batch_email[row["email"]] = i
 
     ids = _allocate_ids(session, len(new))
+    assign = Assigner(session, ctx.config, now, domains=(r["company_domain"] for _, r in new) if post else ())
     cards: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     for (i, row), lead_id in zip(new, ids, strict=True):
@@ -217,14 +220,14 @@ def _store(
                 }
             )
             continue
-        channel = ctx.config.channel_for(group)
-        if post and channel:
-            row["suggested_owner"] = rotation.suggest_owner(session, ctx.config, group)
+        route = assign.route_for_row(row) if post else None
+        if route is not None and route.channel:
+            row["suggested_owner"] = assign.suggest(route, lead_id=lead_id, domain=row["company_domain"])
             cards.append(
                 {
                     "kind": outbox.CARD,
                     "lead_id": lead_id,
-                    "channel_id": channel,
+                    "channel_id": route.channel,
                     "payload": {},
                     "dedupe_key": f"card:{lead_id}",
                     "next_attempt_at": now,
@@ -238,6 +241,7 @@ def _store(
         assert first is not None
         results[i] = _as_duplicate(first, row["external_id"])
     _insert_leads(session, [row for _, row in new], progress=progress)
+    assign.write_events()  # the skips name their leads: after the leads exist
     if new:  # the lead rows are the receipts; the audit log gets one line per batch
         session.add(
             Event(

@@ -10,45 +10,20 @@ on across restarts and processes; reps marked away are skipped and keep their cr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from leadqual.config import AppConfig, Rep
+from leadqual.config import AppConfig
 from leadqual.db.models import Event, RepStatus
 from leadqual.groups import Group
+from leadqual.routing.wrr import Pick, next_pick  # the algorithm lives in the pure routing package
 from leadqual.services.context import Context
+from leadqual.statuses import RoutingEvent
 
-
-@dataclass(frozen=True, slots=True)
-class Pick:
-    """One round of smooth weighted round robin: who won and everyone's credit after it."""
-
-    user: str
-    credit: dict[str, int]
-
-
-def next_pick(
-    reps: Sequence[Rep],
-    credit: dict[str, int],
-    *,
-    away: frozenset[str] = frozenset(),
-    exclude: frozenset[str] = frozenset(),
-) -> Pick | None:
-    """Pick the next rep from `reps` (credit before the pick in `credit`); None when nobody is available."""
-    available = [r for r in reps if r.user not in away and r.user not in exclude]
-    if not available:
-        return None
-    after = dict(credit)
-    for rep in available:
-        after[rep.user] = after.get(rep.user, 0) + rep.weight
-    # max() keeps the first of equals, so ties go to the rep listed first in the config.
-    winner = max(available, key=lambda r: after[r.user])
-    after[winner.user] -= sum(r.weight for r in available)
-    return Pick(winner.user, after)
+__all__ = ["Pick", "away_reps", "next_pick", "set_away", "suggest_owner", "suggest_owners"]
 
 
 def suggest_owner(
@@ -66,7 +41,8 @@ def suggest_owners(
     session: Session, config: AppConfig, group: Group, *, count: int, exclude: frozenset[str] = frozenset()
 ) -> list[str | None]:
     """The next `count` suggestions for `group` in one round trip (bulk intake); None where nobody is available."""
-    route = config.routes.get(group)
+    # The per-group map only: routes given as a list are matched per lead by services.assignment.
+    route = config.routes.get(group) if isinstance(config.routes, dict) else None
     if route is None or not route.rotation or not route.reps or count <= 0:
         return [None] * max(count, 0)
     users = sorted({r.user for r in route.reps})
@@ -101,10 +77,13 @@ def set_away(ctx: Context, user_id: str, away: bool) -> bool:
         if status.away == away:
             return False
         status.away = away
+        status.away_until = None
         # Coming back starts level with the others rather than owed a backlog of turns.
         status.credit = 0
         status.updated_at = now
-        session.add(Event(kind="rep_away" if away else "rep_back", actor=user_id, at=now, data={}))
+        session.add(
+            Event(kind=RoutingEvent.REP_AWAY if away else RoutingEvent.REP_BACK, actor=user_id, at=now, data={})
+        )
         return True
 
 

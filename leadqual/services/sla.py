@@ -25,8 +25,8 @@ from leadqual.config import SlaAction, SlaStep
 from leadqual.db.models import Event, LeadRow, OutboxMessage
 from leadqual.groups import Group
 from leadqual.services import outbox
+from leadqual.services.assignment import reassign_to, working_time_waited
 from leadqual.services.context import Context
-from leadqual.services.rotation import suggest_owner
 from leadqual.statuses import LeadEvent, LeadStatus
 
 OPEN_UNCLAIMED = LeadStatus.NEW
@@ -50,13 +50,15 @@ class Taken:
     after_minutes: int
 
 
-def due_steps(ladder: Sequence[SlaStep], *, done: int, posted_at: datetime, now: datetime) -> list[DueStep]:
+def due_steps(
+    ladder: Sequence[SlaStep], *, done: int, posted_at: datetime, now: datetime, waited: timedelta | None = None
+) -> list[DueStep]:
     """The ladder steps not yet done whose minutes have passed since the card was posted.
 
     A worker that was down may find several due at once; all run, in order, so no step
-    is silently skipped.
+    is silently skipped. `waited` overrides the clock time since posting (working hours).
     """
-    waited = now - posted_at
+    waited = now - posted_at if waited is None else waited
     return [
         DueStep(i, step)
         for i, step in enumerate(ladder)
@@ -72,7 +74,8 @@ def sla_tick(ctx: Context, *, now: datetime | None = None) -> list[Taken]:
         return []
     taken: list[Taken] = []
     for lead_id, group, done, posted_at in _candidates(ctx, ladders):
-        due = due_steps(ladders[group], done=done, posted_at=posted_at, now=now)
+        waited = _working_time(ctx, lead_id, posted_at, now) if ctx.config.sla_working_hours else None
+        due = due_steps(ladders[group], done=done, posted_at=posted_at, now=now, waited=waited)
         if due:
             taken.extend(_climb(ctx, lead_id=lead_id, group=group, done=done, due=due, now=now))
     return taken
@@ -153,7 +156,7 @@ def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, grou
     before = lead.suggested_owner
     # Rotation picks the next available rep other than the one who let it sit; without
     # rotation the stale suggestion is cleared so the card asks everyone.
-    after = suggest_owner(session, ctx.config, group, exclude=frozenset({before}) if before else frozenset())
+    after = reassign_to(session, ctx.config, lead, now=now, exclude=frozenset({before}) if before else frozenset())
     key_update, key_line = _key(lead, item, "update"), _key(lead, item, "reassign")
     lead.suggested_owner = after
     lead.version += 1  # the card shows the suggestion: it changed
@@ -176,6 +179,13 @@ def _reassign(ctx: Context, session: Session, lead: LeadRow, item: DueStep, grou
         payload={**_step(item, group), "suggested_owner": after},
     )
     _event(session, lead, item, now, {"from": before, "to": after})
+
+
+def _working_time(ctx: Context, lead_id: int, posted_at: datetime, now: datetime) -> timedelta:
+    with ctx.reading() as session:
+        lead = session.get(LeadRow, lead_id)
+        assert lead is not None
+        return working_time_waited(ctx.config, lead, posted_at=posted_at, now=now)
 
 
 def _step(item: DueStep, group: Group) -> dict[str, object]:
