@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.format import minutes, pct, rate, text_table
+from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, text_table
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -37,7 +37,7 @@ from blocks.text import (
     one_line,
     plain,
 )
-from leadqual.figures import Figures, GroupFigures, SliceFigures
+from leadqual.figures import Figures, GroupFigures, PipelineFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
 from leadqual.readmodels import Digest, ProposedChange
@@ -75,6 +75,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
             ]
         )
     )
+    if digest.pipeline is not None and digest.pipeline.any:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_pipeline(digest.pipeline)))))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:
@@ -157,6 +159,15 @@ def _misses(week: Figures, trailing: Figures) -> str:
         f"*False positives:* {week.false_positives} Priority lead{'s' if week.false_positives != 1 else ''} "
         f"not qualified of {priority.decided} decided (window {window_fp}).\n"
         f"*False negatives:* qualified from low groups: {negatives}."
+    )
+
+
+def _pipeline(figures: PipelineFigures) -> str:
+    return (
+        f"*What the pipeline did* with the leads qualified in the {mrkdwn(figures.period.label)}\n```"
+        + pipeline_table(figures)
+        + "```\n"
+        + pipeline_note(figures)
     )
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from decimal import Decimal
+
+from leadqual.figures import PipelineFigures
+from leadqual.groups import Group
 
 
 def pct(share: float | None) -> str:
@@ -49,3 +53,38 @@ def text_table(
     if ruled:
         lines.insert(1, line(["-" * w for w in widths]))
     return "\n".join(lines)
+
+
+def money(amounts: Sequence[tuple[str, Decimal]]) -> str:
+    """Sums by currency ("USD 42,000 + EUR 9,500"); '-' when nothing was won. Currencies are never added up."""
+    if not amounts:
+        return "-"
+    return " + ".join(f"{currency + ' ' if currency else ''}{amount:,.0f}" for currency, amount in amounts)
+
+
+def pipeline_table(figures: PipelineFigures) -> str:
+    """The pipeline outcomes by group as an aligned table (the window's qualified leads)."""
+    rows = [("Group", "Qualified", "Opportunity", "Won", "Win rate", "Amount won", "Stale")]
+    shown = [*(figures.group(g) for g in Group if figures.group(g).qualified), figures.total]
+    for k, g in enumerate(shown):
+        rows.append(
+            (
+                "All" if k == len(shown) - 1 else g.group.label,
+                str(g.qualified),
+                f"{rate(g.opportunities, g.qualified)} ({g.opportunities})",
+                str(g.won),
+                f"{rate(g.won, g.closed)} of {g.closed}",
+                money(g.amount_won),
+                f"{g.stale} of {g.stale_eligible}",
+            )
+        )
+    return text_table(rows, right=range(1, len(rows[0])))
+
+
+def pipeline_note(figures: PipelineFigures) -> str:
+    """What the pipeline table's columns divide by, in one sentence."""
+    return (
+        "Opportunity = reached any pipeline stage ÷ leads decided Qualified in the window; win rate = won ÷ "
+        f"(won + lost); stale = still no opportunity of those qualified at least {figures.stale_after_days} "
+        "days before the window's end."
+    )

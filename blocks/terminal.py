@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.format import minutes, pct, rate, text_table
+from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, text_table
 from leadqual.figures import Figures, SliceFigures
 from leadqual.groups import Group
 from leadqual.readmodels import Digest
@@ -47,6 +47,13 @@ def digest_report(d: Digest) -> str:
         "Quality by offer (window):  " + _slices(d.trailing.offers),
         "",
     ]
+    if d.pipeline is not None and d.pipeline.any:
+        lines += [
+            f"What the pipeline did with the leads qualified in the {d.pipeline.period.label}:",
+            textwrap.indent(pipeline_table(d.pipeline), "  "),
+            textwrap.fill(pipeline_note(d.pipeline), WIDTH, initial_indent="  ", subsequent_indent="  "),
+            "",
+        ]
     lines += _proposals(d)
     if d.ruleset.from_proposal:
         lines += [

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from leadqual.backtest import Backtest
-from leadqual.figures import Figures
+from leadqual.figures import Figures, PipelineFigures
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
@@ -171,6 +171,8 @@ class Digest:
     ruleset: RulesetChange
     proposals: list[ProposedChange]
     evidence_leads: int  # decided leads (qualified or not) the proposals learned from
+    pipeline: PipelineFigures | None = None  # outcomes of the window's qualified leads, by group
+    learn_from: str = "qualified"  # what the proposals counted as success
 
     @property
     def ruleset_version(self) -> int:
@@ -191,6 +193,8 @@ class Digest:
             "week": self.week.as_json(),
             "trailing": self.trailing.as_json(),
             "evidence_leads": self.evidence_leads,
+            "learn_from": self.learn_from,
+            "pipeline": self.pipeline.as_json() if self.pipeline else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

@@ -88,7 +88,9 @@ def build_digest(
     with ctx.reading() as session:
         trailing_figures = analytics.figures(session, trailing)
     with ctx.reading() as session:
-        evidence = analytics.evidence(session, trailing)
+        pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
+    with ctx.reading() as session:
+        evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
     proposals = propose(ruleset.spec, version=ruleset.version, evidence=evidence, settings=ctx.config.proposals)
     backtests = backtest_proposals(ctx, ruleset, proposals, trailing, limit=backtest_limit)
     digest = Digest(
@@ -99,6 +101,8 @@ def build_digest(
         ruleset=change,
         proposals=[ProposedChange(p, backtests.get(p.id)) for p in proposals],
         evidence_leads=evidence.overall.decided,
+        pipeline=pipeline,
+        learn_from=ctx.config.proposals.learn_from.value,
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)
@@ -124,7 +128,9 @@ def stream_decided(
     left = limit
     while left > 0:
         with ctx.reading() as session:
-            rows = analytics.decided_page(session, period, before=after, size=min(page, left))
+            rows = analytics.decided_page(
+                session, period, before=after, size=min(page, left), learn_from=ctx.config.proposals.learn_from
+            )
         yield from ((payload, qualified) for payload, qualified, _, _ in rows)
         if len(rows) < min(page, left):
             return
