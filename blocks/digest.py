@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, text_table
+from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -207,7 +207,7 @@ def _proposal_blocks(digest: Digest) -> list[Block]:
         ]
     head = (
         f"*Proposed rule changes* · learned from {digest.evidence_leads} decided leads of the "
-        f"{mrkdwn(digest.trailing.period.label)}; applying one makes ruleset "
+        f"{mrkdwn(digest.trailing.period.label)} ({success_phrase(digest.learn_from)}); applying one makes ruleset "
         f"v{digest.ruleset.next_version}, and rollback is one click."
     )
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(head)))]

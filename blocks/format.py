@@ -88,3 +88,15 @@ def pipeline_note(figures: PipelineFigures) -> str:
         f"(won + lost); stale = still no opportunity of those qualified at least {figures.stale_after_days} "
         "days before the window's end."
     )
+
+
+_SUCCESS = {
+    "qualified": "a rep qualified it",
+    "opportunity": "it became an opportunity",
+    "won": "its deal was won",
+}
+
+
+def success_phrase(learn_from: str) -> str:
+    """What the proposals counted as a success (`proposals.learn_from`), as a clause."""
+    return "a lead counts as a success when " + _SUCCESS.get(learn_from, learn_from)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, text_table
+from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
 from leadqual.figures import Figures, SliceFigures
 from leadqual.groups import Group
 from leadqual.readmodels import Digest
@@ -115,7 +115,10 @@ def _slices(slices: list[SliceFigures]) -> str:
 def _proposals(d: Digest) -> list[str]:
     if not d.proposals:
         return [f"No rule changes proposed: the {d.evidence_leads} decided leads of the window do not call for any."]
-    lines = [f"Proposed rule changes (learned from {d.evidence_leads} decided leads of the {d.trailing.period.label}):"]
+    lines = [
+        f"Proposed rule changes (learned from {d.evidence_leads} decided leads of the {d.trailing.period.label}; "
+        f"{success_phrase(d.learn_from)}):"
+    ]
     for i, change in enumerate(d.proposals, 1):
         p = change.proposal
         lines.append(f"{i:>2}. {p.id}  {p.title}")

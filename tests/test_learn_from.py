@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
 
+from blocks.digest import digest_blocks
+from blocks.terminal import digest_report
 from leadqual.config import LearnFrom
 from leadqual.db.models import LeadPipeline, LeadRow
 from leadqual.lead import Outcome
@@ -58,6 +61,8 @@ def test_learning_from_won_deals_proposes_from_the_pipeline_not_from_the_reps(ct
     assert kinds(by_reps)[RULE] is ProposalKind.RAISE_POINTS
     assert kinds(by_pipeline).get(RULE) in (ProposalKind.LOWER_POINTS, ProposalKind.RETIRE_RULE)
     assert by_pipeline.learn_from == "won" and by_pipeline.as_json()["learn_from"] == "won"
+    assert "success when its deal was won" in digest_report(by_pipeline)
+    assert "success when its deal was won" in json.dumps([b.to_dict() for b in digest_blocks(by_pipeline)])
     assert by_pipeline.evidence_leads == by_reps.evidence_leads  # the same decided leads, another success
     # The backtest counts won deals too: fewer successes among the same rescored leads.
     won, qualified = (
