@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
+from blocks.format import held_out_line, minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -210,6 +210,9 @@ def _proposal_blocks(digest: Digest) -> list[Block]:
         f"{mrkdwn(digest.trailing.period.label)} ({success_phrase(digest.learn_from)}); applying one makes ruleset "
         f"v{digest.ruleset.next_version}, and rollback is one click."
     )
+    together = held_out_line(digest.held_out, prefix="") if digest.held_out else None
+    if together:
+        head += f"\nAll of them together: {together[0].lower()}{together[1:]}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(head)))]
     for change in digest.proposals[:MAX_PROPOSALS]:
         blocks += _proposal(change)
@@ -233,13 +236,12 @@ def _proposal(change: ProposedChange) -> list[Block]:
     icon = _KIND_ICONS[p.kind]
     text = f"{icon} *{mrkdwn(p.title, 300)}* `{p.id}`\n{mrkdwn(p.evidence, SECTION - 400)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))]
+    notes = [line for line in (held_out_line(p.figures),) if line]
     if change.backtest is not None:
+        notes.append("Backtest: " + change.backtest.summary())
+    if notes:
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=fit_mrkdwn("Backtest: " + mrkdwn(change.backtest.summary()), CONTEXT_TEXT))
-                ]
-            )
+            ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(mrkdwn("\n".join(notes)), CONTEXT_TEXT))])
         )
     blocks.append(
         ActionsBlock(

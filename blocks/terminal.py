@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.format import minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
+from blocks.format import held_out_line, minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
 from leadqual.figures import Figures, SliceFigures
 from leadqual.groups import Group
 from leadqual.readmodels import Digest
@@ -119,10 +119,16 @@ def _proposals(d: Digest) -> list[str]:
         f"Proposed rule changes (learned from {d.evidence_leads} decided leads of the {d.trailing.period.label}; "
         f"{success_phrase(d.learn_from)}):"
     ]
+    together = held_out_line(d.held_out, prefix="") if d.held_out else None
+    if together:
+        lines.append(f"    All of them together: {together[0].lower()}{together[1:]}")
     for i, change in enumerate(d.proposals, 1):
         p = change.proposal
         lines.append(f"{i:>2}. {p.id}  {p.title}")
         lines += textwrap.wrap(p.evidence, WIDTH, initial_indent="    ", subsequent_indent="    ")
+        held = held_out_line(p.figures)
+        if held:
+            lines += textwrap.wrap(held, WIDTH, initial_indent="    ", subsequent_indent="    ")
         if change.backtest is not None:
             lines += textwrap.wrap(
                 "Backtest: " + change.backtest.summary(), WIDTH, initial_indent="    ", subsequent_indent="    "

@@ -366,3 +366,19 @@ def decided_page(
     if before is not None:
         query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
     return [(payload, bool(won), decided_at, lead_id) for payload, won, decided_at, lead_id in session.execute(query)]
+
+
+def decided_hits(
+    session: Session, period: Period, *, learn_from: LearnFrom = LearnFrom.QUALIFIED
+) -> list[tuple[list[Any], str | None, list[Any], datetime, bool]]:
+    """Every decided lead of `period` for the learner: (hits, segment, failed must-haves, received, success?)."""
+    query = (
+        select(LeadRow.hits, LeadRow.segment, LeadRow.failed_must_haves, LeadRow.received_at, _success(learn_from))
+        .select_from(LeadRow)
+        .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
+        .where(_decided_in(period), _qualified_or_not())
+        .order_by(LeadRow.id)
+    )
+    return [
+        (hits, segment, failed, received, bool(won)) for hits, segment, failed, received, won in session.execute(query)
+    ]

@@ -84,10 +84,21 @@ class LearnFrom(StrEnum):
     WON = "won"  # the deal was closed won
 
 
+class ProposalMethod(StrEnum):
+    """How rules are judged: together, the others held fixed (conditional), or one at a time (marginal)."""
+
+    CONDITIONAL = "conditional"
+    MARGINAL = "marginal"
+
+
 class ProposalSettings(_Cfg):
     min_decided: int = Field(30, ge=5)
     prior_strength: float = Field(10, gt=0)
     learn_from: LearnFrom = LearnFrom.QUALIFIED
+    method: ProposalMethod = (
+        ProposalMethod.MARGINAL
+    )  # conditional drops bom-review on the 3,000-lead test world: see docs/proposals.md
+    holdout_weeks: int = Field(3, ge=0, le=52)
 
 
 class PipelineSettings(_Cfg):

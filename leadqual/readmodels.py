@@ -173,6 +173,8 @@ class Digest:
     evidence_leads: int  # decided leads (qualified or not) the proposals learned from
     pipeline: PipelineFigures | None = None  # outcomes of the window's qualified leads, by group
     learn_from: str = "qualified"  # what the proposals counted as success
+    method: str = "marginal"  # conditional | marginal
+    held_out: dict[str, float] | None = None  # every proposed change together on the held-out weeks
 
     @property
     def ruleset_version(self) -> int:
@@ -194,6 +196,8 @@ class Digest:
             "trailing": self.trailing.as_json(),
             "evidence_leads": self.evidence_leads,
             "learn_from": self.learn_from,
+            "method": self.method,
+            "held_out": dict(self.held_out) if self.held_out else None,
             "pipeline": self.pipeline.as_json() if self.pipeline else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
