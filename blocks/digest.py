@@ -23,7 +23,18 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.format import held_out_line, minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
+from blocks.format import (
+    band_table,
+    held_out_line,
+    inflation_line,
+    minutes,
+    pct,
+    pipeline_note,
+    pipeline_table,
+    rate,
+    success_phrase,
+    text_table,
+)
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -77,6 +88,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
     )
     if digest.pipeline is not None and digest.pipeline.any:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_pipeline(digest.pipeline)))))
+    if digest.bands is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_bands(digest)))))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:
@@ -159,6 +172,17 @@ def _misses(week: Figures, trailing: Figures) -> str:
         f"*False positives:* {week.false_positives} Priority lead{'s' if week.false_positives != 1 else ''} "
         f"not qualified of {priority.decided} decided (window {window_fp}).\n"
         f"*False negatives:* qualified from low groups: {negatives}."
+    )
+
+
+def _bands(digest: Digest) -> str:
+    assert digest.bands is not None
+    warning = inflation_line(digest.inflation) if digest.inflation else None
+    return (
+        (f":warning: *{mrkdwn(warning)}*\n" if warning else "")
+        + f"*By score band* (decided leads of the window; {success_phrase(digest.learn_from)})\n```"
+        + band_table(digest.bands)
+        + "```"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
-from leadqual.figures import PipelineFigures
+from leadqual.figures import FIT_BANDS, INTENT_BANDS, Inflation, PipelineFigures, ScoreBands
 from leadqual.groups import Group
 
 
@@ -110,4 +110,37 @@ def held_out_line(figures: Mapping[str, float], *, prefix: str = "held_out_") ->
     return (
         f"On the last {f['weeks']:.0f} weeks (not learnt from): Priority precision {pct(f['precision_before'])} → "
         f"{pct(f['precision_after'])}, successes in Priority {f['caught_before']:.0f} → {f['caught_after']:.0f}."
+    )
+
+
+def band_table(bands: ScoreBands) -> str:
+    """The fit (A best) by intent (1 strongest) grid: success rate and decided leads in each band."""
+    fit_a, fit_b = bands.fit_edges
+    int_1, int_2 = bands.intent_edges
+    rows: list[tuple[str, ...]] = [
+        (
+            "Fit \\ intent",
+            f"1 (≥{int_1})",
+            f"2 ({int_2}-{int_1 - 1})",
+            f"3 (<{int_2})",
+        )
+    ]
+    names = {"A": f"A (≥{fit_a})", "B": f"B ({fit_b}-{fit_a - 1})", "C": f"C (<{fit_b})"}
+    for f in FIT_BANDS:
+        cells = []
+        for i in INTENT_BANDS:
+            won, decided = bands.counts[f + i]
+            cells.append(f"{rate(won, decided)} of {decided}")
+        rows.append((names[f], *cells))
+    return text_table(rows, right=range(1, 4))
+
+
+def inflation_line(inflation: Inflation) -> str | None:
+    """The score-inflation warning, or None when Priority did not grow while converting worse."""
+    if not inflation.warning:
+        return None
+    return (
+        f"Score inflation? Priority rose from {pct(inflation.share_before)} to {pct(inflation.share_now)} of leads "
+        f"received while its qualification rate fell from {pct(inflation.rate_before)} to {pct(inflation.rate_now)}, "
+        "week over week."
     )

@@ -11,7 +11,18 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.format import held_out_line, minutes, pct, pipeline_note, pipeline_table, rate, success_phrase, text_table
+from blocks.format import (
+    band_table,
+    held_out_line,
+    inflation_line,
+    minutes,
+    pct,
+    pipeline_note,
+    pipeline_table,
+    rate,
+    success_phrase,
+    text_table,
+)
 from leadqual.figures import Figures, SliceFigures
 from leadqual.groups import Group
 from leadqual.readmodels import Digest
@@ -47,6 +58,15 @@ def digest_report(d: Digest) -> str:
         "Quality by offer (window):  " + _slices(d.trailing.offers),
         "",
     ]
+    warning = inflation_line(d.inflation) if d.inflation else None
+    if warning:
+        lines += ["WARNING: " + warning, ""]
+    if d.bands is not None:
+        lines += [
+            f"By score band (decided leads of the window; {success_phrase(d.learn_from)}):",
+            textwrap.indent(band_table(d.bands), "  "),
+            "",
+        ]
     if d.pipeline is not None and d.pipeline.any:
         lines += [
             f"What the pipeline did with the leads qualified in the {d.pipeline.period.label}:",

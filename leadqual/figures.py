@@ -265,3 +265,91 @@ class PipelineFigures:
             "groups": [g.as_json() for g in self.groups],
             "total": total,
         }
+
+
+# --- score bands and score inflation (issue 13, item 6) -------------------------------------------
+
+FIT_BANDS = ("A", "B", "C")  # A: the best fit
+INTENT_BANDS = ("1", "2", "3")  # 1: the strongest intent
+
+
+def cutoffs(minimums: list[int]) -> tuple[int, int]:
+    """The two band edges from a ruleset's group minimums: the two highest distinct, else thirds."""
+    distinct = sorted({m for m in minimums if m > 0}, reverse=True)
+    return (distinct[0], distinct[1]) if len(distinct) >= 2 else (67, 34)
+
+
+def _band(score: int, edges: tuple[int, int]) -> int:
+    return 0 if score >= edges[0] else 1 if score >= edges[1] else 2
+
+
+@dataclass(frozen=True)
+class ScoreBands:
+    """Decided leads of a period on a 3 by 3 fit and intent grid (A1 best, C3 worst), and how many succeeded."""
+
+    fit_edges: tuple[int, int]  # A: fit ≥ first, B: ≥ second, C: below
+    intent_edges: tuple[int, int]  # 1: intent ≥ first, 2: ≥ second, 3: below
+    counts: dict[str, tuple[int, int]]  # "A1" → (successes, decided)
+
+    @classmethod
+    def of(
+        cls, cells: list[tuple[int, int, int, int]], *, fit_edges: tuple[int, int], intent_edges: tuple[int, int]
+    ) -> ScoreBands:
+        """From (fit, intent, successes, failures) rows."""
+        counts: dict[str, list[int]] = {f + i: [0, 0] for f in FIT_BANDS for i in INTENT_BANDS}
+        for fit, intent, won, lost in cells:
+            key = FIT_BANDS[_band(fit, fit_edges)] + INTENT_BANDS[_band(intent, intent_edges)]
+            counts[key][0] += won
+            counts[key][1] += won + lost
+        return cls(fit_edges, intent_edges, {k: (v[0], v[1]) for k, v in counts.items()})
+
+    def rate(self, band: str) -> float | None:
+        won, decided = self.counts[band]
+        return won / decided if decided else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fit_edges": list(self.fit_edges),
+            "intent_edges": list(self.intent_edges),
+            "bands": {
+                k: {"success": w, "decided": d, "rate": _round(self.rate(k))} for k, (w, d) in self.counts.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Inflation:
+    """Priority's share of leads received and its qualification rate, last week and this week."""
+
+    share_before: float | None
+    share_now: float | None
+    rate_before: float | None
+    rate_now: float | None
+
+    @classmethod
+    def of(cls, before: Figures, now: Figures) -> Inflation:
+        def share(f: Figures) -> float | None:
+            return f.group(Group.PRIORITY).received / f.received if f.received else None
+
+        return cls(
+            share(before),
+            share(now),
+            before.group(Group.PRIORITY).qualification_rate,
+            now.group(Group.PRIORITY).qualification_rate,
+        )
+
+    @property
+    def warning(self) -> bool:
+        """Priority grew as a share of leads while fewer of its leads qualified: the scores may be inflating."""
+        if None in (self.share_before, self.share_now, self.rate_before, self.rate_now):
+            return False
+        return self.share_now > self.share_before and self.rate_now < self.rate_before  # type: ignore[operator]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "priority_share_before": _round(self.share_before),
+            "priority_share_now": _round(self.share_now),
+            "priority_rate_before": _round(self.rate_before),
+            "priority_rate_now": _round(self.rate_now),
+            "warning": self.warning,
+        }

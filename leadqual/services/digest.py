@@ -24,6 +24,7 @@ from leadqual.backtest import Backtest, backtest
 from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, ProposalMethod, Weekday
 from leadqual.db.models import ProposalRow, RulesetVersion
+from leadqual.figures import Inflation, ScoreBands, cutoffs
 from leadqual.learning.learn import learn
 from leadqual.learning.proposals import as_proposals, hit_matrix
 from leadqual.proposals import Proposal, apply_to_spec, propose
@@ -91,6 +92,8 @@ def build_digest(
     with ctx.reading() as session:
         trailing_figures = analytics.figures(session, trailing)
     with ctx.reading() as session:
+        before_figures = analytics.figures(session, week_period(previous_week(week.label), tz))
+    with ctx.reading() as session:
         pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
     with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
@@ -113,6 +116,12 @@ def build_digest(
         learn_from=settings.learn_from.value,
         method=settings.method.value,
         held_out=held_out,
+        bands=ScoreBands.of(
+            [(c.fit, c.intent, c.tally.qualified, c.tally.not_qualified) for c in evidence.cells],
+            fit_edges=cutoffs([t.fit for t in ruleset.spec.groups.values()]),
+            intent_edges=cutoffs([t.intent for t in ruleset.spec.groups.values()]),
+        ),
+        inflation=Inflation.of(before_figures, week_figures),
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)
