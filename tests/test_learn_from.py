@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +12,9 @@ from sqlalchemy import insert, select
 
 from blocks.digest import digest_blocks
 from blocks.terminal import digest_report
-from leadqual.config import LearnFrom
+from leadqual.config import LearnFrom, load_config
 from leadqual.db.models import LeadPipeline, LeadRow
+from leadqual.errors import ConfigError
 from leadqual.lead import Outcome
 from leadqual.proposals import ProposalKind
 from leadqual.readmodels import Digest
@@ -77,3 +79,20 @@ def test_learning_from_opportunities_counts_every_stage_as_a_success(ctx: Contex
     plant_pipeline_that_disagrees_on_one_rule(ctx)
     by_opportunity, by_reps = build(ctx, learn_from), build(ctx, LearnFrom.QUALIFIED)
     assert kinds(by_opportunity) == kinds(by_reps)  # every qualified lead reached a stage: the same evidence
+
+
+def test_the_pipeline_and_learning_keys_are_validated_naming_the_line(tmp_path: Path) -> None:
+    reasons = "reasons:\n  - {code: spam, label: Spam}\n"
+    path = tmp_path / "leadbot.yaml"
+    path.write_text(reasons + "pipeline:\n  stale_after_days: 0\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:4: pipeline.stale_after_days:")
+    path.write_text(reasons + "proposals:\n  learn_from: revenue\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:4: proposals.learn_from:")
+    path.write_text(reasons + "pipeline: {stale_after_days: 45}\nproposals: {learn_from: won, method: conditional}\n")
+    config = load_config(path)
+    assert config.pipeline.stale_after_days == 45 and config.proposals.learn_from is LearnFrom.WON
+    assert load_config().pipeline.stale_after_days == 30 and load_config().proposals.learn_from is LearnFrom.QUALIFIED
