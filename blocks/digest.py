@@ -23,7 +23,18 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.format import minutes, pct, rate, text_table
+from blocks.format import (
+    band_table,
+    held_out_line,
+    inflation_line,
+    minutes,
+    pct,
+    pipeline_note,
+    pipeline_table,
+    rate,
+    success_phrase,
+    text_table,
+)
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -37,7 +48,7 @@ from blocks.text import (
     one_line,
     plain,
 )
-from leadqual.figures import Figures, GroupFigures, SliceFigures
+from leadqual.figures import Figures, GroupFigures, PipelineFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
 from leadqual.readmodels import Digest, ProposedChange
@@ -75,6 +86,10 @@ def digest_blocks(digest: Digest) -> list[Block]:
             ]
         )
     )
+    if digest.pipeline is not None and digest.pipeline.any:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_pipeline(digest.pipeline)))))
+    if digest.bands is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_bands(digest)))))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:
@@ -160,6 +175,26 @@ def _misses(week: Figures, trailing: Figures) -> str:
     )
 
 
+def _bands(digest: Digest) -> str:
+    assert digest.bands is not None
+    warning = inflation_line(digest.inflation) if digest.inflation else None
+    return (
+        (f":warning: *{mrkdwn(warning)}*\n" if warning else "")
+        + f"*By score band* (decided leads of the window; {success_phrase(digest.learn_from)})\n```"
+        + band_table(digest.bands)
+        + "```"
+    )
+
+
+def _pipeline(figures: PipelineFigures) -> str:
+    return (
+        f"*What the pipeline did* with the leads qualified in the {mrkdwn(figures.period.label)}\n```"
+        + pipeline_table(figures)
+        + "```\n"
+        + pipeline_note(figures)
+    )
+
+
 def _reasons(week: Figures) -> str:
     lines = []
     for group, reasons in week.reasons.items():
@@ -196,9 +231,12 @@ def _proposal_blocks(digest: Digest) -> list[Block]:
         ]
     head = (
         f"*Proposed rule changes* · learned from {digest.evidence_leads} decided leads of the "
-        f"{mrkdwn(digest.trailing.period.label)}; applying one makes ruleset "
+        f"{mrkdwn(digest.trailing.period.label)} ({success_phrase(digest.learn_from)}); applying one makes ruleset "
         f"v{digest.ruleset.next_version}, and rollback is one click."
     )
+    together = held_out_line(digest.held_out, prefix="") if digest.held_out else None
+    if together:
+        head += f"\nAll of them together: {together[0].lower()}{together[1:]}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(head)))]
     for change in digest.proposals[:MAX_PROPOSALS]:
         blocks += _proposal(change)
@@ -222,13 +260,12 @@ def _proposal(change: ProposedChange) -> list[Block]:
     icon = _KIND_ICONS[p.kind]
     text = f"{icon} *{mrkdwn(p.title, 300)}* `{p.id}`\n{mrkdwn(p.evidence, SECTION - 400)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))]
+    notes = [line for line in (held_out_line(p.figures),) if line]
     if change.backtest is not None:
+        notes.append("Backtest: " + change.backtest.summary())
+    if notes:
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=fit_mrkdwn("Backtest: " + mrkdwn(change.backtest.summary()), CONTEXT_TEXT))
-                ]
-            )
+            ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(mrkdwn("\n".join(notes)), CONTEXT_TEXT))])
         )
     blocks.append(
         ActionsBlock(

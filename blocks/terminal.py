@@ -11,7 +11,18 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.format import minutes, pct, rate, text_table
+from blocks.format import (
+    band_table,
+    held_out_line,
+    inflation_line,
+    minutes,
+    pct,
+    pipeline_note,
+    pipeline_table,
+    rate,
+    success_phrase,
+    text_table,
+)
 from leadqual.figures import Figures, SliceFigures
 from leadqual.groups import Group
 from leadqual.readmodels import Digest
@@ -47,6 +58,22 @@ def digest_report(d: Digest) -> str:
         "Quality by offer (window):  " + _slices(d.trailing.offers),
         "",
     ]
+    warning = inflation_line(d.inflation) if d.inflation else None
+    if warning:
+        lines += ["WARNING: " + warning, ""]
+    if d.bands is not None:
+        lines += [
+            f"By score band (decided leads of the window; {success_phrase(d.learn_from)}):",
+            textwrap.indent(band_table(d.bands), "  "),
+            "",
+        ]
+    if d.pipeline is not None and d.pipeline.any:
+        lines += [
+            f"What the pipeline did with the leads qualified in the {d.pipeline.period.label}:",
+            textwrap.indent(pipeline_table(d.pipeline), "  "),
+            textwrap.fill(pipeline_note(d.pipeline), WIDTH, initial_indent="  ", subsequent_indent="  "),
+            "",
+        ]
     lines += _proposals(d)
     if d.ruleset.from_proposal:
         lines += [
@@ -108,11 +135,20 @@ def _slices(slices: list[SliceFigures]) -> str:
 def _proposals(d: Digest) -> list[str]:
     if not d.proposals:
         return [f"No rule changes proposed: the {d.evidence_leads} decided leads of the window do not call for any."]
-    lines = [f"Proposed rule changes (learned from {d.evidence_leads} decided leads of the {d.trailing.period.label}):"]
+    lines = [
+        f"Proposed rule changes (learned from {d.evidence_leads} decided leads of the {d.trailing.period.label}; "
+        f"{success_phrase(d.learn_from)}):"
+    ]
+    together = held_out_line(d.held_out, prefix="") if d.held_out else None
+    if together:
+        lines.append(f"    All of them together: {together[0].lower()}{together[1:]}")
     for i, change in enumerate(d.proposals, 1):
         p = change.proposal
         lines.append(f"{i:>2}. {p.id}  {p.title}")
         lines += textwrap.wrap(p.evidence, WIDTH, initial_indent="    ", subsequent_indent="    ")
+        held = held_out_line(p.figures)
+        if held:
+            lines += textwrap.wrap(held, WIDTH, initial_indent="    ", subsequent_indent="    ")
         if change.backtest is not None:
             lines += textwrap.wrap(
                 "Backtest: " + change.backtest.summary(), WIDTH, initial_indent="    ", subsequent_indent="    "

@@ -17,17 +17,20 @@ reopened lead counts its final decision only (`LeadRow.outcome` holds it).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, extract, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from leadqual.calendar import Period
-from leadqual.db.models import LeadRow
-from leadqual.figures import Figures, GroupFigures, SliceFigures
+from leadqual.config import LearnFrom
+from leadqual.db.models import LeadPipeline, LeadRow
+from leadqual.figures import Figures, GroupFigures, PipelineFigures, PipelineGroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.lead import Outcome
+from leadqual.pipeline import Stage
 from leadqual.proposals import Evidence, ScoreCell, Tally
 
 QUALIFIED, NOT_QUALIFIED = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
@@ -182,6 +185,71 @@ def _slices(rows: Any, column: int) -> list[SliceFigures]:
     return slices[:TOP_SLICES]
 
 
+# --- pipeline outcomes --------------------------------------------------------------------------
+
+
+_PIPELINE_COUNTS = ("qualified", "opportunities", "won", "lost", "stale_eligible", "stale")
+
+
+def pipeline(session: Session, period: Period, *, stale_after_days: int) -> PipelineFigures:
+    """Pipeline outcomes of the leads decided Qualified in `period`, by group: one GROUP BY.
+
+    Each lead counts once, by its latest stage (`lead_pipeline`); a lead with no stage has
+    no opportunity. Stale: decided at least `stale_after_days` before the period's end, and
+    still no stage.
+    """
+    cutoff = period.end - timedelta(days=stale_after_days)
+    old_enough = LeadRow.decided_at < cutoff
+    rows = session.execute(
+        select(
+            LeadRow.group,
+            LeadPipeline.stage,
+            LeadPipeline.currency,
+            func.count(),
+            func.sum(LeadPipeline.amount),
+            _count_if(old_enough),
+        )
+        .select_from(LeadRow)
+        .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
+        .where(_decided_in(period), LeadRow.outcome == QUALIFIED)
+        .group_by(LeadRow.group, LeadPipeline.stage, LeadPipeline.currency)
+    ).all()
+    sums: dict[str, dict[str, Any]] = {}
+    for group, stage, currency, n, amount, eligible in rows:
+        g = sums.setdefault(group, dict.fromkeys(_PIPELINE_COUNTS, 0))
+        amounts: dict[str, Decimal] = g.setdefault("amounts", {})
+        g["qualified"] += n
+        g["stale_eligible"] += eligible
+        if stage is None:
+            g["stale"] += eligible
+            continue
+        g["opportunities"] += n
+        if stage == Stage.WON.value:
+            g["won"] += n
+            key = currency or ""
+            amounts[key] = amounts.get(key, Decimal(0)) + Decimal(amount or 0)
+        elif stage == Stage.LOST.value:
+            g["lost"] += n
+    return PipelineFigures(
+        period=period,
+        stale_after_days=stale_after_days,
+        groups=[
+            PipelineGroupFigures(
+                group=g,
+                qualified=v["qualified"],
+                opportunities=v["opportunities"],
+                won=v["won"],
+                lost=v["lost"],
+                amount_won=tuple(sorted(v["amounts"].items())),
+                stale_eligible=v["stale_eligible"],
+                stale=v["stale"],
+            )
+            for g in Group
+            if (v := sums.get(g.value))
+        ],
+    )
+
+
 # --- evidence for proposals --------------------------------------------------------------------
 
 
@@ -201,23 +269,44 @@ def _passes_must_haves(dialect: str) -> ColumnElement[bool]:
     return length(LeadRow.failed_must_haves) == 0
 
 
-def evidence(session: Session, period: Period) -> Evidence:
+def _success(learn_from: LearnFrom) -> ColumnElement[Any]:
+    """1 when a decided lead counts as a success for the proposals (`proposals.learn_from`), else 0.
+
+    qualified: the rep's final decision; opportunity: any pipeline stage reached; won: closed won.
+    The queries that use it outer-join `lead_pipeline`.
+    """
+    condition: ColumnElement[bool]
+    if learn_from is LearnFrom.OPPORTUNITY:
+        condition = LeadPipeline.lead_id.is_not(None)
+    elif learn_from is LearnFrom.WON:
+        condition = LeadPipeline.stage == Stage.WON.value
+    else:
+        condition = LeadRow.outcome == QUALIFIED
+    return case((condition, 1), else_=0)
+
+
+def evidence(session: Session, period: Period, *, learn_from: LearnFrom = LearnFrom.QUALIFIED) -> Evidence:
     """Counts of decided leads for rule proposals: by score cell and segment, and by rule fired.
 
     Two passes: one GROUP BY over the columns (group, fit, intent, segment, whether every
-    must-have passed), one over the unnested `hits`.
+    must-have passed), one over the unnested `hits`. A "qualified" count is a success as
+    `learn_from` says (the rep's decision, an opportunity, a won deal); the leads counted are
+    the same decided leads whichever it is.
     """
     dialect = session.get_bind().dialect.name
     window = and_(_decided_in(period), _qualified_or_not())
     passes = _passes_must_haves(dialect)
+    success = _success(learn_from).label("success")
     cell_counts: dict[tuple[str, int, int], list[int]] = {}
     segment_counts: dict[str | None, list[int]] = {}
-    for group, fit, intent, segment, uncapped, outcome, n in session.execute(
-        select(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, LeadRow.outcome, func.count())
+    for group, fit, intent, segment, uncapped, won, n in session.execute(
+        select(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, success, func.count())
+        .select_from(LeadRow)
+        .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
         .where(window)
-        .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, LeadRow.outcome)
+        .group_by(LeadRow.group, LeadRow.fit, LeadRow.intent, LeadRow.segment, passes, success)
     ):
-        side = 0 if outcome == QUALIFIED else 1
+        side = 0 if won else 1
         cell_counts.setdefault((group, fit, intent), [0, 0])[side] += n
         if uncapped:
             segment_counts.setdefault(segment, [0, 0])[side] += n
@@ -228,11 +317,12 @@ def evidence(session: Session, period: Period) -> Evidence:
     hits, rule, is_rule = _fired_rules(dialect)
     rules = _tallies(
         session.execute(
-            select(rule, LeadRow.outcome, func.count())
+            select(rule, success, func.count())
             .select_from(LeadRow)
+            .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
             .join(hits, literal(True))
             .where(window, passes, is_rule)
-            .group_by(rule, LeadRow.outcome)
+            .group_by(rule, success)
         )
     )
     return Evidence(
@@ -245,28 +335,50 @@ def evidence(session: Session, period: Period) -> Evidence:
 
 def _tallies(rows: Any) -> dict[Any, Tally]:
     counts: dict[Any, list[int]] = {}
-    for key, outcome, n in rows:
-        counts.setdefault(key, [0, 0])[0 if outcome == QUALIFIED else 1] += n
+    for key, won, n in rows:
+        counts.setdefault(key, [0, 0])[0 if won else 1] += n
     return {k: Tally(q, nq) for k, (q, nq) in counts.items()}
 
 
 def decided_page(
-    session: Session, period: Period, *, before: tuple[datetime, int] | None, size: int
+    session: Session,
+    period: Period,
+    *,
+    before: tuple[datetime, int] | None,
+    size: int,
+    learn_from: LearnFrom = LearnFrom.QUALIFIED,
 ) -> list[tuple[dict[str, Any], bool, datetime, int]]:
-    """One page of decided leads, most recent first: (payload, qualified?, decided_at, id).
+    """One page of decided leads, most recent first: (payload, success?, decided_at, id).
+
+    Success is as `learn_from` says: qualified by the rep (the default), an opportunity, or won.
 
     Keyset pagination on (decided_at, id): each page is its own short query, so a caller can
     read a window page by page without holding a transaction open in between.
     """
     query = (
-        select(LeadRow.payload, LeadRow.outcome, LeadRow.decided_at, LeadRow.id)
+        select(LeadRow.payload, _success(learn_from), LeadRow.decided_at, LeadRow.id)
+        .select_from(LeadRow)
+        .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
         .where(_decided_in(period), _qualified_or_not())
         .order_by(LeadRow.decided_at.desc(), LeadRow.id.desc())
         .limit(size)
     )
     if before is not None:
         query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
+    return [(payload, bool(won), decided_at, lead_id) for payload, won, decided_at, lead_id in session.execute(query)]
+
+
+def decided_hits(
+    session: Session, period: Period, *, learn_from: LearnFrom = LearnFrom.QUALIFIED
+) -> list[tuple[list[Any], str | None, list[Any], datetime, bool]]:
+    """Every decided lead of `period` for the learner: (hits, segment, failed must-haves, received, success?)."""
+    query = (
+        select(LeadRow.hits, LeadRow.segment, LeadRow.failed_must_haves, LeadRow.received_at, _success(learn_from))
+        .select_from(LeadRow)
+        .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
+        .where(_decided_in(period), _qualified_or_not())
+        .order_by(LeadRow.id)
+    )
     return [
-        (payload, outcome == QUALIFIED, decided_at, lead_id)
-        for payload, outcome, decided_at, lead_id in session.execute(query)
+        (hits, segment, failed, received, bool(won)) for hits, segment, failed, received, won in session.execute(query)
     ]

@@ -157,9 +157,33 @@ class DigestSchedule(_Cfg):
     trailing_weeks: int = Field(12, ge=1, le=104)
 
 
+class LearnFrom(StrEnum):
+    """What the proposals and the backtest count as success (DESIGN.md, "Pipeline outcomes")."""
+
+    QUALIFIED = "qualified"  # the rep decided Qualified to pursue
+    OPPORTUNITY = "opportunity"  # the lead reached an opportunity (any pipeline stage)
+    WON = "won"  # the deal was closed won
+
+
+class ProposalMethod(StrEnum):
+    """How rules are judged: together, the others held fixed (conditional), or one at a time (marginal)."""
+
+    CONDITIONAL = "conditional"
+    MARGINAL = "marginal"
+
+
 class ProposalSettings(_Cfg):
     min_decided: int = Field(30, ge=5)
     prior_strength: float = Field(10, gt=0)
+    learn_from: LearnFrom = LearnFrom.QUALIFIED
+    method: ProposalMethod = (
+        ProposalMethod.MARGINAL
+    )  # conditional drops bom-review on the 3,000-lead test world: see docs/proposals.md
+    holdout_weeks: int = Field(3, ge=0, le=52)
+
+
+class PipelineSettings(_Cfg):
+    stale_after_days: int = Field(30, ge=1, le=365)
 
 
 class AppConfig(_Cfg):
@@ -175,6 +199,7 @@ class AppConfig(_Cfg):
     reasons: list[Reason] = Field(min_length=1)
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     crm: CrmConfig = Field(default_factory=CrmConfig)
 
     # Where the file was read from: relative paths inside it resolve against this.

@@ -6,6 +6,7 @@ Qualified and Not qualified are the two closed outcomes; Nurture and Needs info 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from leadqual.calendar import Period
@@ -167,3 +168,188 @@ def _slice_json(s: SliceFigures) -> dict[str, Any]:
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
+
+
+# --- pipeline outcomes (DESIGN.md, "Pipeline outcomes") ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineGroupFigures:
+    """What happened after qualification to one group's leads decided Qualified in a period.
+
+    The cohort is the leads whose final decision, made in the period, is Qualified to pursue;
+    each is counted by its latest pipeline stage as stored now. Any stage (opportunity, won or
+    lost) means the lead became an opportunity: a CRM may report a deal won or lost without
+    having reported it open.
+    """
+
+    group: Group
+    qualified: int = 0  # the denominator of the opportunity rate
+    opportunities: int = 0  # ... that reached any pipeline stage
+    won: int = 0  # ... whose latest stage is won
+    lost: int = 0  # ... whose latest stage is lost
+    amount_won: tuple[tuple[str, Decimal], ...] = ()  # (currency or "", sum) of won deals; currencies never mixed
+    stale_eligible: int = 0  # qualified leads decided at least `stale_after_days` before the period's end
+    stale: int = 0  # ... of which no pipeline stage is known
+
+    @property
+    def opportunity_rate(self) -> float | None:
+        """Opportunities among leads decided Qualified (every qualified lead counts, however recent)."""
+        return self.opportunities / self.qualified if self.qualified else None
+
+    @property
+    def closed(self) -> int:
+        return self.won + self.lost
+
+    @property
+    def win_rate(self) -> float | None:
+        """Won among closed deals (won + lost): open opportunities are still undecided, as Nurture is."""
+        return self.won / self.closed if self.closed else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "group": self.group.value,
+            "qualified": self.qualified,
+            "opportunities": self.opportunities,
+            "opportunity_rate": _round(self.opportunity_rate),
+            "won": self.won,
+            "lost": self.lost,
+            "win_rate": _round(self.win_rate),
+            "amount_won": {currency: float(amount) for currency, amount in self.amount_won},
+            "stale_eligible": self.stale_eligible,
+            "stale": self.stale,
+        }
+
+
+@dataclass(frozen=True)
+class PipelineFigures:
+    """Pipeline outcomes by group for one period (the digest's trailing window)."""
+
+    period: Period
+    stale_after_days: int
+    groups: list[PipelineGroupFigures]
+
+    def group(self, group: Group) -> PipelineGroupFigures:
+        return next((g for g in self.groups if g.group is group), PipelineGroupFigures(group))
+
+    @property
+    def total(self) -> PipelineGroupFigures:
+        amounts: dict[str, Decimal] = {}
+        for g in self.groups:
+            for currency, amount in g.amount_won:
+                amounts[currency] = amounts.get(currency, Decimal(0)) + amount
+        return PipelineGroupFigures(
+            group=Group.PRIORITY,  # unused for the total
+            qualified=sum(g.qualified for g in self.groups),
+            opportunities=sum(g.opportunities for g in self.groups),
+            won=sum(g.won for g in self.groups),
+            lost=sum(g.lost for g in self.groups),
+            amount_won=tuple(sorted(amounts.items())),
+            stale_eligible=sum(g.stale_eligible for g in self.groups),
+            stale=sum(g.stale for g in self.groups),
+        )
+
+    @property
+    def any(self) -> bool:
+        return any(g.qualified for g in self.groups)
+
+    def as_json(self) -> dict[str, Any]:
+        total = self.total.as_json()
+        del total["group"]
+        return {
+            "period": self.period.label,
+            "cohort": "leads decided Qualified to pursue in the period, by their latest pipeline stage",
+            "opportunity_rate_of": "qualified",
+            "win_rate_of": "won + lost",
+            "stale_after_days": self.stale_after_days,
+            "groups": [g.as_json() for g in self.groups],
+            "total": total,
+        }
+
+
+# --- score bands and score inflation (issue 13, item 6) -------------------------------------------
+
+FIT_BANDS = ("A", "B", "C")  # A: the best fit
+INTENT_BANDS = ("1", "2", "3")  # 1: the strongest intent
+
+
+def cutoffs(minimums: list[int]) -> tuple[int, int]:
+    """The two band edges from a ruleset's group minimums: the two highest distinct, else thirds."""
+    distinct = sorted({m for m in minimums if m > 0}, reverse=True)
+    return (distinct[0], distinct[1]) if len(distinct) >= 2 else (67, 34)
+
+
+def _band(score: int, edges: tuple[int, int]) -> int:
+    return 0 if score >= edges[0] else 1 if score >= edges[1] else 2
+
+
+@dataclass(frozen=True)
+class ScoreBands:
+    """Decided leads of a period on a 3 by 3 fit and intent grid (A1 best, C3 worst), and how many succeeded."""
+
+    fit_edges: tuple[int, int]  # A: fit ≥ first, B: ≥ second, C: below
+    intent_edges: tuple[int, int]  # 1: intent ≥ first, 2: ≥ second, 3: below
+    counts: dict[str, tuple[int, int]]  # "A1" → (successes, decided)
+
+    @classmethod
+    def of(
+        cls, cells: list[tuple[int, int, int, int]], *, fit_edges: tuple[int, int], intent_edges: tuple[int, int]
+    ) -> ScoreBands:
+        """From (fit, intent, successes, failures) rows."""
+        counts: dict[str, list[int]] = {f + i: [0, 0] for f in FIT_BANDS for i in INTENT_BANDS}
+        for fit, intent, won, lost in cells:
+            key = FIT_BANDS[_band(fit, fit_edges)] + INTENT_BANDS[_band(intent, intent_edges)]
+            counts[key][0] += won
+            counts[key][1] += won + lost
+        return cls(fit_edges, intent_edges, {k: (v[0], v[1]) for k, v in counts.items()})
+
+    def rate(self, band: str) -> float | None:
+        won, decided = self.counts[band]
+        return won / decided if decided else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "fit_edges": list(self.fit_edges),
+            "intent_edges": list(self.intent_edges),
+            "bands": {
+                k: {"success": w, "decided": d, "rate": _round(self.rate(k))} for k, (w, d) in self.counts.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Inflation:
+    """Priority's share of leads received and its qualification rate, last week and this week."""
+
+    share_before: float | None
+    share_now: float | None
+    rate_before: float | None
+    rate_now: float | None
+
+    @classmethod
+    def of(cls, before: Figures, now: Figures) -> Inflation:
+        def share(f: Figures) -> float | None:
+            return f.group(Group.PRIORITY).received / f.received if f.received else None
+
+        return cls(
+            share(before),
+            share(now),
+            before.group(Group.PRIORITY).qualification_rate,
+            now.group(Group.PRIORITY).qualification_rate,
+        )
+
+    @property
+    def warning(self) -> bool:
+        """Priority grew as a share of leads while fewer of its leads qualified: the scores may be inflating."""
+        if None in (self.share_before, self.share_now, self.rate_before, self.rate_now):
+            return False
+        return self.share_now > self.share_before and self.rate_now < self.rate_before  # type: ignore[operator]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "priority_share_before": _round(self.share_before),
+            "priority_share_now": _round(self.share_now),
+            "priority_rate_before": _round(self.rate_before),
+            "priority_rate_now": _round(self.rate_now),
+            "warning": self.warning,
+        }

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from leadqual.backtest import Backtest
-from leadqual.figures import Figures
+from leadqual.figures import Figures, Inflation, PipelineFigures, ScoreBands
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
@@ -171,6 +171,12 @@ class Digest:
     ruleset: RulesetChange
     proposals: list[ProposedChange]
     evidence_leads: int  # decided leads (qualified or not) the proposals learned from
+    pipeline: PipelineFigures | None = None  # outcomes of the window's qualified leads, by group
+    learn_from: str = "qualified"  # what the proposals counted as success
+    method: str = "marginal"  # conditional | marginal
+    held_out: dict[str, float] | None = None  # every proposed change together on the held-out weeks
+    bands: ScoreBands | None = None  # the window's decided leads by fit and intent band
+    inflation: Inflation | None = None  # Priority this week against the week before
 
     @property
     def ruleset_version(self) -> int:
@@ -191,6 +197,12 @@ class Digest:
             "week": self.week.as_json(),
             "trailing": self.trailing.as_json(),
             "evidence_leads": self.evidence_leads,
+            "learn_from": self.learn_from,
+            "method": self.method,
+            "held_out": dict(self.held_out) if self.held_out else None,
+            "score_bands": self.bands.as_json() if self.bands else None,
+            "score_inflation": self.inflation.as_json() if self.inflation else None,
+            "pipeline": self.pipeline.as_json() if self.pipeline else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

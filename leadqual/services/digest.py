@@ -15,14 +15,18 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadqual import analytics
 from leadqual.backtest import Backtest, backtest
 from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
-from leadqual.config import AppConfig, Weekday
+from leadqual.config import AppConfig, ProposalMethod, Weekday
 from leadqual.db.models import ProposalRow, RulesetVersion
+from leadqual.figures import Inflation, ScoreBands, cutoffs
+from leadqual.learning.learn import learn
+from leadqual.learning.proposals import as_proposals, hit_matrix
 from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
@@ -88,8 +92,17 @@ def build_digest(
     with ctx.reading() as session:
         trailing_figures = analytics.figures(session, trailing)
     with ctx.reading() as session:
-        evidence = analytics.evidence(session, trailing)
-    proposals = propose(ruleset.spec, version=ruleset.version, evidence=evidence, settings=ctx.config.proposals)
+        before_figures = analytics.figures(session, week_period(previous_week(week.label), tz))
+    with ctx.reading() as session:
+        pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
+    with ctx.reading() as session:
+        evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
+    settings = ctx.config.proposals
+    held_out: dict[str, float] | None = None
+    if settings.method is ProposalMethod.CONDITIONAL:
+        proposals, held_out = conditional_proposals(ctx, ruleset, trailing)
+    else:
+        proposals = propose(ruleset.spec, version=ruleset.version, evidence=evidence, settings=settings)
     backtests = backtest_proposals(ctx, ruleset, proposals, trailing, limit=backtest_limit)
     digest = Digest(
         iso_week=week.label,
@@ -99,10 +112,55 @@ def build_digest(
         ruleset=change,
         proposals=[ProposedChange(p, backtests.get(p.id)) for p in proposals],
         evidence_leads=evidence.overall.decided,
+        pipeline=pipeline,
+        learn_from=settings.learn_from.value,
+        method=settings.method.value,
+        held_out=held_out,
+        bands=ScoreBands.of(
+            [(c.fit, c.intent, c.tally.qualified, c.tally.not_qualified) for c in evidence.cells],
+            fit_edges=cutoffs([t.fit for t in ruleset.spec.groups.values()]),
+            intent_edges=cutoffs([t.intent for t in ruleset.spec.groups.values()]),
+        ),
+        inflation=Inflation.of(before_figures, week_figures),
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)
     return digest
+
+
+def conditional_proposals(
+    ctx: Context, ruleset: Ruleset, period: Period
+) -> tuple[list[Proposal], dict[str, float] | None]:
+    """Proposals from the conditional learner over the window's decided leads, and all kept changes' held-out figures.
+
+    Fitted on the older weeks, each change checked on the most recent `proposals.holdout_weeks`
+    (fewer when the window is short: at least one week is always learnt from).
+    """
+    settings = ctx.config.proposals
+    with ctx.reading() as session:
+        rows = analytics.decided_hits(session, period, learn_from=settings.learn_from)
+    if not rows:
+        return [], None
+    weeks = max(0, min(settings.holdout_weeks, ctx.config.digest.trailing_weeks - 1))
+    hits = hit_matrix(((h, seg, failed, at) for h, seg, failed, at, _ in rows), ruleset.spec)
+    success = np.array([won for *_, won in rows], dtype=bool)
+    learning = learn(
+        hits, success, ruleset.spec, version=ruleset.version, settings=settings, end=period.end, holdout_weeks=weeks
+    )
+    together = learning.held_out if learning.kept or any(t.kept for t in learning.thresholds) else None
+    figures = (
+        {
+            "weeks": weeks,
+            "leads": learning.held_out_leads,
+            "precision_before": round(together.before.precision, 4),
+            "precision_after": round(together.after.precision, 4),
+            "caught_before": together.before.caught,
+            "caught_after": together.after.caught,
+        }
+        if together is not None
+        else None
+    )
+    return as_proposals(learning, version=ruleset.version, holdout_weeks=weeks), figures
 
 
 def backtest_proposals(
@@ -124,7 +182,9 @@ def stream_decided(
     left = limit
     while left > 0:
         with ctx.reading() as session:
-            rows = analytics.decided_page(session, period, before=after, size=min(page, left))
+            rows = analytics.decided_page(
+                session, period, before=after, size=min(page, left), learn_from=ctx.config.proposals.learn_from
+            )
         yield from ((payload, qualified) for payload, qualified, _, _ in rows)
         if len(rows) < min(page, left):
             return

@@ -1,0 +1,174 @@
+"""The conditional learner as the digest's proposals: stored leads in, `Proposal` objects out.
+
+`hit_matrix` builds the `HitMatrix` from what each decided lead stored when it was scored
+(its rule hits, segment, failed must-haves, when it was received); `as_proposals` turns the
+changes `learn` kept into the same `Proposal` objects the marginal method makes, so the
+digest, `leadbot digest --json`, the store and Slack's Apply work unchanged. Each carries its
+evidence in words (the effect with the others held fixed, its interval, the counts within
+the strongest co-firing rule's strata, how it did on the held-out weeks) and in `figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from leadqual.groups import Group
+from leadqual.learning.effects import Counts
+from leadqual.learning.hits import HitMatrix, from_dense
+from leadqual.learning.learn import CheckedChange, CheckedThreshold, HeldOut, Learning
+from leadqual.learning.strata import StrataEvidence
+from leadqual.proposals import Proposal, ProposalKind, proposal_id
+from leadqual.rules import RulesetSpec
+
+# (hits as stored, segment, failed must-haves, received at)
+StoredLead = tuple[Sequence[Any], str | None, Sequence[Any], datetime]
+
+
+def hit_matrix(leads: Iterable[StoredLead], spec: RulesetSpec) -> HitMatrix:
+    """Which of `spec`'s rules fired on each stored lead (rules no longer in `spec` are ignored)."""
+    rules = tuple(r.id for r in spec.rules)
+    segments = tuple(s.id for s in spec.segments)
+    column = {rid: j for j, rid in enumerate(rules)}
+    seg_index = {sid: i for i, sid in enumerate(segments)}
+    caps = {m.id: m.otherwise for m in spec.must_have}
+    rows: list[list[int]] = []
+    seg: list[int] = []
+    cap: list[int] = []
+    received: list[int] = []
+    for hits, segment, failed, at in leads:
+        rows.append([column[h["rule"]] for h in hits or () if isinstance(h, dict) and h.get("rule") in column])
+        seg.append(seg_index.get(segment, -1) if segment is not None else -1)
+        best = Group.PRIORITY
+        for must in failed or ():
+            best = best.capped_at(caps[str(must)]) if str(must) in caps else best
+        cap.append(best.rank)
+        received.append(int(at.timestamp()))
+    dense = np.zeros((len(rows), len(rules)), dtype=bool)
+    for i, cols in enumerate(rows):
+        dense[i, cols] = True
+    return from_dense(
+        dense,
+        rules=rules,
+        segments=segments,
+        segment=np.array(seg, np.int64),
+        cap=np.array(cap, np.int64),
+        received=np.array(received, np.int64),
+    )
+
+
+def as_proposals(learning: Learning, *, version: int, holdout_weeks: int) -> list[Proposal]:
+    """The kept rule changes (strongest first), then the kept threshold moves, as digest proposals."""
+    out = [_rule_proposal(c, version, holdout_weeks) for c in learning.kept]
+    out += [_threshold_proposal(t, holdout_weeks) for t in learning.thresholds if t.kept]
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _counts(c: Counts) -> str:
+    return f"{_pct(c.rate)} of {c.decided:,}"
+
+
+def _held_out_figures(held: HeldOut | None, weeks: int) -> dict[str, float]:
+    if held is None:
+        return {}
+    return {
+        "held_out_weeks": weeks,
+        "held_out_precision_before": round(held.before.precision, 4),
+        "held_out_precision_after": round(held.after.precision, 4),
+        "held_out_caught_before": held.before.caught,
+        "held_out_caught_after": held.after.caught,
+        "held_out_priority_before": held.before.priority,
+        "held_out_priority_after": held.after.priority,
+    }
+
+
+def _strata_words(s: StrataEvidence | None) -> str:
+    if s is None:
+        return ""
+    other = f'"{s.other_label}"'
+    return (
+        f" Checked against {other} (they fire together most). Among leads with {other}: "
+        f"{_counts(s.among_other.fired)} succeeded with this rule, {_counts(s.among_other.not_fired)} without; "
+        f"among the rest: {_counts(s.among_rest.fired)} with, {_counts(s.among_rest.not_fired)} without."
+    )
+
+
+def _strata_figures(s: StrataEvidence | None) -> dict[str, float]:
+    if s is None:
+        return {}
+    out: dict[str, float] = {"strata_phi": round(s.phi, 4)}
+    for name, stratum in (("with_other", s.among_other), ("without_other", s.among_rest)):
+        for side, c in (("fired", stratum.fired), ("not_fired", stratum.not_fired)):
+            out[f"strata_{name}_{side}_success"] = c.success
+            out[f"strata_{name}_{side}_failure"] = c.failure
+    return out
+
+
+def _rule_proposal(checked: CheckedChange, version: int, weeks: int) -> Proposal:
+    c = checked.change
+    e = c.effect
+    kind = ProposalKind(c.kind.value)
+    worth = (
+        f"Weighed like the other rules that is worth about {c.implied:.0f} points "
+        f"({c.implied_low:.0f} to {c.implied_high:.0f}), not {c.current}."
+        if c.scale
+        else ""
+    )
+    words = (
+        f'With the other rules held fixed, "{c.label}" multiplies the odds of success by {e.odds_ratio:.2f} '
+        f"(95% range allowing for every check {np.exp(e.low):.2f} to {np.exp(e.high):.2f}); "
+        f"it fired on {e.fired.decided:,} decided leads ({_pct(e.fired.rate)} succeeded), "
+        f"{_pct(e.not_fired.rate)} of the {e.not_fired.decided:,} where it did not. {worth}"
+        f"{_strata_words(checked.strata)}"
+    )
+    figures: dict[str, float] = {
+        "log_odds": round(e.log_odds, 4),
+        "log_odds_low": round(e.low, 4),
+        "log_odds_high": round(e.high, 4),
+        "fired_success": e.fired.success,
+        "fired_failure": e.fired.failure,
+        "not_fired_success": e.not_fired.success,
+        "not_fired_failure": e.not_fired.failure,
+        "implied_points": round(c.implied, 1),
+        "implied_low": round(c.implied_low, 1),
+        "implied_high": round(c.implied_high, 1),
+        **_strata_figures(checked.strata),
+        **_held_out_figures(checked.held_out, weeks),
+    }
+    return Proposal(
+        id=proposal_id(version, kind, c.rule, "points", c.proposed),
+        kind=kind,
+        target=c.rule,
+        label=c.label,
+        setting="points",
+        current=c.current,
+        proposed=c.proposed,
+        ruleset_version=version,
+        evidence=" ".join(words.split()),
+        figures=figures,
+        strength=round(c.strength, 4),
+    )
+
+
+def _threshold_proposal(t: CheckedThreshold, weeks: int) -> Proposal:
+    p = t.proposal
+    return Proposal(
+        id=p.id,
+        kind=p.kind,
+        target=p.target,
+        label=p.label,
+        setting=p.setting,
+        current=p.current,
+        proposed=p.proposed,
+        ruleset_version=p.ruleset_version,
+        evidence=f"{p.evidence} Judged on points after the rule changes above.",
+        figures={**p.figures, **_held_out_figures(t.held_out, weeks)},
+        strength=p.strength,
+    )
