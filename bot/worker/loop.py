@@ -12,18 +12,20 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.crm.writeback import LABELS, MISSING, CrmWriter
 from bot.slack.client import connected
 from bot.worker.jobs import sla_job, start_scheduler
 from bot.worker.options import Done, WorkerOptions, WorkerStats
 from bot.worker.sending import _STAT, PREPARE_AHEAD, Render, Sender
 from leadqual.db import doorbell
-from leadqual.services import delivery
+from leadqual.services import delivery, outbox
 from leadqual.services.context import Context
 from leadqual.services.delivery import Lease
 
@@ -56,6 +58,7 @@ class Worker(Sender):
         render: Render | None = None,
         options: WorkerOptions | None = None,
         worker_id: str | None = None,
+        crm: Mapping[str, CrmWriter] | None = None,
     ) -> None:
         if render is None:
             from bot.slack.messages import render_outbox  # the interactive app's renderer
@@ -66,6 +69,10 @@ class Worker(Sender):
         self.render = render
         self.options = options or WorkerOptions()
         self.worker_id = worker_id or default_worker_id()
+        # CRM writers by outbox kind; a CRM without one keeps its rows pending (logged), never dropped.
+        self.crm = dict(crm or {})
+        self._unconfigured = frozenset(outbox.CRM_KINDS - set(self.crm))
+        self._missing_logged = float("-inf")
         self.stats = WorkerStats()
         self._interval = 1.0 / self.options.rate_per_channel
         self._lanes: dict[str, _Lane] = {}
@@ -149,6 +156,7 @@ class Worker(Sender):
     def _poll(self) -> None:
         held = self._held()
         try:
+            # Slack rows and each CRM's write-backs are leased apart: a CRM backlog never crowds out Slack.
             leases = delivery.lease_due(
                 self.ctx,
                 limit=self.options.batch,
@@ -156,7 +164,21 @@ class Worker(Sender):
                 lease=self.options.lease,
                 per_channel=self.options.read_ahead,
                 held=held,
+                except_kinds=outbox.CRM_KINDS,
             )
+            for crm in self.crm:
+                room = self._crm_room(crm)
+                if room > 0:
+                    leases += delivery.lease_due(
+                        self.ctx,
+                        limit=room,
+                        worker_id=self.worker_id,
+                        lease=self.options.lease,
+                        per_channel=self.options.read_ahead,
+                        held=held,
+                        kinds=(crm,),
+                    )
+            self._log_unconfigured()
         except SQLAlchemyError as exc:
             log.warning("could not lease outbox rows (will retry): %s", exc.__class__.__name__)
             return
@@ -166,6 +188,26 @@ class Worker(Sender):
         for lease in leases:
             self._lanes.setdefault(_lane_key(lease), _Lane()).queue.append(lease)
             self._holding[lease.id] = deadline
+
+    def _crm_room(self, crm: str) -> int:
+        """How many more rows a CRM lane may hold: a couple of seconds of its rate."""
+        lane = self._lanes.get(_crm_lane(crm))
+        held = (len(lane.queue) + lane.busy) if lane is not None else 0
+        return max(2, int(self.options.crm_rate(crm) * self.options.crm_read_ahead)) - held
+
+    def _log_unconfigured(self) -> None:
+        now = time.monotonic()
+        if not self._unconfigured or now - self._missing_logged < self.options.crm_missing_log_every:
+            return
+        self._missing_logged = now
+        for crm in sorted(self._unconfigured):
+            if delivery.has_pending(self.ctx, kinds=(crm,)):
+                log.warning(
+                    "%s write-backs are waiting: %s is not configured in this worker (set %s); nothing is dropped",
+                    crm,
+                    LABELS.get(crm, crm),
+                    MISSING.get(crm, "its settings"),
+                )
 
     def _dispatch(self, pool: ThreadPoolExecutor, inflight: dict[str, Future[Done]]) -> None:
         now = time.monotonic()
@@ -182,6 +224,9 @@ class Worker(Sender):
                 self.stats.lost += 1
                 continue
             lane.busy = True
+            if lease.kind in outbox.CRM_KINDS:
+                # A CRM's limit counts calls started per second: pace from the start, not the answer.
+                self._next_allowed[key] = max(now, not_before) + 1.0 / self.options.crm_rate(lease.kind)
             future = pool.submit(self._deliver, lease, not_before)
             future.add_done_callback(lambda _f: self._wake.set())
             inflight[key] = future
@@ -190,10 +235,15 @@ class Worker(Sender):
         lane = self._lanes[key]
         lane.busy = False
         self._holding.pop(done.lease.id, None)
-        pause = done.retry_after if done.outcome == "ratelimited" else self._interval if done.called else 0.0
+        if done.outcome in ("ratelimited", "unauthorized"):
+            pause = done.retry_after  # the whole lane (a Slack channel, or every write-back to that CRM) waits
+        elif done.lease.kind in outbox.CRM_KINDS:
+            pause = 0.0  # paced at dispatch
+        else:
+            pause = self._interval if done.called else 0.0
         self._next_allowed[key] = max(self._next_allowed.get(key, 0.0), done.finished + pause)
         setattr(self.stats, _STAT[done.outcome], getattr(self.stats, _STAT[done.outcome]) + 1)
-        if done.outcome in ("ratelimited", "retry", "unmarked") and lane.queue:
+        if done.outcome in ("ratelimited", "unauthorized", "retry", "unmarked") and lane.queue:
             # The rows behind must not overtake the one that failed: give them back; they
             # wait behind it at the head of their channel.
             behind = list(lane.queue)
@@ -212,7 +262,10 @@ class Worker(Sender):
 
     def _pending_soon(self) -> bool:
         due_by = self.ctx.now() + self.options.once_horizon
-        return bool(self._safely(lambda: delivery.has_pending(self.ctx, due_by=due_by), True))
+        # Rows of a CRM this worker cannot reach wait for a worker that can; `once` does not wait for them.
+        return bool(
+            self._safely(lambda: delivery.has_pending(self.ctx, due_by=due_by, except_kinds=self._unconfigured), True)
+        )
 
     def _held(self) -> set[int]:
         return set(self._holding)
@@ -228,7 +281,13 @@ class Worker(Sender):
 
 
 def _lane_key(lease: Lease) -> str:
+    if lease.kind in outbox.CRM_KINDS:
+        return _crm_lane(lease.kind)  # one lane per CRM; a lead's rows keep their order within it
     return lease.channel_id or f"~{lease.id}"
+
+
+def _crm_lane(crm: str) -> str:
+    return f"crm:{crm}"
 
 
 def run_worker(
@@ -240,6 +299,7 @@ def run_worker(
     options: WorkerOptions | None = None,
     render: Render | None = None,
     scheduler: bool = True,
+    crm: Mapping[str, CrmWriter] | None = None,
 ) -> WorkerStats:
     """Run the worker until `stop` is set: deliveries plus the scheduled jobs.
 
@@ -247,7 +307,7 @@ def run_worker(
     (for cron and tests); no scheduler is started then.
     """
     ctx = connected(ctx, client)  # SLA escalations go to every manager, usergroup members included
-    worker = Worker(ctx, client, render=render, options=options)
+    worker = Worker(ctx, client, render=render, options=options, crm=crm)
     log.info("worker %s starting: outbox %s", worker.worker_id, delivery.counts(ctx))
     if once:
         sla_job(ctx)
