@@ -320,7 +320,9 @@ def test_hubspot_down_then_throttling_loses_nothing_keeps_each_leads_order_and_n
     contacts = [hubspot.add_contact({**ACME, "email": f"dana{i}@acmemetals.com"}) for i in range(3)]
     leads = [post_hubspot(app, c, event_id=9100 + i) for i, c in enumerate(contacts)]
     hubspot.stop()  # connection refused from now on
-    with Running(worker(live, slack, hubspot=hubspot)):
+    # One write-back in flight, so no call was already on the wire when the 429 came back.
+    serial = dataclasses.replace(FAST, crm_concurrency=1)
+    with Running(worker(live, slack, hubspot=hubspot, options=serial)):
         wait_until(lambda: all(lead_of(live, f"hubspot:{c}").message_ts for c in contacts))
         for lead_id in leads:
             triage.claim(live, lead_id=lead_id, user_id=REP)

@@ -40,7 +40,13 @@ MIN_POLL_GAP = 0.02
 @dataclass
 class _Lane:
     queue: deque[Lease] = field(default_factory=deque)
-    busy: bool = False
+    busy: bool = False  # a Slack channel: one send in flight
+    # A CRM lane: the leads (their outbox queues) with a write-back in flight, at most one each.
+    sending: set[str] = field(default_factory=set)
+
+    @property
+    def idle(self) -> bool:
+        return not self.queue and not self.busy and not self.sending
 
 
 def default_worker_id() -> str:
@@ -73,6 +79,7 @@ class Worker(Sender):
         self.crm = dict(crm or {})
         self._unconfigured = frozenset(outbox.CRM_KINDS - set(self.crm))
         self._missing_logged = float("-inf")
+        self._crm_hold: dict[str, float] = {}
         self.stats = WorkerStats()
         self._interval = 1.0 / self.options.rate_per_channel
         self._lanes: dict[str, _Lane] = {}
@@ -128,7 +135,8 @@ class Worker(Sender):
         self, stop: threading.Event, once: bool, inflight: dict[str, Future[Done]], last_poll: float, changed: bool
     ) -> None:
         opts = self.options
-        with ThreadPoolExecutor(max_workers=opts.concurrency, thread_name_prefix="leadbot-send") as pool:
+        threads = opts.concurrency + len(self.crm) * opts.crm_concurrency
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="leadbot-send") as pool:
             while not stop.is_set():
                 # Cleared before looking, so a send finishing from here on wakes the wait below.
                 self._wake.clear()
@@ -168,7 +176,7 @@ class Worker(Sender):
             )
             for crm in self.crm:
                 room = self._crm_room(crm)
-                if room > 0:
+                if room >= self._crm_cap(crm) / 2:  # top up in batches: leasing costs the loop time
                     leases += delivery.lease_due(
                         self.ctx,
                         limit=room,
@@ -189,11 +197,14 @@ class Worker(Sender):
             self._lanes.setdefault(_lane_key(lease), _Lane()).queue.append(lease)
             self._holding[lease.id] = deadline
 
+    def _crm_cap(self, crm: str) -> int:
+        """How many rows a CRM lane holds at most: a couple of seconds of its rate."""
+        return max(2, int(self.options.crm_rate(crm) * self.options.crm_read_ahead))
+
     def _crm_room(self, crm: str) -> int:
-        """How many more rows a CRM lane may hold: a couple of seconds of its rate."""
         lane = self._lanes.get(_crm_lane(crm))
-        held = (len(lane.queue) + lane.busy) if lane is not None else 0
-        return max(2, int(self.options.crm_rate(crm) * self.options.crm_read_ahead)) - held
+        held = (len(lane.queue) + len(lane.sending)) if lane is not None else 0
+        return self._crm_cap(crm) - held
 
     def _log_unconfigured(self) -> None:
         now = time.monotonic()
@@ -211,9 +222,14 @@ class Worker(Sender):
 
     def _dispatch(self, pool: ThreadPoolExecutor, inflight: dict[str, Future[Done]]) -> None:
         now = time.monotonic()
+        # Write-backs have their own sends in flight (crm_concurrency per CRM): a CRM never takes Slack's.
+        slack_sends = sum(1 for k in inflight if not k.startswith(CRM_LANE))
         for key, lane in self._lanes.items():
-            if len(inflight) >= self.options.concurrency:
-                return
+            if key.startswith(CRM_LANE):
+                self._dispatch_crm(pool, inflight, key, lane, now)
+                continue
+            if slack_sends >= self.options.concurrency:
+                continue
             not_before = self._next_allowed.get(key, 0.0)
             # Hand the row over a little early: rendering happens before the paced moment, not after it.
             if lane.busy or not lane.queue or not_before - now > PREPARE_AHEAD:
@@ -224,16 +240,47 @@ class Worker(Sender):
                 self.stats.lost += 1
                 continue
             lane.busy = True
-            if lease.kind in outbox.CRM_KINDS:
-                # A CRM's limit counts calls started per second: pace from the start, not the answer.
-                self._next_allowed[key] = max(now, not_before) + 1.0 / self.options.crm_rate(lease.kind)
+            slack_sends += 1
             future = pool.submit(self._deliver, lease, not_before)
             future.add_done_callback(lambda _f: self._wake.set())
             inflight[key] = future
 
+    def _dispatch_crm(
+        self, pool: ThreadPoolExecutor, inflight: dict[str, Future[Done]], key: str, lane: _Lane, now: float
+    ) -> None:
+        """Start a CRM lane's next write-backs: paced by start time, a few leads at once, one per lead.
+
+        A lead whose earlier write-back is on the wire blocks the lane's queue at its next row,
+        so a lead's changes reach the CRM in the order they happened.
+        """
+        while lane.queue and len(lane.sending) < self.options.crm_concurrency:
+            not_before = self._next_allowed.get(key, 0.0)
+            if not_before - now > PREPARE_AHEAD:
+                return
+            lease = lane.queue[0]
+            lead_queue = lease.channel_id or f"~{lease.id}"
+            if lead_queue in lane.sending:
+                return
+            lane.queue.popleft()
+            if self._holding.get(lease.id, 0.0) < now:
+                self._give_back([lease])
+                self.stats.lost += 1
+                continue
+            # A CRM's limit counts calls started per second: pace from the start, not the answer. A slot
+            # missed by a little (the loop was leasing) is caught up, so the pace holds on average; one
+            # missed by more is not, so a backlog never bursts past the CRM's limit.
+            interval = 1.0 / self.options.crm_rate(lease.kind)
+            self._next_allowed[key] = max(not_before, now - CRM_CATCH_UP * interval) + interval
+            lane.sending.add(lead_queue)
+            future = pool.submit(self._deliver, lease, not_before)
+            future.add_done_callback(lambda _f: self._wake.set())
+            inflight[f"{key}#{lease.id}"] = future
+
     def _settle(self, key: str, done: Done) -> None:
+        key = key.partition("#")[0]  # a CRM lane's sends are in flight as "<lane>#<row id>"
         lane = self._lanes[key]
         lane.busy = False
+        lane.sending.discard(done.lease.channel_id or f"~{done.lease.id}")
         self._holding.pop(done.lease.id, None)
         if done.outcome in ("ratelimited", "unauthorized"):
             pause = done.retry_after  # the whole lane (a Slack channel, or every write-back to that CRM) waits
@@ -249,7 +296,7 @@ class Worker(Sender):
             behind = list(lane.queue)
             lane.queue.clear()
             self._give_back(behind)
-        if not lane.queue:
+        if lane.idle:
             del self._lanes[key]
         now = time.monotonic()
         for channel in [c for c, t in self._next_allowed.items() if t < now - 60]:
@@ -275,7 +322,7 @@ class Worker(Sender):
         # Something moved but the last poll was too recent: look again as soon as the gap allows.
         wake = last_poll + (MIN_POLL_GAP if changed else self.options.poll_interval)
         for key, lane in self._lanes.items():
-            if lane.queue and not lane.busy:
+            if lane.queue and not lane.busy:  # a CRM lane may start its next row while others are in flight
                 wake = min(wake, self._next_allowed.get(key, 0.0) - PREPARE_AHEAD)
         return min(max(wake - now, 0.001), self.options.poll_interval)
 
@@ -286,8 +333,12 @@ def _lane_key(lease: Lease) -> str:
     return lease.channel_id or f"~{lease.id}"
 
 
+CRM_LANE = "crm:"
+CRM_CATCH_UP = 2  # slots a CRM lane may make up after falling behind (the CRM limits allow small bursts)
+
+
 def _crm_lane(crm: str) -> str:
-    return f"crm:{crm}"
+    return f"{CRM_LANE}{crm}"
 
 
 def run_worker(

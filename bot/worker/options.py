@@ -32,6 +32,7 @@ class WorkerOptions:
     once_horizon: timedelta = timedelta(minutes=5)  # `once` waits for retries due this soon, leaves later ones
     # CRM write-backs: one lane per CRM, paced at its rate (calls per second), apart from Slack's lanes.
     crm_rates: dict[str, float] = field(default_factory=lambda: {"hubspot": 10.0, "salesforce": 5.0})
+    crm_concurrency: int = 3  # write-backs in flight per CRM (different leads; one per lead)
     crm_read_ahead: float = 2.0  # seconds of a CRM lane's rate leased ahead (at least 2 rows)
     # A 401 (token expired or revoked): the CRM's rows wait this long, then try again; never dead.
     crm_unauthorized_wait: timedelta = timedelta(minutes=5)

@@ -56,6 +56,7 @@ class Sender:
     options: WorkerOptions
     stats: WorkerStats
     crm: Mapping[str, CrmWriter]
+    _crm_hold: dict[str, float]  # per CRM, time.monotonic() until which its lane waits (429, 401)
     _dm_channels: dict[str, str]
 
     def _deliver(self, lease: Lease, not_before: float = 0.0) -> Done:
@@ -126,6 +127,20 @@ class Sender:
         wait = not_before - time.monotonic()
         if wait > 0:
             time.sleep(wait)
+        held = self._crm_hold.get(crm, 0.0) - time.monotonic()
+        if held > 0:  # a 429 or 401 arrived while this row waited for its slot: the whole lane waits
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx,
+                    lease.id,
+                    timedelta(seconds=held),
+                    "waiting with its CRM lane",
+                    until=lease.until,
+                    counts=False,
+                ),
+                False,
+            )
+            return Done(lease, "ratelimited", time.monotonic(), called=False, retry_after=held)
         result = writer.write_back(change, self.ctx.config.crm)
         finished = time.monotonic()
         if isinstance(result, Delivered):
@@ -146,11 +161,13 @@ class Sender:
                 ),
                 False,
             )
+            self._crm_hold[crm] = max(self._crm_hold.get(crm, 0.0), finished + seconds)
             log.info("%s rate limited the write-backs: holding its lane for %gs", writer.label, seconds)
             metrics.crm_written(crm, "ratelimited")
             return Done(lease, "ratelimited", finished, retry_after=seconds)
         if isinstance(result, Unauthorized):
             hold = self.options.crm_unauthorized_wait
+            self._crm_hold[crm] = max(self._crm_hold.get(crm, 0.0), finished + hold.total_seconds())
             self._safely(
                 lambda: delivery.retry_later(
                     self.ctx,
