@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -445,3 +446,43 @@ def test_a_salesforce_outbound_message_of_two_leads_writes_each_claim_and_disqua
         ]
         assert salesforce.leads[sf_id]["Status"] == "Unqualified"
     assert all(c.path.startswith("/services/data/v61.0/") for c in patches(salesforce))
+
+
+# -- a worker without a CRM's credentials --------------------------------------------------------
+
+
+def test_write_backs_of_a_crm_the_worker_cannot_reach_wait_with_a_log_line_and_once_still_finishes(
+    live: Context, app: TestClient, slack: SlackStandIn, hubspot: HubSpotStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    contact_id = hubspot.add_contact(ACME)
+    lead_id = post_hubspot(app, contact_id, event_id=9400)
+    triage.claim(live, lead_id=lead_id, user_id=REP)
+    caplog.set_level(logging.WARNING, logger="leadbot.worker")
+
+    stats = drain(worker(live, slack))  # no CRM writers
+
+    [row] = rows(live, "hubspot")
+    assert row.status == "pending" and row.attempts == 0 and patches(hubspot) == []
+    assert stats.sent >= 1  # the card went to Slack
+    assert "hubspot write-backs are waiting" in caplog.text and "HUBSPOT_ACCESS_TOKEN" in caplog.text
+
+    drain(worker(live, slack, hubspot=hubspot))  # a worker that has the token
+    assert rows(live, "hubspot")[0].status == "sent"
+
+
+def test_each_write_back_is_counted_by_crm_and_outcome(
+    live: Context, app: TestClient, slack: SlackStandIn, hubspot: HubSpotStandIn
+) -> None:
+    def counted(outcome: str) -> float:
+        labels = {"crm": "hubspot", "outcome": outcome}
+        return REGISTRY.get_sample_value("leadbot_crm_writebacks_total", labels) or 0.0
+
+    before = {o: counted(o) for o in ("delivered", "retry")}
+    contact_id = hubspot.add_contact(ACME)
+    lead_id = post_hubspot(app, contact_id, event_id=9500)
+    triage.claim(live, lead_id=lead_id, user_id=REP)
+    hubspot.fail_next(status=500)
+    drain(worker(live, slack, hubspot=hubspot))
+
+    assert counted("delivered") - before["delivered"] == 1
+    assert counted("retry") - before["retry"] == 1
