@@ -176,7 +176,9 @@ class Worker(Sender):
             )
             for crm in self.crm:
                 room = self._crm_room(crm)
-                if room >= self._crm_cap(crm) / 2:  # top up in batches: leasing costs the loop time
+                on_hold = self._next_allowed.get(_crm_lane(crm), 0.0) - time.monotonic() > 1.0
+                # Top up in batches (leasing costs the loop time), and not while the lane waits out a 429 or 401.
+                if room >= self._crm_cap(crm) / 2 and not on_hold:
                     leases += delivery.lease_due(
                         self.ctx,
                         limit=room,

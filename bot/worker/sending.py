@@ -120,8 +120,11 @@ class Sender:
             )
             return Done(lease, "retry", time.monotonic(), called=False)
         started = time.monotonic()
+        card = self._card_of(lease)
+        if card is None:
+            return Done(lease, "lost", time.monotonic(), called=False)  # someone else holds it now
         try:
-            change = writeback.change_of(lease.payload, permalink=self._permalink(lease))
+            change = writeback.change_of(lease.payload, permalink=self._permalink(lease, *card))
         except (KeyError, ValueError) as exc:
             return Done(lease, self._dead(lease, f"not a write-back: {exc}"), time.monotonic(), called=False)
         wait = not_before - time.monotonic()
@@ -197,15 +200,18 @@ class Sender:
         metrics.crm_written(crm, "dead")
         return Done(lease, self._dead(lease, result.error), finished)
 
-    def _permalink(self, lease: Lease) -> str | None:
-        """The card's permalink for a decision (Slack's chat.getPermalink), or None when it has no card yet."""
-        if lease.payload.get("change") != ChangeKind.DECISION.value or lease.lead_id is None:
-            return None
+    def _card_of(self, lease: Lease) -> tuple[str | None, str | None] | None:
+        """Where the lead's card is in Slack (channel, ts); None when the row is no longer this lease's."""
         with self.ctx.reading() as session:
-            lead = session.get(LeadRow, lease.lead_id)
-            where = (lead.channel_id, lead.message_ts) if lead is not None else (None, None)
-        channel, ts = where
-        if not channel or not ts:
+            row = session.get(OutboxMessage, lease.id)
+            if row is None or row.status != delivery.PENDING or row.next_attempt_at != lease.until:
+                return None
+            lead = session.get(LeadRow, lease.lead_id) if lease.lead_id is not None else None
+            return (lead.channel_id, lead.message_ts) if lead is not None else (None, None)
+
+    def _permalink(self, lease: Lease, channel: str | None, ts: str | None) -> str | None:
+        """The card's permalink for a decision (Slack's chat.getPermalink), or None when it has no card yet."""
+        if lease.payload.get("change") != ChangeKind.DECISION.value or not channel or not ts:
             return None
         try:
             return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
