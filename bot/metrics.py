@@ -41,6 +41,7 @@ __all__ = [
     "CONTENT_TYPE_LATEST",
     "OutboxCollector",
     "claimed",
+    "crm_written",
     "digest_ran",
     "ingested",
     "rate_limited",
@@ -76,6 +77,17 @@ DIGEST_RUNS = Counter(
 
 
 # -- hooks, one call at each site ------------------------------------------------------
+
+
+CRM_WRITEBACKS = Counter(
+    "leadbot_crm_writebacks",
+    "CRM write-back attempts by CRM and outcome (delivered, ratelimited, unauthorized, retry, dead)",
+    ["crm", "outcome"],
+)
+
+
+def crm_written(crm: str, outcome: str) -> None:
+    CRM_WRITEBACKS.labels(crm=crm, outcome=outcome).inc()
 
 
 def sent(kind: str, seconds: float) -> None:

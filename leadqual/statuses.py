@@ -46,6 +46,8 @@ class OutboxKind(StrEnum):
     THREAD = "thread"  # a line in the card's thread
     DM = "dm"  # a direct message (escalations, digest)
     EPHEMERAL = "ephemeral"  # an ephemeral note to one user in a channel
+    HUBSPOT = "hubspot"  # write a lead's change back to its HubSpot contact
+    SALESFORCE = "salesforce"  # write a lead's change back to its Salesforce Lead
 
 
 class OutboxStatus(StrEnum):

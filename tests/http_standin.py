@@ -100,6 +100,9 @@ class HttpStandIn:
         self._thread: threading.Thread | None = None
         self._calls: list[Call] = []
         self._failures: deque[Failure | None] = deque()  # None: answer this call normally
+        self._rate: tuple[float, float] | None = None  # (per second, burst) when a limit is enforced
+        self._bucket = 0.0
+        self._refilled = 0.0
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -172,6 +175,26 @@ class HttpStandIn:
             self._failures.extend([None] * after)
             self._failures.extend([Failure(status, retry_after, self._error_body(status))] * times)
 
+    def limit_rate(self, per_second: float, *, burst: float | None = None) -> None:
+        """Enforce `per_second` API calls (a token bucket of `burst`, default a tenth of a second's worth):
+        beyond it, 429 with `Retry-After: 1` and the vendor's rate-limit body, as the vendor's limiter does."""
+        with self._lock:
+            size = burst if burst is not None else max(1.0, per_second / 10)
+            self._rate = (per_second, size)
+            self._bucket, self._refilled = size, time.monotonic()
+
+    def _over_rate(self) -> bool:
+        if self._rate is None:
+            return False
+        per_second, size = self._rate
+        now = time.monotonic()
+        self._bucket = min(size, self._bucket + (now - self._refilled) * per_second)
+        self._refilled = now
+        if self._bucket < 1:
+            return True
+        self._bucket -= 1
+        return False
+
     def reset(self) -> None:
         """Forget recorded calls and pending faults; the vendor-side state is kept."""
         with self._lock:
@@ -186,6 +209,8 @@ class HttpStandIn:
         with self._lock:
             if malformed:
                 status, payload, extra = self._malformed()
+            elif self._counts_for_faults(path) and self._over_rate():
+                status, payload, extra = 429, self._error_body(429), {"Retry-After": "1"}
             elif self._failures and self._counts_for_faults(path) and (failure := self._failures.popleft()):
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 status, payload = failure.status, failure.body

@@ -54,18 +54,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PORT",
         help="serve Prometheus metrics (sends, 429s, retries, digest runs, the outbox) on this port at /metrics",
     )
+    worker.add_argument(
+        "--hubspot-rate",
+        type=float,
+        default=10.0,
+        metavar="N",
+        help="HubSpot write-backs per second (default 10; HubSpot's private apps allow more)",
+    )
+    worker.add_argument(
+        "--salesforce-rate",
+        type=float,
+        default=5.0,
+        metavar="N",
+        help="Salesforce write-backs per second (default 5)",
+    )
     worker.add_argument("--metrics-host", default="0.0.0.0", help="the address --metrics-port listens on")
     worker.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.rate <= 0 or args.lease <= 0 or (args.max_attempts is not None and args.max_attempts < 1):
-        raise ConfigError("--rate and --lease must be positive and --max-attempts at least 1")
+    if min(args.rate, args.lease, args.hubspot_rate, args.salesforce_rate) <= 0 or (
+        args.max_attempts is not None and args.max_attempts < 1
+    ):
+        raise ConfigError("--rate, --lease and the CRM rates must be positive and --max-attempts at least 1")
     ctx = bootstrap(settings)
     if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the worker cannot reach Slack")
 
+    from bot.crm.writeback import writers_from
     from bot.slack.client import make_client
     from bot.worker import WorkerOptions, run_worker
 
@@ -77,11 +94,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry(ctx))
     options = WorkerOptions(
-        rate_per_channel=args.rate, lease=timedelta(seconds=args.lease), max_attempts=args.max_attempts
+        rate_per_channel=args.rate,
+        lease=timedelta(seconds=args.lease),
+        max_attempts=args.max_attempts,
+        crm_rates={"hubspot": args.hubspot_rate, "salesforce": args.salesforce_rate},
     )
+    crm = writers_from(settings)  # write-backs to each CRM whose token is set; others' rows wait
+    if crm:
+        log.info("writing back to %s", ", ".join(sorted(crm)))
     stop = threading.Event()
     _stop_on_signals(stop)
-    stats = run_worker(ctx, client, stop=stop, once=args.once, options=options)
+    stats = run_worker(ctx, client, stop=stop, once=args.once, options=options, crm=crm)
     left = delivery.counts(ctx)
     print(
         f"delivered {stats.sent + stats.found}, retried {stats.retried}, rate limited {stats.rate_limited}, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from leadqual.services import delivery
@@ -30,6 +30,16 @@ class WorkerOptions:
     http_timeout: float = 30.0  # the client's; no send starts that could outlive its lease
     history_margin: timedelta = timedelta(minutes=2)  # clock skew allowance for the history lookup
     once_horizon: timedelta = timedelta(minutes=5)  # `once` waits for retries due this soon, leaves later ones
+    # CRM write-backs: one lane per CRM, paced at its rate (calls per second), apart from Slack's lanes.
+    crm_rates: dict[str, float] = field(default_factory=lambda: {"hubspot": 10.0, "salesforce": 5.0})
+    crm_concurrency: int = 3  # write-backs in flight per CRM (different leads; one per lead)
+    crm_read_ahead: float = 2.0  # seconds of a CRM lane's rate leased ahead (at least 2 rows)
+    # A 401 (token expired or revoked): the CRM's rows wait this long, then try again; never dead.
+    crm_unauthorized_wait: timedelta = timedelta(minutes=5)
+    crm_missing_log_every: float = 300.0  # seconds between "rows wait: CRM not configured" lines
+
+    def crm_rate(self, crm: str) -> float:
+        return self.crm_rates.get(crm, 5.0)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential backoff with jitter (half fixed, half random) for the `attempts`-th failure."""
@@ -46,6 +56,7 @@ class WorkerStats:
     rate_limited: int = 0
     dead: int = 0
     lost: int = 0  # leases that ran out or were taken over before sending
+    unauthorized: int = 0  # CRM write-backs held back by a 401 (they wait, never dead)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -54,7 +65,7 @@ class WorkerStats:
 @dataclass(frozen=True)
 class Done:
     lease: Lease
-    outcome: str  # sent | found | skipped | retry | ratelimited | dead | lost | unmarked
+    outcome: str  # sent | found | skipped | retry | ratelimited | unauthorized | dead | lost | unmarked
     finished: float  # time.monotonic() when Slack's answer (or the error) arrived
     called: bool = True  # whether a paced call reached Slack
     retry_after: float = 0.0

@@ -9,7 +9,7 @@ import http.client
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,11 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import metrics, redelivery
+from bot.crm.results import Delivered, RetryAfter, Transient, Unauthorized
+from bot.crm.writeback import CrmWriter
 from bot.redelivery import TRANSIENT_ERRORS
 from bot.worker.options import Done, WorkerOptions, WorkerStats
-from leadqual.db.models import OutboxMessage
+from leadqual.crm.changes import ChangeKind
+from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.errors import CardNotPosted, LeadNotFound
-from leadqual.services import delivery, outbox
+from leadqual.services import delivery, outbox, writeback
 from leadqual.services.context import Context
 from leadqual.services.delivery import Lease
 from leadqual.statuses import OutboxKind
@@ -52,10 +55,14 @@ class Sender:
     render: Render
     options: WorkerOptions
     stats: WorkerStats
+    crm: Mapping[str, CrmWriter]
+    _crm_hold: dict[str, float]  # per CRM, time.monotonic() until which its lane waits (429, 401)
     _dm_channels: dict[str, str]
 
     def _deliver(self, lease: Lease, not_before: float = 0.0) -> Done:
         try:
+            if lease.kind in outbox.CRM_KINDS:
+                return self._write_back(lease, not_before)
             return self._deliver_one(lease, not_before)
         except Exception as exc:  # a bug must not stop the worker: the row is retried, then goes dead
             log.exception("delivering %s #%d failed unexpectedly", lease.kind, lease.id)
@@ -96,6 +103,121 @@ class Sender:
         metrics.sent(lease.kind, finished - max(started, not_before))
         self._log_send(lease, "sent", ts, started)
         return Done(lease, "sent" if marked else "unmarked", finished)
+
+    # -- CRM write-backs ---------------------------------------------------------
+
+    def _write_back(self, lease: Lease, not_before: float) -> Done:
+        """Tell the lead's CRM about the change the row holds, at the CRM lane's paced moment."""
+        crm = lease.kind
+        writer = self.crm.get(crm)
+        if writer is None:  # not leased without a writer; a row that slips through waits, not dies
+            later = timedelta(seconds=self.options.crm_missing_log_every)
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx, lease.id, later, f"{crm} is not configured", until=lease.until, counts=False
+                ),
+                False,
+            )
+            return Done(lease, "retry", time.monotonic(), called=False)
+        started = time.monotonic()
+        card = self._card_of(lease)
+        if card is None:
+            return Done(lease, "lost", time.monotonic(), called=False)  # someone else holds it now
+        try:
+            change = writeback.change_of(lease.payload, permalink=self._permalink(lease, *card))
+        except (KeyError, ValueError) as exc:
+            return Done(lease, self._dead(lease, f"not a write-back: {exc}"), time.monotonic(), called=False)
+        wait = not_before - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        held = self._crm_hold.get(crm, 0.0) - time.monotonic()
+        if held > 0:  # a 429 or 401 arrived while this row waited for its slot: the whole lane waits
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx,
+                    lease.id,
+                    timedelta(seconds=held),
+                    "waiting with its CRM lane",
+                    until=lease.until,
+                    counts=False,
+                ),
+                False,
+            )
+            return Done(lease, "ratelimited", time.monotonic(), called=False, retry_after=held)
+        result = writer.write_back(change, self.ctx.config.crm)
+        finished = time.monotonic()
+        if isinstance(result, Delivered):
+            marked = self._mark(lease, None, None)
+            metrics.crm_written(crm, "delivered")
+            self._log_send(lease, f"wrote back {change.kind.value} to {writer.label}", None, started)
+            return Done(lease, "sent" if marked else "unmarked", finished)
+        if isinstance(result, RetryAfter):
+            seconds = result.seconds
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx,
+                    lease.id,
+                    timedelta(seconds=seconds),
+                    f"{result.error} (Retry-After {seconds:g}s)",
+                    until=lease.until,
+                    counts=False,
+                ),
+                False,
+            )
+            self._crm_hold[crm] = max(self._crm_hold.get(crm, 0.0), finished + seconds)
+            log.info("%s rate limited the write-backs: holding its lane for %gs", writer.label, seconds)
+            metrics.crm_written(crm, "ratelimited")
+            return Done(lease, "ratelimited", finished, retry_after=seconds)
+        if isinstance(result, Unauthorized):
+            hold = self.options.crm_unauthorized_wait
+            self._crm_hold[crm] = max(self._crm_hold.get(crm, 0.0), finished + hold.total_seconds())
+            self._safely(
+                lambda: delivery.retry_later(
+                    self.ctx,
+                    lease.id,
+                    hold,
+                    f"{result.error} (waiting for a working token)",
+                    until=lease.until,
+                    counts=False,
+                ),
+                False,
+            )
+            log.warning(
+                "%s refused the token (%s): write-backs wait and try again every %.0fs; fix %s",
+                writer.label,
+                result.error,
+                hold.total_seconds(),
+                writer.missing.split(" ")[0],
+            )
+            metrics.crm_written(crm, "unauthorized")
+            return Done(lease, "unauthorized", finished, retry_after=hold.total_seconds())
+        if isinstance(result, Transient):
+            metrics.crm_written(crm, "retry")
+            return self._transient(lease, result.error, finished)
+        log.warning(
+            "%s #%d for lead %s refused by %s: %s", lease.kind, lease.id, lease.lead_id, writer.label, result.error
+        )
+        metrics.crm_written(crm, "dead")
+        return Done(lease, self._dead(lease, result.error), finished)
+
+    def _card_of(self, lease: Lease) -> tuple[str | None, str | None] | None:
+        """Where the lead's card is in Slack (channel, ts); None when the row is no longer this lease's."""
+        with self.ctx.reading() as session:
+            row = session.get(OutboxMessage, lease.id)
+            if row is None or row.status != delivery.PENDING or row.next_attempt_at != lease.until:
+                return None
+            lead = session.get(LeadRow, lease.lead_id) if lease.lead_id is not None else None
+            return (lead.channel_id, lead.message_ts) if lead is not None else (None, None)
+
+    def _permalink(self, lease: Lease, channel: str | None, ts: str | None) -> str | None:
+        """The card's permalink for a decision (Slack's chat.getPermalink), or None when it has no card yet."""
+        if lease.payload.get("change") != ChangeKind.DECISION.value or not channel or not ts:
+            return None
+        try:
+            return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except (SlackApiError, *NETWORK_ERRORS, KeyError) as exc:  # the write-back goes on without the link
+            log.warning("no permalink for lead %s's card (%s): writing back without it", lease.lead_id, exc)
+            return None
 
     def _render(self, lease: Lease) -> dict[str, Any] | None:
         try:
@@ -239,6 +361,7 @@ _STAT = {
     "skipped": "skipped",
     "retry": "retried",
     "ratelimited": "rate_limited",
+    "unauthorized": "unauthorized",
     "dead": "dead",
     "lost": "lost",
     "unmarked": "sent",

@@ -81,12 +81,15 @@ def lease_due(
     lease: timedelta = DEFAULT_LEASE,
     per_channel: int = 1,
     held: Collection[int] = (),
+    kinds: Collection[str] | None = None,
+    except_kinds: Collection[str] = (),
 ) -> list[Lease]:
     """Lease up to `limit` due rows in id order per channel, holding at most `per_channel` per channel.
 
     `held` names rows this worker already leases and has not finished: they count towards
     `per_channel` and do not block the rows queued behind them, so a worker reads ahead on
-    the channels it owns.
+    the channels it owns. `kinds` / `except_kinds` narrow the lease to some kinds (the worker
+    leases Slack rows and each CRM's write-backs separately, so neither crowds out the other).
     """
     now = now or ctx.now()
     until = now + lease
@@ -96,7 +99,9 @@ def lease_due(
         room = _room_per_channel(session, skip, per_channel)
         while len(taken) < limit:
             full = {channel for channel, left in room.items() if left <= 0}
-            rows = _due_heads(session, now=now, limit=limit - len(taken), skip=skip, full=full)
+            rows = _due_heads(
+                session, now=now, limit=limit - len(taken), skip=skip, full=full, kinds=kinds, except_kinds=except_kinds
+            )
             ready = _ready(session, rows, now=now)
             for row in ready:
                 row.next_attempt_at = until
@@ -136,7 +141,16 @@ def _room_per_channel(session: Session, held: set[int], per_channel: int) -> dic
     return {channel: per_channel - int(n) for channel, n in counted if channel is not None}
 
 
-def _due_heads(session: Session, *, now: datetime, limit: int, skip: set[int], full: set[str]) -> list[OutboxMessage]:
+def _due_heads(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    skip: set[int],
+    full: set[str],
+    kinds: Collection[str] | None = None,
+    except_kinds: Collection[str] = (),
+) -> list[OutboxMessage]:
     """Due rows that are the oldest pending row of their channel (rows in `skip` aside), locked."""
     heads = select(func.min(OutboxMessage.id)).where(
         OutboxMessage.status == PENDING, OutboxMessage.channel_id.is_not(None)
@@ -157,7 +171,15 @@ def _due_heads(session: Session, *, now: datetime, limit: int, skip: set[int], f
     )
     if full:
         query = query.where(OutboxMessage.channel_id.is_(None) | OutboxMessage.channel_id.not_in(full))
-    return list(session.scalars(query))
+    return list(session.scalars(_of_kinds(query, kinds, except_kinds)))
+
+
+def _of_kinds(query: Any, kinds: Collection[str] | None, except_kinds: Collection[str]) -> Any:
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(list(kinds)))
+    if except_kinds:
+        query = query.where(OutboxMessage.kind.not_in(list(except_kinds)))
+    return query
 
 
 def _ready(session: Session, rows: list[OutboxMessage], *, now: datetime) -> list[OutboxMessage]:
@@ -332,9 +354,15 @@ def counts(ctx: Context) -> dict[str, int]:
     return {status: int(found.get(status, 0)) for status in (PENDING, SENT, DEAD)}
 
 
-def has_pending(ctx: Context, *, due_by: datetime | None = None) -> bool:
-    """Whether any row is pending (and due by `due_by`, when given)."""
-    query = select(OutboxMessage.id).where(OutboxMessage.status == PENDING)
+def has_pending(
+    ctx: Context,
+    *,
+    due_by: datetime | None = None,
+    kinds: Collection[str] | None = None,
+    except_kinds: Collection[str] = (),
+) -> bool:
+    """Whether any row (of `kinds`, not of `except_kinds`) is pending, and due by `due_by` when given."""
+    query = _of_kinds(select(OutboxMessage.id).where(OutboxMessage.status == PENDING), kinds, except_kinds)
     if due_by is not None:
         query = query.where(OutboxMessage.next_attempt_at <= due_by)
     with ctx.reading() as session:

@@ -1,4 +1,4 @@
-"""Queue Slack work in the same transaction as the change that caused it (transactional outbox).
+"""Queue Slack work (and CRM write-backs) in the same transaction as the change that caused it (transactional outbox).
 
 Rows hold what to send, not rendered Block Kit: the worker renders the lead's current
 state when it sends, so a card never shows stale data and `leadqual` stays Slack-free.
@@ -16,7 +16,16 @@ from leadqual.db import doorbell
 from leadqual.db.models import OutboxMessage, outbox_table
 from leadqual.statuses import OutboxKind, OutboxStatus
 
-CARD, CARD_UPDATE, THREAD, DM, EPHEMERAL = OutboxKind  # the kinds, short to write at call sites
+# The kinds, short to write at call sites.
+CARD, CARD_UPDATE, THREAD, DM, EPHEMERAL = (
+    OutboxKind.CARD,
+    OutboxKind.CARD_UPDATE,
+    OutboxKind.THREAD,
+    OutboxKind.DM,
+    OutboxKind.EPHEMERAL,
+)
+HUBSPOT, SALESFORCE = OutboxKind.HUBSPOT, OutboxKind.SALESFORCE
+CRM_KINDS = frozenset({HUBSPOT, SALESFORCE})  # write-backs: delivered to a CRM, not to Slack
 PENDING, SENT, DEAD = OutboxStatus
 
 

@@ -19,18 +19,26 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from leadqual.calendar import local_midnight
+from leadqual.crm.changes import ChangeKind
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, UTCDateTime
 from leadqual.decisions import DecisionInput, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
 from leadqual.lead import Outcome
 from leadqual.readmodels import Applied, LeadCard
-from leadqual.services import outbox
+from leadqual.services import outbox, writeback
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
 from leadqual.statuses import LeadEvent, LeadStatus
 
 # Event kinds written by this module (the audit log and the thread lines use them).
 CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED = LeadEvent
+# What the lead's CRM hears of each (DESIGN.md, write-back): a reassignment is a claim by the new owner.
+_WRITTEN_BACK: dict[str, ChangeKind] = {
+    CLAIMED: ChangeKind.CLAIM,
+    REASSIGNED: ChangeKind.CLAIM,
+    DECIDED: ChangeKind.DECISION,
+    REOPENED: ChangeKind.REOPEN,
+}
 
 
 def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
@@ -307,8 +315,11 @@ def _log(
     *,
     thread: dict[str, Any] | None = None,
 ) -> None:
-    """Write the audit event and, when the lead has a card, queue its update and a thread line."""
+    """Write the audit event, queue the CRM write-back and, when the lead has a card, its update and a thread line."""
     session.add(Event(lead_id=row.id, kind=kind, actor=actor, at=now, data=data, key=key))
+    change = _WRITTEN_BACK.get(kind)
+    if change is not None:
+        writeback.queue_write_back(session, row, change, owner_id=row.owner_id, now=now)
     channel = _card_channel(session, row)
     if channel is None:
         return
