@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-# Every v1 lead field a CRM value can fill; `contact.first_name` and `contact.last_name` are
-# joined into `contact.name`, and `attributes.<key>` keeps any other value as is.
-LEAD_FIELDS = frozenset(
-    {
-        "external_id",
-        "source",
-        "campaign",
-        "offer",
-        "received_at",
-        "message",
-        "company.name",
-        "company.domain",
-        "company.industry",
-        "company.country",
-        "company.region",
-        "company.employees",
-        "contact.name",
-        "contact.first_name",
-        "contact.last_name",
-        "contact.email",
-        "contact.title",
-        "contact.phone",
-        "need.scope",
-        "need.problem",
-        "need.needed_by",
-    }
-)
+from leadqual.rules.conditions import FIELDS as CONDITION_FIELDS
+
+# Every v1 lead field a CRM value can fill: the fields rules may test, less the derived
+# `contact.email_domain`, plus `contact.first_name` and `contact.last_name`, which are joined
+# into `contact.name`; `attributes.<key>` keeps any other value as is.
+LEAD_FIELDS = (CONDITION_FIELDS - {"contact.email_domain"}) | {"contact.first_name", "contact.last_name"}
 ATTRIBUTES = "attributes."
 
 

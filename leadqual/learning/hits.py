@@ -88,8 +88,20 @@ def from_dense(
 
 def from_scores(scored: Iterable[tuple[Score, datetime]], spec: RulesetSpec) -> HitMatrix:
     """A hit matrix from scores of one ruleset, each with the time its lead was received."""
+    return from_leads(
+        (([h.rule_id for h in s.hits], s.segment, list(s.failed_must_haves), at) for s, at in scored), spec
+    )
+
+
+# What the matrix needs of one decided lead: the ids of the rules that fired, its segment,
+# the must-haves it failed, and when it was received.
+LeadHits = tuple[Iterable[str], str | None, Iterable[str], datetime]
+
+
+def from_leads(leads: Iterable[LeadHits], spec: RulesetSpec) -> HitMatrix:
+    """Which of `spec`'s rules fired on each lead (rule ids no longer in `spec` are ignored)."""
     rules = tuple(r.id for r in spec.rules)
-    segments = tuple(s.id for s in spec.segments)
+    segments = tuple(sg.id for sg in spec.segments)
     column = {rid: j for j, rid in enumerate(rules)}
     seg_index = {sid: i for i, sid in enumerate(segments)}
     caps = {m.id: m.otherwise for m in spec.must_have}
@@ -97,11 +109,11 @@ def from_scores(scored: Iterable[tuple[Score, datetime]], spec: RulesetSpec) -> 
     seg: list[int] = []
     cap: list[int] = []
     received: list[int] = []
-    for s, at in scored:
-        rows.append([column[h.rule_id] for h in s.hits if h.rule_id in column])
-        seg.append(seg_index.get(s.segment, -1) if s.segment is not None else -1)
+    for fired, segment, failed, at in leads:
+        rows.append([column[rid] for rid in fired if rid in column])
+        seg.append(seg_index.get(segment, -1) if segment is not None else -1)
         best = Group.PRIORITY
-        for must in s.failed_must_haves:
+        for must in failed:
             best = best.capped_at(caps[must]) if must in caps else best
         cap.append(best.rank)
         received.append(int(at.timestamp()))

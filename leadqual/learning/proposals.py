@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from leadqual.groups import Group
 from leadqual.learning.effects import Counts
-from leadqual.learning.hits import HitMatrix, from_dense
+from leadqual.learning.hits import HitMatrix, from_leads
 from leadqual.learning.learn import CheckedChange, CheckedThreshold, HeldOut, Learning
 from leadqual.learning.strata import StrataEvidence
 from leadqual.proposals import Proposal, ProposalKind, proposal_id
@@ -30,33 +29,17 @@ StoredLead = tuple[Sequence[Any], str | None, Sequence[Any], datetime]
 
 def hit_matrix(leads: Iterable[StoredLead], spec: RulesetSpec) -> HitMatrix:
     """Which of `spec`'s rules fired on each stored lead (rules no longer in `spec` are ignored)."""
-    rules = tuple(r.id for r in spec.rules)
-    segments = tuple(s.id for s in spec.segments)
-    column = {rid: j for j, rid in enumerate(rules)}
-    seg_index = {sid: i for i, sid in enumerate(segments)}
-    caps = {m.id: m.otherwise for m in spec.must_have}
-    rows: list[list[int]] = []
-    seg: list[int] = []
-    cap: list[int] = []
-    received: list[int] = []
-    for hits, segment, failed, at in leads:
-        rows.append([column[h["rule"]] for h in hits or () if isinstance(h, dict) and h.get("rule") in column])
-        seg.append(seg_index.get(segment, -1) if segment is not None else -1)
-        best = Group.PRIORITY
-        for must in failed or ():
-            best = best.capped_at(caps[str(must)]) if str(must) in caps else best
-        cap.append(best.rank)
-        received.append(int(at.timestamp()))
-    dense = np.zeros((len(rows), len(rules)), dtype=bool)
-    for i, cols in enumerate(rows):
-        dense[i, cols] = True
-    return from_dense(
-        dense,
-        rules=rules,
-        segments=segments,
-        segment=np.array(seg, np.int64),
-        cap=np.array(cap, np.int64),
-        received=np.array(received, np.int64),
+    return from_leads(
+        (
+            (
+                [str(h["rule"]) for h in hits or () if isinstance(h, dict) and h.get("rule") is not None],
+                segment,
+                [str(must) for must in failed or ()],
+                at,
+            )
+            for hits, segment, failed, at in leads
+        ),
+        spec,
     )
 
 
