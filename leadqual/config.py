@@ -29,7 +29,8 @@ from leadqual.routing.hours import HoursError, parse_hours
 from leadqual.routing.routes import check_route_condition
 from leadqual.yamlfile import dotted, line_for, line_index, yaml_error_line
 
-SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
+SLACK_ID_PATTERN = r"^[A-Z0-9]{2,}$"
+SlackId = Annotated[str, StringConstraints(pattern=SLACK_ID_PATTERN)]
 DATA = resources.files("leadqual") / "data"
 
 

@@ -236,3 +236,19 @@ def test_concurrent_intakes_never_give_two_leads_the_same_turn(ctx: Context, tmp
     assert Counter(got) == {"UANA": 4, "UBEN": 2}  # six turns, each given once: the 2:1 cycle twice
     with routed.session_factory() as session:
         assert {s.user_id: s.credit for s in session.scalars(select(RepStatus))} == {"UANA": 0, "UBEN": 0}
+
+
+def test_history_decided_by_someone_who_is_no_slack_user_never_becomes_the_account_owner(
+    ctx: Context, tmp_path: Path, clock: Clock
+) -> None:
+    # Found by the intake fuzz test: a CRM export naming its decider "x" made the next lead of
+    # that domain a 500, because "x" was suggested as the account's owner.
+    routed = with_config(ctx, tmp_path, ROTATION)
+    [past] = records(1, domain="acmemetals.com")
+    decided = {"status": "not_qualified", "reason": "timing", "decided_at": clock.now.isoformat(), "decided_by": "x"}
+    ingest(routed, validate_leads([{**past, "external_id": "crm-history-1", "outcome": decided}]))
+    clock.advance(days=1)
+
+    [new] = intake(routed, domain="acmemetals.com")
+
+    assert lead(routed, new).suggested_owner == "UANA"  # the rotation's first rep, not "x"

@@ -11,6 +11,7 @@ holds the write lock), so concurrent intakes take turns and never deadlock each 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from leadqual.config import AppConfig, Rep
+from leadqual.config import SLACK_ID_PATTERN, AppConfig, Rep
 from leadqual.db.models import Event, LeadRow, RepStatus
 from leadqual.groups import Group
 from leadqual.lead import Lead
@@ -32,6 +33,9 @@ from leadqual.statuses import LeadStatus, RoutingEvent
 
 SKIP_EVENT = RoutingEvent.ROTATION_SKIP
 CHUNK = 500
+
+
+_SLACK_USER = re.compile(SLACK_ID_PATTERN)
 
 
 class Assigner:
@@ -134,7 +138,10 @@ class Assigner:
             self._owners.update(
                 account_owners(self.session, {domain}, now=self.now, days=self.config.routing.account_days)
             )
-        return self._owners.get(domain)
+        owner = self._owners.get(domain)
+        # Decisions imported from a CRM may name their decider any way ("x", an email): only a
+        # Slack user can be suggested a lead.
+        return owner if owner is not None and _SLACK_USER.match(owner) else None
 
     def _skip(self, lead_id: int, route: RoutePlan, skip: Skip, *, account_owner: bool = False) -> None:
         data: dict[str, Any] = {"user": skip.user, "reason": skip.reason.value, "route": route.label()}
