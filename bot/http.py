@@ -53,14 +53,9 @@ def create_http_app(ctx: Context, settings: Settings, *, slack_endpoint: SlackEn
         },
     )
     async def submit_leads(request: Request) -> JSONResponse:
-        if token is None or not _bearer_ok(request.headers.get("authorization"), token):
-            return _error(
-                401,
-                "unauthorized",
-                "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`"
-                + ("" if token else " (intake is disabled until LEADBOT_INTAKE_TOKEN is set)"),
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        refused = _refuse_without_intake_token(request, token)
+        if refused is not None:
+            return refused
         try:
             body = await _read_capped(request, MAX_BODY)
         except BodyTooLarge:
@@ -172,6 +167,19 @@ def _intake_openapi() -> dict[str, Any]:
             },
         }
     }
+
+
+def _refuse_without_intake_token(request: Request, token: bytes | None) -> JSONResponse | None:
+    """The 401 for a request without `Authorization: Bearer $LEADBOT_INTAKE_TOKEN` (None: it has it)."""
+    if token is not None and _bearer_ok(request.headers.get("authorization"), token):
+        return None
+    return _error(
+        401,
+        "unauthorized",
+        "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`"
+        + ("" if token else " (intake is disabled until LEADBOT_INTAKE_TOKEN is set)"),
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def _bearer_ok(header: str | None, token: bytes) -> bool:

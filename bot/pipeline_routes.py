@@ -8,7 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot.http import MAX_BODY, MAX_LEADS_PER_REQUEST, BodyTooLarge, _bearer_ok, _error, _path, _read_capped
+from bot.http import (
+    MAX_BODY,
+    MAX_LEADS_PER_REQUEST,
+    BodyTooLarge,
+    _error,
+    _path,
+    _read_capped,
+    _refuse_without_intake_token,
+)
 from leadqual.errors import InvalidLead, UnknownLeads
 from leadqual.services.context import Context
 from leadqual.services.pipeline import record_stages, validate_reports
@@ -29,13 +37,9 @@ def pipeline_router(ctx: Context, settings: Settings) -> APIRouter:
         },
     )
     async def report(request: Request) -> JSONResponse:
-        if token is None or not _bearer_ok(request.headers.get("authorization"), token):
-            return _error(
-                401,
-                "unauthorized",
-                "Send `Authorization: Bearer <LEADBOT_INTAKE_TOKEN>`",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        refused = _refuse_without_intake_token(request, token)
+        if refused is not None:
+            return refused
         try:
             body = await _read_capped(request, MAX_BODY)
         except BodyTooLarge:
