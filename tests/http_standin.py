@@ -1,8 +1,8 @@
 """The common half of the CRM stand-ins: a real local HTTP server that records every call.
 
-Like `tests/slack_standin.py`: a standard library `ThreadingHTTPServer` on 127.0.0.1 port 0,
-stateful, thread-safe, stoppable (connection refused) and restartable on the same port, with
-fault injection (`fail_next`) answered the way the vendor answers it. Subclasses implement
+Like `tests/slack_standin.py`: a `tests.local_server.LocalServer` (stoppable, restartable on
+the same port), stateful and thread-safe, with fault injection (`fail_next`) answered the way
+the vendor answers it. Subclasses implement
 `_answer` for their API.
 """
 
@@ -15,9 +15,10 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer, Request
 
 Answer = tuple[int, Any, dict[str, str]]  # status, JSON body (None: no body), extra headers
 
@@ -46,101 +47,25 @@ class Failure:
     body: Any
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-    standin: HttpStandIn
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
-        url = urlsplit(self.path)
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, payload, extra = self.server.standin._handle(self.command, url.path, url.query, headers, raw)
-        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in extra.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class HttpStandIn:
+class HttpStandIn(LocalServer):
     """A started-on-demand local API server; subclasses answer requests in `_answer`."""
 
-    name = "standin"
-
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self._port = port
+        super().__init__(host, port)
         self._lock = threading.RLock()
-        self._lifecycle = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._calls: list[Call] = []
         self._failures: deque[Failure | None] = deque()  # None: answer this call normally
         self._rate: tuple[float, float] | None = None  # (per second, burst) when a limit is enforced
         self._bucket = 0.0
         self._refilled = 0.0
 
-    # -- lifecycle ----------------------------------------------------------
-
-    def __enter__(self) -> HttpStandIn:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Listen (again) on the same host and port; no-op when running."""
-        with self._lifecycle:
-            if self._server is not None:
-                return
-            server = _Server((self.host, self._port), _Handler)
-            server.standin = self
-            self._port = server.server_address[1]
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.01},
-                name=f"{self.name}-{self._port}",
-                daemon=True,
-            )
-            thread.start()
-            self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Close the listening socket: clients get connection refused."""
-        with self._lifecycle:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-            if server is None:
-                return
-            server.shutdown()
-            server.server_close()
-            if thread is not None:
-                thread.join(timeout=5)
+    def respond(self, request: Request) -> None:
+        url = urlsplit(request.path)
+        status, payload, extra = self._handle(
+            request.command, url.path, url.query, request.lower_headers(), request.body()
+        )
+        body = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        request.send(status, body, None if payload is None else "application/json;charset=UTF-8", extra)
 
     @property
     def url(self) -> str:

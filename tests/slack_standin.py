@@ -11,6 +11,10 @@ It is a real HTTP server (standard library ``ThreadingHTTPServer``) that a real
 * it records every call, and can inject 500s, 429s and rate-limit storms;
 * it can be stopped (connection refused) and started again on the same port.
 
+The listening server is `tests.local_server` (shared with the CRM stand-ins) and the Block
+Kit checks are `tests.slack_blockkit`; what stays here is one idea, Slack's side of the
+conversation (its state and its methods), which is why it is longer than a module should be.
+
 Usage::
 
     with SlackStandIn() as slack:
@@ -32,22 +36,21 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.basic_objects import JsonObject
-from slack_sdk.models.blocks import (
-    Block,
-    ButtonElement,
-    HeaderBlock,
-    InputBlock,
-    SectionBlock,
-    TextObject,
+
+from tests.local_server import LocalServer, Request
+from tests.slack_blockkit import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_TEXT_LENGTH,
+    MAX_VIEW_BLOCKS,
+    decode_json_param,
+    located,
+    validate_message_blocks,
+    validate_view,
 )
-from slack_sdk.models.views import View
 
 __all__ = [
     "BOT_ID",
@@ -69,12 +72,6 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T1"
 TEAM_DOMAIN = "leadbot-test"
-
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_TEXT_LENGTH = 40_000
-# Limits Slack enforces but slack_sdk 3.48's validate_json() does not.
-MAX_SECTION_FIELD_LENGTH = 2000
 
 # Pseudo method name under which uploads to the upload URL are recorded.
 UPLOAD_METHOD = "upload"
@@ -131,219 +128,6 @@ class _RateLimit:
 
 
 # ---------------------------------------------------------------------------
-# Block Kit validation
-# ---------------------------------------------------------------------------
-
-
-def _at(message: str, pointer: str) -> str:
-    return f"{message} [json-pointer:{pointer}]"
-
-
-def _decode_json_param(value: Any) -> tuple[Any, bool]:
-    """Blocks and views may arrive as a JSON string (form data) or as JSON."""
-    if isinstance(value, (bytes, bytearray)):
-        value = value.decode("utf-8", "replace")
-    if isinstance(value, str):
-        try:
-            return json.loads(value), True
-        except ValueError:
-            return value, False
-    return value, True
-
-
-def _text_of(obj: Any) -> str | None:
-    return getattr(obj, "text", None) if obj is not None else None
-
-
-def _validation_errors(obj: JsonObject) -> list[str]:
-    """Messages from slack_sdk's validators for ``obj`` itself (not its children).
-
-    ``validate_json()`` stops at the first failing validator; when it fails,
-    run every validator so that all problems are reported, as Slack does.
-    """
-    try:
-        obj.validate_json()
-        return []
-    except Exception:
-        pass
-    messages: list[str] = []
-    for name in sorted(dir(type(obj))):
-        if name.startswith("__"):
-            continue
-        validator = getattr(obj, name, None)
-        if not (callable(validator) and getattr(validator, "validator", False)):
-            continue
-        try:
-            validator()
-        except SlackObjectFormationError as e:
-            messages.append(str(e))
-        except Exception as e:  # a validator tripping over odd input is still invalid
-            messages.append(f"invalid value ({type(e).__name__}: {e})")
-    return messages or ["invalid object"]
-
-
-def _walk(raw: Any, obj: JsonObject, pointer: str, errors: list[str]) -> None:
-    """Validate a parsed slack_sdk model and everything nested in it.
-
-    slack_sdk's ``validate_json()`` only checks the object it is called on, not
-    its children (a section's accessory button, an actions block's elements, an
-    input's element...), so walk the tree, in parallel with the raw JSON so that
-    we can report what the models silently drop or coerce.
-    """
-    errors.extend(_at(message, pointer) for message in _validation_errors(obj))
-
-    if isinstance(raw, dict):
-        if isinstance(obj, TextObject):
-            if raw.get("type") not in ("plain_text", "mrkdwn"):
-                errors.append(_at(f"unsupported text type: {raw.get('type')!r}", f"{pointer}/type"))
-            if not isinstance(raw.get("text"), str) or not raw["text"]:
-                errors.append(_at("must be more than 0 characters", f"{pointer}/text"))
-        # Only where `attributes` really lists the JSON keys: classes with their
-        # own to_dict() (Option, ConfirmObject, ...) declare no attributes.
-        if type(obj).to_dict is JsonObject.to_dict:
-            known = set(obj.attributes) | {"type"}
-            for key in sorted(set(raw) - known):
-                errors.append(_at(f"invalid additional property: {key}", pointer))
-
-    for attr in sorted(obj.attributes):
-        try:
-            value = getattr(obj, attr, None)
-        except Exception:  # pragma: no cover - defensive, a property that raises
-            continue
-        raw_value = raw.get(attr) if isinstance(raw, dict) else None
-        child = f"{pointer}/{attr}"
-        if isinstance(value, JsonObject):
-            if isinstance(value, TextObject) and isinstance(raw_value, str):
-                errors.append(_at("must provide an object", child))
-            _walk(raw_value, value, child, errors)
-        elif isinstance(value, (list, tuple)):
-            for i, item in enumerate(value):
-                raw_item = raw_value[i] if isinstance(raw_value, list) and i < len(raw_value) else None
-                if isinstance(item, JsonObject):
-                    _walk(raw_item, item, f"{child}/{i}", errors)
-                elif item is None and raw_item is not None:
-                    kind = raw_item.get("type") if isinstance(raw_item, dict) else raw_item
-                    errors.append(_at(f"unsupported type: {kind!r}", f"{child}/{i}"))
-        elif value is None and isinstance(raw_value, dict) and "type" in raw_value:
-            errors.append(_at(f"unsupported type: {raw_value['type']!r}", child))
-
-
-def _must_be_plain_text(raw: Any, pointer: str, errors: list[str]) -> None:
-    if isinstance(raw, dict) and raw.get("type") != "plain_text":
-        errors.append(_at("must be a plain_text text object", f"{pointer}/type"))
-
-
-def _extra_block_checks(raw: dict, block: Block, pointer: str, errors: list[str]) -> None:
-    """Limits Slack enforces that slack_sdk's models do not."""
-    if isinstance(block, HeaderBlock):
-        _must_be_plain_text(raw.get("text"), f"{pointer}/text", errors)
-    if isinstance(block, SectionBlock):
-        for i, field in enumerate(block.fields or []):
-            text = _text_of(field)
-            if text is not None and len(text) > MAX_SECTION_FIELD_LENGTH:
-                errors.append(
-                    _at(
-                        f"must be less than {MAX_SECTION_FIELD_LENGTH + 1} characters",
-                        f"{pointer}/fields/{i}/text",
-                    )
-                )
-    if isinstance(block, InputBlock):
-        _must_be_plain_text(raw.get("label"), f"{pointer}/label", errors)
-    # Buttons anywhere inside the block: text must be plain_text.
-    _check_buttons(raw, block, pointer, errors)
-
-
-def _check_buttons(raw: Any, obj: Any, pointer: str, errors: list[str]) -> None:
-    if isinstance(obj, ButtonElement) and isinstance(raw, dict):
-        _must_be_plain_text(raw.get("text"), f"{pointer}/text", errors)
-    if not isinstance(obj, JsonObject):
-        return
-    for attr in obj.attributes:
-        value = getattr(obj, attr, None)
-        raw_value = raw.get(attr) if isinstance(raw, dict) else None
-        if isinstance(value, JsonObject):
-            _check_buttons(raw_value, value, f"{pointer}/{attr}", errors)
-        elif isinstance(value, (list, tuple)):
-            for i, item in enumerate(value):
-                raw_item = raw_value[i] if isinstance(raw_value, list) and i < len(raw_value) else None
-                _check_buttons(raw_item, item, f"{pointer}/{attr}/{i}", errors)
-
-
-def _validate_block(raw: Any, pointer: str, errors: list[str]) -> None:
-    if not isinstance(raw, dict):
-        errors.append(_at("must provide an object", pointer))
-        return
-    if "type" not in raw:
-        errors.append(_at("missing required field: type", pointer))
-        return
-    try:
-        # Block.parse does not mutate its input, but be safe: it is the caller's.
-        block = Block.parse(copy.deepcopy(raw))
-    except Exception as e:
-        errors.append(_at(f"invalid block ({type(e).__name__}: {e})", pointer))
-        return
-    if block is None:
-        # Block.parse only logs a warning and returns None for unknown types.
-        errors.append(_at(f"unsupported type: {raw.get('type')!r}", f"{pointer}/type"))
-        return
-    _walk(raw, block, pointer, errors)
-    _extra_block_checks(raw, block, pointer, errors)
-
-
-def validate_message_blocks(
-    blocks: Any, *, pointer: str = "/blocks", max_blocks: int = MAX_MESSAGE_BLOCKS
-) -> list[str] | None:
-    """Return Slack-style error strings for a ``blocks`` array ([] if valid).
-
-    Returns None when ``blocks`` is not a JSON array at all (Slack answers
-    ``invalid_blocks_format`` for that rather than ``invalid_blocks``).
-    """
-    blocks, parsed = _decode_json_param(blocks)
-    if not parsed or not isinstance(blocks, list):
-        return None
-    errors: list[str] = []
-    if len(blocks) > max_blocks:
-        errors.append(_at(f"no more than {max_blocks} items allowed", pointer))
-    for i, raw in enumerate(blocks):
-        _validate_block(raw, f"{pointer}/{i}", errors)
-    return errors
-
-
-def validate_view(view: Any, *, pointer: str = "/view") -> list[str]:
-    """Return Slack-style error strings for a view payload ([] if valid)."""
-    view, parsed = _decode_json_param(view)
-    if not parsed or not isinstance(view, dict):
-        return [_at("must provide an object", pointer)]
-    errors: list[str] = []
-    try:
-        model = View(**copy.deepcopy(view))
-    except Exception as e:
-        return [_at(f"invalid view ({type(e).__name__}: {e})", pointer)]
-    raw_blocks = view.get("blocks")
-    too_many = isinstance(raw_blocks, list) and len(raw_blocks) > MAX_VIEW_BLOCKS
-    for message in _validation_errors(model):
-        if too_many and message.startswith("views must contain"):
-            continue  # reported below, with a pointer, by validate_message_blocks
-        errors.append(_at(message, pointer))
-
-    view_type = view.get("type")
-    if view_type == "modal" and not view.get("title"):
-        errors.append(_at("missing required field: title", pointer))
-    for key in ("title", "submit", "close"):
-        if key in view:
-            _must_be_plain_text(view[key], f"{pointer}/{key}", errors)
-    if raw_blocks is None:
-        errors.append(_at("missing required field: blocks", pointer))
-    else:
-        block_errors = validate_message_blocks(raw_blocks, pointer=f"{pointer}/blocks", max_blocks=MAX_VIEW_BLOCKS)
-        if block_errors is None:
-            errors.append(_at("must provide an array", f"{pointer}/blocks"))
-        else:
-            errors.extend(block_errors)
-    return errors
-
-
-# ---------------------------------------------------------------------------
 # Request parsing
 # ---------------------------------------------------------------------------
 
@@ -392,72 +176,11 @@ def _channel_of(params: dict) -> str:
 
 
 # ---------------------------------------------------------------------------
-# HTTP plumbing
-# ---------------------------------------------------------------------------
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # The default backlog of 5 makes bursts of concurrent clients wait for a
-    # SYN retransmit (about 1 s); Slack does not do that to us.
-    request_queue_size = 128
-    standin: SlackStandIn
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"  # one request per connection, like the SDK uses it
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        url = urlsplit(self.path)
-        standin = self.server.standin
-        if url.path.startswith("/api/"):
-            status, payload, headers = standin._answer_api(
-                method=url.path[len("/api/") :],
-                query=url.query,
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=body,
-            )
-            self._send(
-                status,
-                json.dumps(payload).encode("utf-8"),
-                "application/json; charset=utf-8",
-                headers,
-            )
-        elif url.path.startswith("/upload/"):
-            status, text = standin._answer_upload(url.path[len("/upload/") :], body)
-            self._send(status, text.encode("utf-8"), "text/plain; charset=utf-8", {})
-        else:
-            self._send(404, b"not found", "text/plain; charset=utf-8", {})
-
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-# ---------------------------------------------------------------------------
 # The stand-in
 # ---------------------------------------------------------------------------
 
 
-class SlackStandIn:
+class SlackStandIn(LocalServer):
     """A local, thread-safe, stateful stand-in for the Slack Web API.
 
     ``with SlackStandIn() as slack:`` starts it; ``slack.url`` is the base URL
@@ -467,15 +190,11 @@ class SlackStandIn:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, wall_clock_ts: bool = False) -> None:
-        self.host = host
-        self._port = port
+        super().__init__(host, port)
         # Message ts from the wall clock (as Slack's are) instead of a fixed 1700000000 series,
         # for code that relates ts to its own timestamps (conversations.history `oldest`).
         self._wall_clock_ts = wall_clock_ts
         self._lock = threading.RLock()
-        self._lifecycle = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
         # Recorded traffic
         self._calls: list[Call] = []
@@ -519,53 +238,21 @@ class SlackStandIn:
             "files.completeUploadExternal": self._files_complete_upload_external,
         }
 
-    # -- lifecycle ----------------------------------------------------------
+    name = "slack-standin"
 
-    def __enter__(self) -> SlackStandIn:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Listen (again) on the same host and port; no-op when running."""
-        with self._lifecycle:
-            if self._server is not None:
-                return
-            server = _Server((self.host, self._port), _Handler)
-            server.standin = self
-            self._port = server.server_address[1]
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.01},
-                name=f"slack-standin-{self._port}",
-                daemon=True,
+    def respond(self, request: Request) -> None:
+        url = urlsplit(request.path)
+        body = request.body()
+        if url.path.startswith("/api/"):
+            status, payload, headers = self._answer_api(
+                method=url.path[len("/api/") :], query=url.query, headers=request.lower_headers(), body=body
             )
-            thread.start()
-            self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Close the listening socket; clients get connection refused."""
-        with self._lifecycle:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-            if server is None:
-                return
-            server.shutdown()
-            server.server_close()
-            if thread is not None:
-                thread.join(timeout=5)
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int:
-        if not self._port:
-            raise RuntimeError("SlackStandIn has not been started yet")
-        return self._port
+            request.send(status, json.dumps(payload).encode("utf-8"), "application/json; charset=utf-8", headers)
+        elif url.path.startswith("/upload/"):
+            status, text = self._answer_upload(url.path[len("/upload/") :], body)
+            request.send(status, text.encode("utf-8"), "text/plain; charset=utf-8", {})
+        else:
+            request.send(404, b"not found", "text/plain; charset=utf-8", {})
 
     @property
     def root_url(self) -> str:
@@ -764,7 +451,7 @@ class SlackStandIn:
 
         for key in _JSON_PARAMS:
             if key in params:
-                decoded, ok = _decode_json_param(params[key])
+                decoded, ok = decode_json_param(params[key])
                 if ok:
                     params[key] = decoded
 
@@ -872,7 +559,7 @@ class SlackStandIn:
             return {
                 "ok": False,
                 "error": "invalid_arguments",
-                "errors": [_at("missing required field: view", "")],
+                "errors": [located("missing required field: view", "")],
             }
         errors = validate_view(params["view"])
         return _invalid_blocks(errors) if errors else None
@@ -989,7 +676,7 @@ class SlackStandIn:
         return {"ok": True, "channel": channel, "permalink": link}
 
     def _view_answer(self, params: dict, view_id: str | None = None) -> dict:
-        view, _ = _decode_json_param(params["view"])
+        view, _ = decode_json_param(params["view"])
         view_id = view_id or self._new_id("V")
         answer = copy.deepcopy(view)
         answer.update(
@@ -1015,7 +702,7 @@ class SlackStandIn:
             return {
                 "ok": False,
                 "error": "invalid_arguments",
-                "errors": [_at("missing required field: trigger_id", "")],
+                "errors": [located("missing required field: trigger_id", "")],
             }
         return self._view_error(params) or self._view_answer(params)
 
@@ -1029,7 +716,7 @@ class SlackStandIn:
             return {
                 "ok": False,
                 "error": "invalid_arguments",
-                "errors": [_at("view_id or external_id required", "")],
+                "errors": [located("view_id or external_id required", "")],
             }
         error = self._view_error(params)
         if error:
@@ -1047,14 +734,14 @@ class SlackStandIn:
             return {
                 "ok": False,
                 "error": "invalid_arguments",
-                "errors": [_at("missing required field: user_id", "")],
+                "errors": [located("missing required field: user_id", "")],
             }
         error = self._view_error(params)
         if error:
             return error
-        view, _ = _decode_json_param(params["view"])
+        view, _ = decode_json_param(params["view"])
         if view.get("type") != "home":
-            return _invalid_blocks([_at("must be home", "/view/type")])
+            return _invalid_blocks([located("must be home", "/view/type")])
         existing = [vid for vid, v in self._views.items() if v.get("type") == "home" and v.get("user_id") == user_id]
         answer = self._view_answer(params, view_id=existing[0] if existing else None)
         self._views[answer["view"]["id"]]["user_id"] = user_id
