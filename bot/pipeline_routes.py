@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot.http import (
-    MAX_BODY,
-    MAX_LEADS_PER_REQUEST,
-    BodyTooLarge,
-    _error,
-    _path,
-    _read_capped,
-    _refuse_without_intake_token,
-)
+from bot.http_input import loc_path, read_records, unprocessable
 from leadqual.errors import InvalidLead, UnknownLeads
 from leadqual.services.context import Context
 from leadqual.services.pipeline import record_stages, validate_reports
@@ -37,40 +27,18 @@ def pipeline_router(ctx: Context, settings: Settings) -> APIRouter:
         },
     )
     async def report(request: Request) -> JSONResponse:
-        refused = _refuse_without_intake_token(request, token)
-        if refused is not None:
-            return refused
+        records = await read_records(request, token, noun="report")
+        if isinstance(records, JSONResponse):
+            return records
         try:
-            body = await _read_capped(request, MAX_BODY)
-        except BodyTooLarge:
-            return _error(413, "too_large", f"The body is over {MAX_BODY} bytes.")
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            return _unprocessable(
-                "invalid_json", [{"loc": ["body"], "msg": f"Body is not valid JSON: {exc}", "type": "json_invalid"}]
-            )
-        records = data if isinstance(data, list) else [data]
-        if not records or len(records) > MAX_LEADS_PER_REQUEST or not all(isinstance(r, dict) for r in records):
-            return _unprocessable(
-                "invalid_body",
-                [
-                    {
-                        "loc": ["body"],
-                        "type": "invalid_body",
-                        "msg": f"Send a report object or an array of 1 to {MAX_LEADS_PER_REQUEST} of them",
-                    }
-                ],
-            )
-        try:
-            reports = validate_reports(records)
+            reports = validate_reports(records.items)
             results = await run_in_threadpool(record_stages, ctx, reports)
         except InvalidLead as exc:
-            return _unprocessable(
+            return unprocessable(
                 "invalid_report",
                 [
                     {
-                        "loc": ["body", *([e["index"]] if isinstance(data, list) else []), *_path(e["loc"])],
+                        "loc": records.loc(e["index"], *loc_path(e["loc"])),
                         "msg": e["msg"],
                         "type": e["type"],
                     }
@@ -78,15 +46,11 @@ def pipeline_router(ctx: Context, settings: Settings) -> APIRouter:
                 ],
             )
         except UnknownLeads as exc:
-            return _unprocessable(
+            return unprocessable(
                 "unknown_leads",
                 [
                     {
-                        "loc": [
-                            "body",
-                            *([i["index"]] if isinstance(data, list) else []),
-                            "external_id" if "external_id" in i else "lead_id",
-                        ],
+                        "loc": records.loc(i["index"], "external_id" if "external_id" in i else "lead_id"),
                         "msg": f"no stored lead has {'external_id' if 'external_id' in i else 'lead_id'} "
                         f"{i.get('external_id') or i.get('lead_id')!r}",
                         "type": "unknown_lead",
@@ -98,7 +62,3 @@ def pipeline_router(ctx: Context, settings: Settings) -> APIRouter:
         return JSONResponse(status_code=200, content={"stages": [r.as_json() for r in results]})
 
     return router
-
-
-def _unprocessable(error: str, detail: list[dict[str, object]]) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"error": error, "detail": detail})

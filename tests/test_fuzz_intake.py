@@ -24,7 +24,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.http import MAX_BODY, create_http_app
+from bot.http import create_http_app
+from bot.http_input import MAX_BODY
 from leadqual.db.models import Decision, Event, LeadRow, OutboxMessage
 from leadqual.groups import Group
 from leadqual.lead import Lead

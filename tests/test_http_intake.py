@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.pool import NullPool
 
-from bot.http import MAX_BODY, create_http_app
+from bot.http import create_http_app
+from bot.http_input import MAX_BODY
 from leadqual.db.engine import make_engine, make_session_factory
 from leadqual.db.models import LeadRow, OutboxMessage
 from leadqual.services.context import Context

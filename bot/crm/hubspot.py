@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from bot.crm.results import CrmResult, Delivered, Permanent, classify, network_failure
-from bot.http import MAX_BODY, BodyTooLarge, _path, _read_capped
+from bot.http_input import MAX_BODY, BodyTooLarge, loc_path, read_capped
 from leadqual.crm import hubspot
 from leadqual.crm.config import HubSpotConfig
 from leadqual.crm.mapping import field_of
@@ -83,7 +83,7 @@ def hubspot_router(ctx: Context, settings: Settings, *, client: HubSpotClient | 
         if secret is None or settings.public_url is None:
             return JSONResponse(status_code=404, content={"error": "not_found", "message": "HubSpot is not configured"})
         try:
-            body = await _read_capped(request, MAX_BODY)
+            body = await read_capped(request, MAX_BODY)
         except BodyTooLarge:
             return JSONResponse(status_code=413, content={"error": "too_large", "message": "body over 1 MiB"})
         uri = hubspot.signed_uri(
@@ -197,7 +197,7 @@ def _valid(records: list[dict[str, Any]], config: HubSpotConfig) -> tuple[list[A
             leads.extend(validate_leads([record]))
         except InvalidLead as exc:
             why = "; ".join(
-                f"{_with_property(e, config)['property'] or '.'.join(map(str, _path(e['loc'])))}: {e['msg']}"
+                f"{_with_property(e, config)['property'] or '.'.join(map(str, loc_path(e['loc'])))}: {e['msg']}"
                 for e in exc.errors
             )
             log.warning("HubSpot contact %s skipped: not a usable lead (%s)", record.get("external_id"), why)

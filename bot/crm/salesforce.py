@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from bot.crm.results import CrmResult, Delivered, Unauthorized, classify, error_text, network_failure
-from bot.http import MAX_BODY, BodyTooLarge, _read_capped
+from bot.http_input import MAX_BODY, BodyTooLarge, read_capped
 from leadqual.crm import salesforce
 from leadqual.errors import InvalidLead
 from leadqual.services.context import Context
@@ -127,7 +127,7 @@ def salesforce_router(ctx: Context, settings: Settings) -> APIRouter:
         if settings.salesforce_instance_url is None:
             return _fault(404, "Salesforce is not configured (SALESFORCE_INSTANCE_URL)", code="soapenv:Client")
         try:
-            body = await _read_capped(request, MAX_MESSAGE)
+            body = await read_capped(request, MAX_MESSAGE)
         except BodyTooLarge:
             return _fault(500, f"The message is over {MAX_MESSAGE} bytes")
         try:
