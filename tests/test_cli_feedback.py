@@ -75,8 +75,8 @@ def test_a_dry_run_prints_every_figure_and_proposal_as_json_and_sends_nothing(
 def test_the_text_digest_says_how_to_apply_each_proposal(history: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["digest", "--week", WEEK, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Weekly lead digest {WEEK} (Nov 16 to Nov 22, America/Chicago)")
-    assert "Proposed rule changes (learned from" in out and "Apply: leadbot rules apply p-" in out
+    assert out.startswith(f"== Weekly lead digest · {WEEK} ==\n\nNov 16 to Nov 22 (America/Chicago)")
+    assert "Proposed rule changes · learned from" in out and "Apply: leadbot rules apply p-" in out
 
 
 @freeze_time(WEEK_END + timedelta(days=2))  # the backtest window ends at the last complete week before today

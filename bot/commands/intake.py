@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from blocks.terminal import text_table
+from blocks.format import text_table
 from bot.commands.arguments import existing_file
 from bot.progress import Progress
 from leadqual.bootstrap import bootstrap, load_app_config, load_rules
