@@ -29,9 +29,10 @@ from slack_sdk.models.views import View
 
 from blocks import ids
 from blocks.cards import lead_summary
+from blocks.errors import decision_problem
 from blocks.text import MODAL_TITLE, OPTION_LABEL, OPTION_VALUE, PRIVATE_METADATA, fit_mrkdwn, plain
 from leadqual.config import Reason
-from leadqual.decisions import FIAN, MISSING_DETAILS, NEXT_STEP_MAX, NOTE_MAX, DecisionInput, Rating
+from leadqual.decisions import FIAN, MISSING_DETAILS, NEXT_STEP_MAX, NOTE_MAX, DecisionInput, Problem, Rating
 from leadqual.lead import Outcome
 from leadqual.readmodels import LeadCard
 
@@ -283,9 +284,9 @@ def _rating(value: Any) -> Rating | None:
     return Rating(value) if value in Rating._value2member_map_ else None
 
 
-def decision_errors(errors: Mapping[str, str]) -> dict[str, str]:
-    """Domain field errors -> {block_id: message} for response_action=errors."""
-    return {DECISION_FIELDS.get(name, ids.NOTE): message for name, message in errors.items()}
+def decision_errors(errors: Mapping[str, Problem]) -> dict[str, str]:
+    """Domain field problems -> {block_id: message} for response_action=errors."""
+    return {DECISION_FIELDS.get(name, ids.NOTE): decision_problem(name, problem) for name, problem in errors.items()}
 
 
 def read_reassign(state: State) -> str | None:

@@ -95,53 +95,62 @@ class DecisionInput:
         return data
 
 
+class Problem(StrEnum):
+    """What is wrong with one field of a decision (`blocks/` words it for the modal)."""
+
+    REQUIRED = "required"  # empty: rate it, say it, pick it
+    TOO_LONG = "too_long"  # over NOTE_MAX or NEXT_STEP_MAX
+    NOT_CONFIRMED = "not_confirmed"  # qualifying needs fit and intent confirmed
+    IN_PAST = "in_past"  # a next-step date before today
+    NOT_AFTER_TODAY = "not_after_today"  # a follow-up date today or earlier
+    NOT_LISTED = "not_listed"  # a motion, reason or detail the config does not list
+    SAY_WHAT_ELSE = "say_what_else"  # "other" missing without a note
+
+
 def check_decision(
     decision: DecisionInput, *, config: AppConfig, today: date, motions: set[str] | None = None
-) -> dict[str, str]:
+) -> dict[str, Problem]:
     """Return {field: what is wrong} for a decision ({} when it may be stored).
 
     Qualified to pursue means fit and intent confirmed and a next step defined (DOMAIN.md);
     Not qualified needs a reason code; Nurture a follow-up date in the future; Needs info
     which details are missing.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if decision.note and len(decision.note) > NOTE_MAX:
-        errors["note"] = f"Keep the note under {NOTE_MAX} characters."
+        errors["note"] = Problem.TOO_LONG
     match decision.outcome:
         case Outcome.QUALIFIED:
             for criterion in Criterion:
                 if decision.fian.get(criterion) is None:
-                    errors[criterion] = f"Rate {criterion.label.lower()}."
+                    errors[criterion] = Problem.REQUIRED
             for criterion in (Criterion.FIT, Criterion.INTENT):
                 rating = decision.fian.get(criterion)
                 if rating is not None and rating is not Rating.CONFIRMED:
-                    errors[criterion] = (
-                        f"Qualifying needs a confirmed {criterion}; choose Needs info or Nurture instead."
-                    )
+                    errors[criterion] = Problem.NOT_CONFIRMED
             if not (decision.next_step or "").strip():
-                errors["next_step"] = "Say what the next step is."
+                errors["next_step"] = Problem.REQUIRED
             elif len(decision.next_step or "") > NEXT_STEP_MAX:
-                errors["next_step"] = f"Keep the next step under {NEXT_STEP_MAX} characters."
+                errors["next_step"] = Problem.TOO_LONG
             if decision.next_step_on is not None and decision.next_step_on < today:
-                errors["next_step_on"] = "Pick today or a later date."
+                errors["next_step_on"] = Problem.IN_PAST
             if decision.motion and motions is not None and decision.motion not in motions:
-                errors["motion"] = "Pick one of the listed buying motions."
+                errors["motion"] = Problem.NOT_LISTED
         case Outcome.NOT_QUALIFIED:
             if not decision.reason:
-                errors["reason"] = "Pick a reason."
+                errors["reason"] = Problem.REQUIRED
             elif config.reason(decision.reason) is None:
-                errors["reason"] = "That reason is not in the configured list; pick another."
+                errors["reason"] = Problem.NOT_LISTED
         case Outcome.NURTURE:
             if decision.follow_up_on is None:
-                errors["follow_up_on"] = "Pick a follow-up date."
+                errors["follow_up_on"] = Problem.REQUIRED
             elif decision.follow_up_on <= today:
-                errors["follow_up_on"] = "Pick a date after today."
+                errors["follow_up_on"] = Problem.NOT_AFTER_TODAY
         case Outcome.NEEDS_INFO:
-            unknown = [m for m in decision.missing if m not in MISSING_DETAILS]
             if not decision.missing:
-                errors["missing"] = "Tick at least one missing detail."
-            elif unknown:
-                errors["missing"] = f"Unknown detail {unknown[0]!r}."
+                errors["missing"] = Problem.REQUIRED
+            elif any(m not in MISSING_DETAILS for m in decision.missing):
+                errors["missing"] = Problem.NOT_LISTED
             elif "other" in decision.missing and not (decision.note or "").strip():
-                errors["note"] = "Say what else is missing."
+                errors["note"] = Problem.SAY_WHAT_ELSE
     return errors

@@ -6,6 +6,12 @@ logs and the terminal. What Slack shows is written by `blocks.errors`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leadqual.decisions import Problem
+
 
 class LeadbotError(Exception):
     """Base class for errors a user can act on."""
@@ -76,6 +82,7 @@ class AlreadyDecided(LeadbotError):
 
 class ProposalNotFound(LeadbotError):
     def __init__(self, proposal_id: str) -> None:
+        self.proposal_id = proposal_id
         super().__init__(f"No open proposal {proposal_id!r}.")
 
 
@@ -87,10 +94,9 @@ class NothingToRollBack(LeadbotError):
 class InvalidDecision(LeadbotError):
     """A decision's inputs break a qualification rule; `errors` maps each field to what is wrong."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, Problem]) -> None:
         self.errors = dict(errors)
-        field, message = next(iter(self.errors.items()), ("decision", "invalid decision"))
-        super().__init__(f"{field}: {message}")
+        super().__init__("invalid decision: " + ", ".join(f"{f} {p}" for f, p in self.errors.items()))
 
 
 class CardNotPosted(LeadbotError):
@@ -113,6 +119,7 @@ class ProposalNoLongerApplies(LeadbotError):
 
     def __init__(self, proposal_id: str, why: str) -> None:
         self.proposal_id = proposal_id
+        self.why = why
         super().__init__(f"Proposal {proposal_id} no longer applies: {why}.")
 
 

@@ -23,7 +23,7 @@ from blocks.modals import (
     reassign_modal,
 )
 from leadqual.config import load_config
-from leadqual.decisions import Rating
+from leadqual.decisions import Problem, Rating
 from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Outcome
@@ -135,11 +135,12 @@ def test_other_submissions_read_back_as_their_outcomes() -> None:
 
 
 def test_field_errors_land_on_the_block_that_shows_the_field() -> None:
-    assert decision_errors({"fit": "a", "follow_up_on": "b", "reason": "c", "missing": "d"}) == {
-        ids.FIT: "a",
-        ids.FOLLOW_UP_ON: "b",
-        ids.REASON: "c",
-        ids.MISSING: "d",
+    problems = {"fit": Problem.REQUIRED, "follow_up_on": Problem.REQUIRED, "reason": Problem.REQUIRED}
+    assert decision_errors({**problems, "missing": Problem.REQUIRED}) == {
+        ids.FIT: "Rate fit.",
+        ids.FOLLOW_UP_ON: "Pick a follow-up date.",
+        ids.REASON: "Pick a reason.",
+        ids.MISSING: "Tick at least one missing detail.",
     }
 
 

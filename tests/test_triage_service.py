@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from leadqual import calendar
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage
-from leadqual.decisions import DecisionInput, Rating, check_decision
+from leadqual.decisions import DecisionInput, Problem, Rating, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, NotManager, NotOwner
 from leadqual.groups import Group
 from leadqual.lead import Outcome
@@ -291,7 +291,7 @@ def test_the_card_read_model_names_the_segment_and_the_strongest_reasons(ctx: Co
 TODAY = date(2026, 11, 23)
 
 
-def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
+def check(ctx: Context, decision: DecisionInput) -> dict[str, Problem]:
     return check_decision(decision, config=ctx.config, today=TODAY, motions={"equipment_replacement"})
 
 
@@ -299,10 +299,8 @@ def test_qualifying_needs_confirmed_fit_and_intent_every_rating_and_a_next_step(
     partial = {**CONFIRMED, "fit": Rating.PARTIAL, "need": None}
     errors = check(ctx, qualify(fian=partial, next_step=" ", motion="made_up"))
     assert set(errors) == {"fit", "need", "next_step", "motion"}
-    assert "confirmed fit" in errors["fit"]
-    assert check(ctx, qualify(next_step_on=TODAY - timedelta(days=1))) == {
-        "next_step_on": "Pick today or a later date."
-    }
+    assert errors["fit"] is Problem.NOT_CONFIRMED
+    assert check(ctx, qualify(next_step_on=TODAY - timedelta(days=1))) == {"next_step_on": Problem.IN_PAST}
     assert check(ctx, qualify(motion="equipment_replacement", next_step_on=TODAY)) == {}
 
 
@@ -313,7 +311,7 @@ def test_nurture_needs_a_follow_up_date_after_today(ctx: Context) -> None:
 
 
 def test_disqualifying_needs_a_configured_reason(ctx: Context) -> None:
-    assert check(ctx, disqualify(reason=None)) == {"reason": "Pick a reason."}
+    assert check(ctx, disqualify(reason=None)) == {"reason": Problem.REQUIRED}
     assert "reason" in check(ctx, disqualify(reason="bogus"))
     assert check(ctx, disqualify(reason="no_budget")) == {}
 

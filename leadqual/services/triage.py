@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from leadqual.calendar import local_midnight
 from leadqual.crm.changes import ChangeKind
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, UTCDateTime
-from leadqual.decisions import DecisionInput, check_decision
+from leadqual.decisions import DecisionInput, Problem, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
 from leadqual.lead import Outcome
 from leadqual.readmodels import Applied, LeadCard
@@ -41,7 +41,7 @@ _WRITTEN_BACK: dict[str, ChangeKind] = {
 }
 
 
-def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
+def check(ctx: Context, decision: DecisionInput) -> dict[str, Problem]:
     """Return {field: what is wrong} for a decision, judged exactly as `decide` will judge it.
 
     The modal's submission is checked with this before the ack, so every error (a buying
@@ -51,7 +51,7 @@ def check(ctx: Context, decision: DecisionInput) -> dict[str, str]:
         return _problems(ctx, session, decision)
 
 
-def _problems(ctx: Context, session: Session, decision: DecisionInput) -> dict[str, str]:
+def _problems(ctx: Context, session: Session, decision: DecisionInput) -> dict[str, Problem]:
     motions = {s.id for s in ctx.ruleset(session).spec.segments}
     return check_decision(decision, config=ctx.config, today=ctx.today(), motions=motions)
 
