@@ -41,9 +41,9 @@ def test_a_criterion_given_replaces_its_default_the_others_keep_theirs_and_a_mot
             "    retrofit: {fit: ['Which frame size?', 'Which pump class?']}\n",
         )
     ).questions
-    [fit, need] = bank.ask([Criterion.FIT, Criterion.NEED], motion="retrofit") + [None]
-    assert fit is not None and fit.questions == ("Which pump class?", "Which frame size?")  # repeats dropped
-    assert need is None  # `need: []` asks none
+    [fit] = bank.ask([Criterion.FIT, Criterion.NEED], motion="retrofit")  # `need: []` asks none
+    assert fit.criterion is Criterion.FIT
+    assert fit.questions == ("Which pump class?", "Which frame size?")  # the motion's added, repeats dropped
     assert bank.intent[0] == "What timeline or next internal step is planned?"  # kept from the defaults
     assert set(bank.motions) == {"retrofit"}  # motions given replace the packaged ones
     [plain] = bank.ask([Criterion.FIT], motion="no_such_motion")
@@ -82,6 +82,4 @@ def test_questions_that_are_not_a_mapping_are_refused(tmp_path: Path) -> None:
 def test_follow_ups_needs_info_days_must_be_a_positive_number_of_days(tmp_path: Path) -> None:
     path = tmp_path / "leadbot.yaml"
     assert load_config(write(tmp_path, "follow_ups: {needs_info_days: 10}\n")).follow_ups.needs_info_days == 10
-    assert refused(tmp_path, "follow_ups:\n  needs_info_days: 0\n").startswith(
-        f"{path}:2: follow_ups.needs_info_days:"
-    )
+    assert refused(tmp_path, "follow_ups:\n  needs_info_days: 0\n").startswith(f"{path}:2: follow_ups.needs_info_days:")

@@ -81,11 +81,15 @@ def _decision_details(session: Session, row: LeadRow, details: dict[str, Any] | 
     """The current decision's missing details, artefacts, next step and FIAN ratings, for the card."""
     if row.outcome is None:
         return {}
-    details = details if details is not None else session.scalar(
-        select(Decision.details)
-        .where(Decision.lead_id == row.id, Decision.superseded_at.is_(None))
-        .order_by(Decision.id.desc())
-        .limit(1)
+    details = (
+        details
+        if details is not None
+        else session.scalar(
+            select(Decision.details)
+            .where(Decision.lead_id == row.id, Decision.superseded_at.is_(None))
+            .order_by(Decision.id.desc())
+            .limit(1)
+        )
     )
     if not isinstance(details, dict):
         return {}
