@@ -28,6 +28,10 @@ Payloads, for rows other slices queue:
   "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
   `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
   "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
+  `thread` rows of follow-up questions carry `{"questions": [{"criterion", "items"}],
+  "motion", "outcome"}` (blocks.questions); the owner's Needs info reminder is a `dm` row
+  with `{"needs_info": "reminder", "user", "days", "missing", "decided_at"}`
+  (blocks.needs_info.reminder_text).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
   code, sent as is, in which the placeholder `{lead}` becomes the lead's name, escaped
   and linked to its card. Lead data must never be put in `text` directly. A `dm` row may
