@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import String, cast, exists, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,6 +142,8 @@ def needs_info_reminders(ctx: Context, *, now: datetime | None = None) -> list[R
     now = now or ctx.now()
     days = ctx.config.follow_ups.needs_info_days
     cutoff = now - timedelta(days=days)
+    # The key as SQL (`||` on both engines), so leads already reminded for this wait are left out by the index.
+    key = literal(f"{REMINDER}:") + cast(LeadRow.id, String) + literal(":") + cast(Decision.id, String)
     with ctx.reading() as session:
         due = session.execute(
             select(LeadRow.id, Decision.id)
@@ -150,15 +152,12 @@ def needs_info_reminders(ctx: Context, *, now: datetime | None = None) -> list[R
                 LeadRow.outcome == Outcome.NEEDS_INFO,
                 Decision.outcome == Outcome.NEEDS_INFO,
                 Decision.decided_at <= literal(cutoff, UTCDateTime()),
+                ~exists(select(Event.id).where(Event.key == key)),
             )
             .order_by(LeadRow.id)
         ).all()
-        leads = [lead_id for lead_id, _ in due]
-        sent = set(session.scalars(select(Event.key).where(Event.kind == REMINDER, Event.lead_id.in_(leads))))
     reminded = []
     for lead_id, decision_id in due:
-        if reminder_key(lead_id, decision_id) in sent:
-            continue
         try:
             found = _remind(ctx, lead_id, decision_id, days=days, now=now)
         except IntegrityError:  # another worker took this reminder between our check and our insert
