@@ -63,7 +63,7 @@ def reminder_text(payload: dict[str, Any], *, lead: str, tz: ZoneInfo | None = N
         except ValueError:
             since = ""
     missing = missing_words(payload.get("missing") or ())
-    text = f"❓ {lead} has been waiting for info{since} ({days} day{'s' if days != 1 else ''})."
+    text = f"❓ {lead} has been waiting for info{since} ({days} day{'s' if days != 1 else ''} or more)."
     if missing:
         text += f"\nStill missing: {one_line(missing, PART)}."
     text += "\nWhen it arrives, press *Info received* on the card; if it will not, decide the lead."

@@ -178,6 +178,6 @@ def test_the_needs_info_reminder_reaches_the_owner_as_a_dm_naming_what_is_missin
     assert reminded.lead_id == lead_id and reminded.owner_id == "UDANA"
     bot.deliver()
     [dm] = [c.params for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "UDANA"]
-    assert "has been waiting for info since" in dm["text"] and "(7 days)" in dm["text"]
+    assert "has been waiting for info since" in dm["text"] and "(7 days or more)" in dm["text"]
     assert "Still missing: specs, timeline." in dm["text"] and "Acme Metals" in dm["text"]
     assert bot.slack.rejected == []
