@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.handoff import handoff_lines, missing_words
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -93,6 +94,11 @@ def fallback_text(card: LeadCard) -> str:
 def card_buttons(card: LeadCard) -> list[ButtonElement | OverflowMenuElement]:
     """Reopen when decided; otherwise Claim (or Release), the four decisions and a Reassign menu."""
     value = str(card.id)
+    if card.outcome is Outcome.NEEDS_INFO:  # owner or manager; the listener checks
+        return [
+            ButtonElement(text="Info received", action_id=ids.INFO_RECEIVED, value=value, style="primary"),
+            ButtonElement(text="Reopen", action_id=ids.REOPEN, value=value),
+        ]
     if card.decided:
         return [ButtonElement(text="Reopen", action_id=ids.REOPEN, value=value)]
     first = (
@@ -169,8 +175,17 @@ def _status(card: LeadCard, tz: ZoneInfo) -> str:
             text += f" · {when(card.decided_at, tz)}"
         if card.reason_label:
             text += f"\nReason: {one_line(card.reason_label, PART)}"
-        if card.follow_up_on:
+        if card.outcome is Outcome.QUALIFIED:
+            on = card.follow_up_on.isoformat() if card.follow_up_on else None
+            owner = card.owner_id or card.decided_by
+            lines = handoff_lines(
+                dict(card.fian), artefacts=card.artefacts, next_step=card.next_step, next_step_on=on, owner=owner
+            )
+            text += "\n" + "\n".join(lines)
+        elif card.follow_up_on:
             text += f"\nFollow up on {card.follow_up_on.isoformat()}"
+        if card.outcome is Outcome.NEEDS_INFO and card.missing:
+            text += f"\nWaiting for: {one_line(missing_words(card.missing), PART)}"
         if card.owner_id and card.owner_id != card.decided_by:
             text += f"\nOwner: {mention(card.owner_id)}"
         return text

@@ -75,6 +75,11 @@ class LeadCard:
     channel_id: str | None
     message_ts: str | None
     version: int
+    # From the current decision's details (empty while undecided): what the card and the handoff show.
+    missing: tuple[str, ...] = ()  # Needs info: MISSING_DETAILS keys still awaited
+    artefacts: tuple[str, ...] = ()  # Qualified: Artefact values requested from the customer
+    next_step: str | None = None  # Qualified: what happens next
+    fian: tuple[tuple[str, str], ...] = ()  # (criterion, rating) as the decision rated them
 
     @property
     def display_name(self) -> str:
