@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import LeadRow
 from leadqual.errors import LeadNotFound
 from leadqual.groups import Group
-from leadqual.lead import Outcome
+from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import CardReason, LeadCard
+from leadqual.screen import ScreenAnswer, quick_screen
 from leadqual.services.context import Context
 
 TOP_REASONS = 3
@@ -69,7 +71,16 @@ def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
         channel_id=row.channel_id,
         message_ts=row.message_ts,
         version=row.version,
+        screen=_screen(ctx, payload),
     )
+
+
+def _screen(ctx: Context, payload: dict[str, Any]) -> tuple[ScreenAnswer, ...]:
+    try:
+        lead = Lead.model_validate(payload)
+    except ValidationError:  # a payload stored by an older format: every answer unknown
+        lead = None
+    return quick_screen(lead, ctx.config.screen, today=ctx.today())
 
 
 def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:
