@@ -78,10 +78,11 @@ def response_times(session: Session, period: Period) -> ResponseTimes:
     ):
         for key, is50, is90 in ((grp, g50, g90), (None, a50, a90)):
             slot = found.setdefault(key, [None, None])
+            rounded = round(float(value), 4)  # SQLite's julianday leaves float noise past a millisecond
             if is50:
-                slot[0] = float(value)
+                slot[0] = rounded
             if is90:
-                slot[1] = float(value)
+                slot[1] = rounded
     groups = {g: Percentiles(*counts[g.value], *found.get(g.value, [None, None])) for g in Group if g.value in counts}
     overall = Percentiles(
         sum(n for n, _ in counts.values()), sum(k for _, k in counts.values()), *found.get(None, [None, None])
