@@ -153,9 +153,9 @@ class ScreenQuestion(BaseModel):
 
     def answer(self, lead: Lead, today: date) -> Answer:
         """Yes, no or unknown for `lead` (`unless` holding makes it no)."""
-        if self.unless is not None and _tri(self.unless)(lead, today) is Answer.YES:
+        if self.unless is not None and _compiled(self.unless)(lead, today) is Answer.YES:
             return Answer.NO
-        return _tri(self.when)(lead, today)
+        return _compiled(self.when)(lead, today)
 
 
 class ScreenSettings(BaseModel):
@@ -193,6 +193,19 @@ def default_screen() -> ScreenSettings:
 # --- answering ----------------------------------------------------------------------------------
 
 Tri = Callable[[Lead, date], Answer]
+
+
+_COMPILED: dict[str, Tri] = {}
+
+
+def _compiled(cond: dict[str, Any]) -> Tri:
+    """Compile a condition once per process (a card is built on every change and every App Home row)."""
+    key = repr(cond)  # repr, not JSON: a YAML date and the same text as a string test differently
+    if key not in _COMPILED:
+        if len(_COMPILED) > 256:  # configs reloaded many times (tests): start over
+            _COMPILED.clear()
+        _COMPILED[key] = _tri(cond)
+    return _COMPILED[key]
 
 
 def _tri(cond: dict[str, Any]) -> Tri:
