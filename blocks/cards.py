@@ -171,11 +171,11 @@ SCREEN_ICONS = {Answer.YES: "✅", Answer.NO: "❌", Answer.UNKNOWN: "❔"}
 
 
 def quick_screen_text(card: LeadCard) -> str:
-    """The quick screen in two lines: each question's answer, then the unknowns as questions to ask early."""
+    """The quick screen in two lines: each answer, then (until the lead is decided) the unknowns to ask early."""
     answers = " · ".join(f"{SCREEN_ICONS[a.answer]} {mrkdwn(a.label, 60)}" for a in card.screen)
     text = f"*Quick screen:* {answers}"
     asks = ask_early(card.screen)
-    if asks:
+    if asks and not card.decided:
         text += "\n*Ask early:* " + " · ".join(mrkdwn(q, 200) for q in asks)
     return text
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from blocks.cards import lead_card
+from leadqual.lead import Outcome
 from leadqual.screen import Answer, Question, ScreenAnswer
 from leadqual.services import cards
 from leadqual.services.context import Context
@@ -46,6 +47,12 @@ def test_the_card_shows_each_answer_and_lists_the_unknowns_to_ask_early() -> Non
 def test_a_card_with_no_unknown_has_no_ask_early_line() -> None:
     known = tuple(ScreenAnswer(a.question, a.label, Answer.YES, a.ask) for a in SCREEN)
     assert "Ask early" not in screen_block([b.to_dict() for b in lead_card(make_card(screen=known))])
+
+
+def test_a_decided_card_keeps_its_answers_but_no_longer_asks() -> None:
+    decided = make_card(screen=SCREEN, outcome=Outcome.QUALIFIED, decided_by="U0REP", status="qualified")
+    text = screen_block([b.to_dict() for b in lead_card(decided)])
+    assert "❔ A clear need" in text and "Ask early" not in text
 
 
 def test_configured_labels_are_escaped_on_the_card() -> None:
