@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from blocks import ids
 from blocks.digest import digest_blocks
 from blocks.terminal import digest_report
 from bot.cli import main
@@ -128,3 +129,10 @@ def test_leadbot_digest_prints_both_figures_counted_from_the_database(
         "qualified": 2,
         "cost_per_qualified_lead": 2100.0,
     }
+
+
+def test_with_both_sections_a_busy_week_still_fits_fifty_blocks_and_keeps_roll_back() -> None:
+    busy = dataclasses.replace(make_digest(20, applied=True), first_response=FIRST, costs=COSTS)
+    blocks = [b.to_dict() for b in digest_blocks(busy)]
+    assert validate_message_blocks(blocks) == [] and len(blocks) <= 50
+    assert blocks[-1].get("block_id") == ids.DIGEST_ROLLBACK_BLOCK
