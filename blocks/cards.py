@@ -38,6 +38,7 @@ from blocks.text import (
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.readmodels import LeadCard
+from leadqual.screen import Answer, ask_early
 
 PART = 300  # any one lead field on the card
 MESSAGE = 700  # the lead's own words: enough to judge, short enough to scan
@@ -58,7 +59,7 @@ OUTCOME_ICONS = {
 
 
 def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
-    """The card's blocks for chat.postMessage / chat.update (at most 8 of Slack's 50)."""
+    """The card's blocks for chat.postMessage / chat.update (at most 9 of Slack's 50)."""
     tz = tz or ZoneInfo("UTC")
     blocks: list[Block] = [
         HeaderBlock(
@@ -70,6 +71,10 @@ def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
     words = _words(card)
     if words:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=words)))
+    if card.screen:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(quick_screen_text(card), CONTEXT_TEXT))])
+        )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_status(card, tz)))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(_footer(card, tz), CONTEXT_TEXT))]))
     blocks.append(ActionsBlock(block_id=ids.CARD_ACTIONS, elements=card_buttons(card)))
@@ -166,6 +171,19 @@ def _words(card: LeadCard) -> str:
         quoted = "\n".join("> " + line for line in mrkdwn(card.message.strip(), MESSAGE).splitlines()[:8] if line)
         parts.append(f"*Message*\n{quoted}")
     return fit_mrkdwn("\n".join(parts))
+
+
+SCREEN_ICONS = {Answer.YES: "✅", Answer.NO: "❌", Answer.UNKNOWN: "❔"}
+
+
+def quick_screen_text(card: LeadCard) -> str:
+    """The quick screen in two lines: each answer, then (until the lead is decided) the unknowns to ask early."""
+    answers = " · ".join(f"{SCREEN_ICONS[a.answer]} {mrkdwn(a.label, 60)}" for a in card.screen)
+    text = f"*Quick screen:* {answers}"
+    asks = ask_early(card.screen)
+    if asks and not card.decided:
+        text += "\n*Ask early:* " + " · ".join(mrkdwn(q, 200) for q in asks)
+    return text
 
 
 def _status(card: LeadCard, tz: ZoneInfo) -> str:

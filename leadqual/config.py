@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadqual.costs import CostEntry
 from leadqual.crm.config import CrmConfig
 from leadqual.decisions import Criterion
 from leadqual.errors import ConfigError
@@ -28,6 +29,7 @@ from leadqual.groups import Group
 from leadqual.questions import QuestionBank
 from leadqual.routing.hours import HoursError, parse_hours
 from leadqual.routing.routes import check_route_condition
+from leadqual.screen import ScreenSettings, default_screen
 from leadqual.yamlfile import dotted, line_for, line_index, yaml_error_line
 
 SLACK_ID_PATTERN = r"^[A-Z0-9]{2,}$"
@@ -213,6 +215,8 @@ class AppConfig(_Cfg):
     crm: CrmConfig = Field(default_factory=CrmConfig)
     follow_ups: FollowUpSettings = Field(default_factory=FollowUpSettings)
     questions: QuestionBank = Field(default_factory=QuestionBank)  # follow-up questions for unknowns
+    screen: ScreenSettings = Field(default_factory=default_screen)  # the card's quick screen
+    costs: list[CostEntry] = Field(default_factory=list)  # spend per campaign or source: cost per qualified lead
 
     # Where the file was read from: relative paths inside it resolve against this.
     base_dir: Path | None = Field(None, exclude=True)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import Decision, LeadRow
 from leadqual.errors import LeadNotFound
 from leadqual.groups import Group
-from leadqual.lead import Outcome
+from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import CardReason, LeadCard
+from leadqual.screen import ScreenAnswer, quick_screen
 from leadqual.services.context import Context
 
 TOP_REASONS = 3
@@ -74,6 +76,7 @@ def card_for(ctx: Context, session: Session, row: LeadRow, *, details: dict[str,
         message_ts=row.message_ts,
         version=row.version,
         **_decision_details(session, row, details),
+        screen=_screen(ctx, payload),
     )
 
 
@@ -101,6 +104,14 @@ def _decision_details(session: Session, row: LeadRow, details: dict[str, Any] | 
         "next_step": str(details["next_step"]) if details.get("next_step") else None,
         "fian": tuple((str(k), str(v)) for k, v in fian.items() if v),
     }
+
+
+def _screen(ctx: Context, payload: dict[str, Any]) -> tuple[ScreenAnswer, ...]:
+    try:
+        lead = Lead.model_validate(payload)
+    except ValidationError:  # a payload stored by an older format: every answer unknown
+        lead = None
+    return quick_screen(lead, ctx.config.screen, today=ctx.today())
 
 
 def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:
