@@ -16,11 +16,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.config import SLACK_ID_PATTERN, AppConfig, Rep
-from leadqual.db.models import Event, LeadRow, RepStatus
+from leadqual.db.models import Event, LeadRow, RepStatus, RouteCredit
 from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.routing.accounts import AccountHistory, AccountLead, account_owner
@@ -50,7 +52,8 @@ class Assigner:
         self._owners: dict[str, str] | None = None
         self._rows: dict[str, RepStatus] | None = None
         self._states: dict[str, RepState] = {}
-        self._credit: dict[str, int] = {}
+        self._credit: dict[str, dict[str, int]] = {}  # route label -> rep -> credit
+        self._dirty: set[str] = set()
         self._events: list[dict[str, Any]] = []
 
     def route_for_row(self, row: dict[str, Any]) -> RoutePlan | None:
@@ -75,18 +78,36 @@ class Assigner:
         if not route.rotates:
             return None
         self._lock()
-        turn = next_turn(route, self._credit, self._states, self.now, exclude=exclude)
+        key = route.label()
+        credit = self._credit.setdefault(key, {})
+        turn = next_turn(route, credit, self._states, self.now, exclude=exclude)
         for skip in turn.skips:
             self._skip(lead_id, route, skip)
         if turn.user is not None:
-            self._credit = turn.credit
-            assert self._rows is not None
-            for rep in route.reps:
-                self._rows[rep.user].credit = self._credit[rep.user]
+            self._credit[key] = turn.credit
+            self._dirty.add(key)
         return turn.user
 
+    def write_credit(self) -> None:
+        """Store the rotations' credit (per route: a rep in two routes takes turns in each apart)."""
+        rows = [
+            {"route": key, "user_id": user, "credit": credit}
+            for key in sorted(self._dirty)
+            for user, credit in sorted(self._credit[key].items())
+        ]
+        self._dirty.clear()
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        upsert = pg_insert(RouteCredit) if dialect == "postgresql" else sqlite_insert(RouteCredit)
+        self.session.execute(
+            upsert.on_conflict_do_update(index_elements=["route", "user_id"], set_={"credit": upsert.excluded.credit}),
+            rows,
+        )
+
     def write_events(self) -> None:
-        """Insert the skips recorded so far (after the leads they name exist)."""
+        """Insert the skips recorded so far (after the leads they name exist), and the rotations' credit."""
+        self.write_credit()
         if self._events:
             self.session.execute(insert(Event), self._events)
             self._events = []
@@ -107,7 +128,9 @@ class Assigner:
         claims = _open_claims(self.session, users) if self._has_caps() else {}
         for user, row in self._rows.items():
             self._states[user] = RepState(row.away, row.away_until, claims.get(user, 0))
-            self._credit[user] = row.credit
+        keys = [route.label() for route in self.table.routes if route.rotates]
+        for credit in self.session.scalars(select(RouteCredit).where(RouteCredit.route.in_(keys))):
+            self._credit.setdefault(credit.route, {})[credit.user_id] = credit.credit
 
     def _state_of(self, user: str) -> RepState:
         self._lock()
@@ -260,6 +283,7 @@ def set_away_until(ctx: Context, user_id: str, until: date | None, *, by: str | 
             return False
         if not status.away:
             status.credit = 0  # as set_away: nobody comes back owed a backlog of turns
+            session.execute(delete(RouteCredit).where(RouteCredit.user_id == user_id))
         status.away, status.away_until, status.updated_at = True, until, now
         session.add(
             Event(

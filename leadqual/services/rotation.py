@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.config import AppConfig
-from leadqual.db.models import Event, RepStatus
+from leadqual.db.models import Event, RepStatus, RouteCredit
 from leadqual.groups import Group
 from leadqual.routing.wrr import Pick, next_pick  # the algorithm lives in the pure routing package
 from leadqual.services.context import Context
@@ -80,6 +80,7 @@ def set_away(ctx: Context, user_id: str, away: bool) -> bool:
         status.away_until = None
         # Coming back starts level with the others rather than owed a backlog of turns.
         status.credit = 0
+        session.execute(delete(RouteCredit).where(RouteCredit.user_id == user_id))
         status.updated_at = now
         session.add(
             Event(kind=RoutingEvent.REP_AWAY if away else RoutingEvent.REP_BACK, actor=user_id, at=now, data={})

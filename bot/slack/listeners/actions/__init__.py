@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from blocks import ids
 from bot.slack.errors import guarded
-from bot.slack.listeners.actions import card, decisions, home, proposals
+from bot.slack.listeners.actions import availability, card, decisions, home, proposals
 
 
 def register(app: App) -> None:
@@ -17,5 +17,8 @@ def register(app: App) -> None:
     for decision in ids.DECISIONS:
         app.action(decision.button)(guarded(decisions.open_decision))
     app.action(ids.HOME_REFRESH)(guarded(home.refresh))
+    app.action(ids.HOME_AWAY)(guarded(availability.open_away))
+    app.action(ids.HOME_BACK)(guarded(availability.back))
+    app.action(ids.HOME_REASSIGN)(guarded(availability.open_reassign))
     app.action(ids.APPLY_PROPOSAL)(guarded(proposals.apply))
     app.action(ids.ROLLBACK_RULESET)(guarded(proposals.rollback))

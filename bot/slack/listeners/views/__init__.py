@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from blocks import ids
 from bot.slack.errors import guarded
-from bot.slack.listeners.views import add_lead, decisions
+from bot.slack.listeners.views import add_lead, availability, decisions
 
 
 def register(app: App) -> None:
@@ -14,3 +14,5 @@ def register(app: App) -> None:
         app.view(decision.view)(guarded(decisions.decision_submitted))
     app.view(ids.REASSIGN_VIEW)(guarded(decisions.reassign_submitted))
     app.view(ids.ADD_LEAD_VIEW)(guarded(add_lead.add_lead_submitted))
+    app.view(ids.AWAY_VIEW)(guarded(availability.away_submitted))
+    app.view(ids.HOME_REASSIGN_VIEW)(guarded(availability.home_reassign_submitted))
