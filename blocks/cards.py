@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.account_history import account_history_block
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -57,7 +58,7 @@ OUTCOME_ICONS = {
 
 
 def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
-    """The card's blocks for chat.postMessage / chat.update (at most 8 of Slack's 50)."""
+    """The card's blocks for chat.postMessage / chat.update (at most 9 of Slack's 50)."""
     tz = tz or ZoneInfo("UTC")
     blocks: list[Block] = [
         HeaderBlock(
@@ -70,6 +71,9 @@ def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
     if words:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=words)))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_status(card, tz)))))
+    history = account_history_block(card, tz)
+    if history is not None:
+        blocks.append(history)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(_footer(card, tz), CONTEXT_TEXT))]))
     blocks.append(ActionsBlock(block_id=ids.CARD_ACTIONS, elements=card_buttons(card)))
     return blocks

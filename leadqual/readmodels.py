@@ -15,6 +15,7 @@ from leadqual.figures import Figures, Inflation, PipelineFigures, ScoreBands
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
+from leadqual.routing.accounts import AccountLead
 from leadqual.statuses import RulesetOrigin
 
 # --- the lead card ------------------------------------------------------------------------------
@@ -75,6 +76,8 @@ class LeadCard:
     channel_id: str | None
     message_ts: str | None
     version: int
+    history: tuple[AccountLead, ...] = ()  # the account's earlier leads, newest first (company domain)
+    domain: str | None = None
 
     @property
     def display_name(self) -> str:

@@ -234,12 +234,26 @@ def account_owners(session: Session, domains: Iterable[str], *, now: datetime, d
 
 def account_history(ctx: Context, domain: str, *, before_lead: int | None = None, limit: int = 10) -> AccountHistory:
     """The account's earlier leads, newest first (who had each, how it ended, when), for the card."""
+    with ctx.reading() as session:
+        return history_in(session, domain, before_lead=before_lead, limit=limit)
+
+
+def history_in(
+    session: Session,
+    domain: str,
+    *,
+    before_lead: int | None = None,
+    received_by: datetime | None = None,
+    limit: int = 10,
+) -> AccountHistory:
+    """As `account_history`, in the caller's session; `received_by` leaves out leads received after it."""
     query = select(*_ACCOUNT_COLUMNS).where(LeadRow.company_domain == domain.lower())
     if before_lead is not None:
         query = query.where(LeadRow.id != before_lead)
-    with ctx.reading() as session:
-        rows = session.execute(query.order_by(LeadRow.received_at.desc(), LeadRow.id.desc()).limit(limit))
-        return AccountHistory(domain.lower(), tuple(_as_account_lead(r) for r in rows))
+    if received_by is not None:
+        query = query.where(LeadRow.received_at <= received_by)
+    rows = session.execute(query.order_by(LeadRow.received_at.desc(), LeadRow.id.desc()).limit(limit))
+    return AccountHistory(domain.lower(), tuple(_as_account_lead(r) for r in rows))
 
 
 def route_of(config: AppConfig, lead: LeadRow) -> RoutePlan | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,9 +12,12 @@ from leadqual.errors import LeadNotFound
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.readmodels import CardReason, LeadCard
+from leadqual.routing.accounts import AccountLead
+from leadqual.services.assignment import history_in
 from leadqual.services.context import Context
 
 TOP_REASONS = 3
+HISTORY = 5  # earlier leads of the account on the card
 
 
 def read_card(ctx: Context, *, lead_id: int) -> LeadCard:
@@ -69,7 +73,24 @@ def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
         channel_id=row.channel_id,
         message_ts=row.message_ts,
         version=row.version,
+        history=_history(ctx, session, row),
+        domain=row.company_domain,
     )
+
+
+def _history(ctx: Context, session: Session, row: LeadRow) -> tuple[AccountLead, ...]:
+    """The account's earlier leads (same company domain), with their reasons' labels."""
+    if not row.company_domain:
+        return ()
+    found = history_in(session, row.company_domain, before_lead=row.id, received_by=row.received_at, limit=HISTORY)
+    return tuple(_labelled(ctx, lead) for lead in found.leads)
+
+
+def _labelled(ctx: Context, lead: AccountLead) -> AccountLead:
+    if not lead.reason:
+        return lead
+    reason = ctx.config.reason(lead.reason)
+    return replace(lead, reason_label=reason.label if reason else lead.reason)
 
 
 def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:
