@@ -25,7 +25,8 @@ the worker can find the message in conversations.history or conversations.replie
 Payloads, for rows other slices queue:
 
 * `thread` rows written by the triage service carry `{"event": "claimed" | "released" |
-  "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
+  "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them);
+  intake's duplicate lines carry `{"event": "duplicate", "source", "fields", "signals", ...}`.
   `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
   "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
@@ -57,9 +58,9 @@ from leadqual.readmodels import LeadCard
 from leadqual.services import outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.statuses import LeadEvent
+from leadqual.statuses import IntakeEvent, LeadEvent
 
-TRIAGE_EVENTS = frozenset(LeadEvent)
+TRIAGE_EVENTS = frozenset(LeadEvent) | {IntakeEvent.DUPLICATE}  # blocks.thread renders both
 LEAD_PLACEHOLDER = "{lead}"
 SLA_STEPS = frozenset(a.value for a in SlaAction)
 
