@@ -16,6 +16,7 @@ from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
 from leadqual.routing.accounts import AccountLead
+from leadqual.routing.fairness import Fairness
 from leadqual.statuses import RulesetOrigin
 
 # --- the lead card ------------------------------------------------------------------------------
@@ -180,6 +181,7 @@ class Digest:
     held_out: dict[str, float] | None = None  # every proposed change together on the held-out weeks
     bands: ScoreBands | None = None  # the window's decided leads by fit and intent band
     inflation: Inflation | None = None  # Priority this week against the week before
+    fairness: Fairness | None = None  # the week's rotation: shares against weights, skips by reason
 
     @property
     def ruleset_version(self) -> int:
@@ -206,6 +208,7 @@ class Digest:
             "score_bands": self.bands.as_json() if self.bands else None,
             "score_inflation": self.inflation.as_json() if self.inflation else None,
             "pipeline": self.pipeline.as_json() if self.pipeline else None,
+            "fairness": self.fairness.as_json() if self.fairness else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

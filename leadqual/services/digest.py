@@ -32,6 +32,7 @@ from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
 from leadqual.services import digest_guard, proposal_store
 from leadqual.services.context import Context
+from leadqual.services.fairness import fairness_in
 from leadqual.statuses import RulesetOrigin
 
 BACKTEST_LIMIT = 2_000
@@ -96,6 +97,8 @@ def build_digest(
     with ctx.reading() as session:
         pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
     with ctx.reading() as session:
+        rotation = fairness_in(ctx, session, starts=week.start, ends=week.end)
+    with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
     settings = ctx.config.proposals
     held_out: dict[str, float] | None = None
@@ -122,6 +125,7 @@ def build_digest(
             intent_edges=cutoffs([t.intent for t in ruleset.spec.groups.values()]),
         ),
         inflation=Inflation.of(before_figures, week_figures),
+        fairness=rotation if rotation.routes else None,
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)
