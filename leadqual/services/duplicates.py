@@ -26,7 +26,7 @@ from leadqual.statuses import IntakeEvent
 
 def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *, now: datetime) -> None:
     """For each (stored lead id, prepared duplicate row): an audit event and a thread line on its card."""
-    keyed = {}
+    keyed: dict[str, tuple[int, dict[str, Any], str]] = {}
     for lead_id, row in duplicates:
         text = str(row["payload"])
         key = f"duplicate:{lead_id}:{hashlib.sha256(text.encode()).hexdigest()[:24]}"
