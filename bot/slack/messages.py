@@ -85,7 +85,7 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
     payload = row.payload or {}
     if row.kind == outbox.CARD:
         lead = _lead(session, row)
-        card = card_for(ctx, session, lead)
+        card = card_for(ctx, session, lead, history=True)
         return {
             "channel": row.channel_id or lead.channel_id,
             "text": fallback_text(card),
@@ -96,7 +96,7 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
         }
     if row.kind == outbox.CARD_UPDATE:
         lead = _posted(session, row)
-        card = card_for(ctx, session, lead)
+        card = card_for(ctx, session, lead, history=True)
         return {
             "channel": lead.channel_id,
             "ts": lead.message_ts,

@@ -26,8 +26,11 @@ def read_card(ctx: Context, *, lead_id: int) -> LeadCard:
         return card_for(ctx, session, _row(session, lead_id))
 
 
-def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
-    """Build the read model from a stored lead (for renderers that already hold a session)."""
+def card_for(ctx: Context, session: Session, row: LeadRow, *, history: bool = False) -> LeadCard:
+    """Build the read model from a stored lead (for renderers that already hold a session).
+
+    `history`: also read the account's earlier leads (the posted card shows them; modals and lists do not).
+    """
     payload = row.payload or {}
     company: dict[str, Any] = payload.get("company") or {}
     contact: dict[str, Any] = payload.get("contact") or {}
@@ -73,7 +76,7 @@ def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
         channel_id=row.channel_id,
         message_ts=row.message_ts,
         version=row.version,
-        history=_history(ctx, session, row),
+        history=_history(ctx, session, row) if history else (),
         domain=row.company_domain,
     )
 
