@@ -1,8 +1,9 @@
 """Route new leads and suggest their owner: account owner first, then the route's rotation.
 
 The rules are pure (`leadqual.routing`); this module loads what they need (rep status,
-open claims, the account's owner), writes the rotation's credit back and records every
-skip as an audit event (`rotation_skip`, with the rep, the reason and the route).
+open claims, the account's owner), writes the rotation's credit back (per route and rep, in
+`route_credit`) and records every skip as an audit event (`rotation_skip`, with the rep, the
+reason and the route).
 
 Concurrency: the status rows of every rep in a rotating route are locked in one statement,
 in user-id order, before the first turn of a transaction (SQLite: the transaction already

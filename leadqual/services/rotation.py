@@ -3,8 +3,9 @@
 Smooth weighted round robin (as nginx balances upstreams): every pick adds each available
 rep's weight to their credit, the rep with the most credit wins and pays back the total.
 Over any run of picks the shares follow the weights and the picks are spread out (2:1
-gives A B A A B A, not A A B). Credit lives in `RepStatus.credit`, so the rotation carries
-on across restarts and processes; reps marked away are skipped and keep their credit.
+gives A B A A B A, not A A B). This per-group helper keeps its credit in `RepStatus.credit`;
+intake and the SLA ladder go through `services.assignment`, whose credit is per route
+(`route_credit`). Reps marked away are skipped and keep their credit.
 """
 
 from __future__ import annotations
