@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from leadqual.routing.accounts import AccountHistory, AccountLead, account_owner
 from leadqual.routing.availability import RepState, Skip, next_turn, unavailable
 from leadqual.routing.hours import working_minutes
 from leadqual.routing.routes import RoutePlan, route_table
+from leadqual.services import availability
 from leadqual.services.context import Context
 from leadqual.services.rotation import _ensure_status_rows
 from leadqual.statuses import LeadStatus, RoutingEvent
@@ -288,24 +289,5 @@ def working_time_waited(config: AppConfig, lead: LeadRow, *, posted_at: datetime
 
 
 def set_away_until(ctx: Context, user_id: str, until: date | None, *, by: str | None = None) -> bool:
-    """Mark a rep away through `until` (their last day away; None: until they say they are back)."""
-    now = ctx.now()
-    with ctx.transaction() as session:
-        _ensure_status_rows(session, [user_id])
-        status = session.get(RepStatus, user_id, with_for_update=True)
-        assert status is not None
-        if status.away and status.away_until == until:
-            return False
-        if not status.away:
-            status.credit = 0  # as set_away: nobody comes back owed a backlog of turns
-            session.execute(delete(RouteCredit).where(RouteCredit.user_id == user_id))
-        status.away, status.away_until, status.updated_at = True, until, now
-        session.add(
-            Event(
-                kind=RoutingEvent.REP_AWAY,
-                actor=by or user_id,
-                at=now,
-                data={"user": user_id, "until": until.isoformat() if until else None},
-            )
-        )
-        return True
+    """Mark a rep away through `until` (their last day away; None: until back): `services.availability.mark_away`."""
+    return availability.mark_away(ctx, actor=by or user_id, rep=user_id, until=until)

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.config import AppConfig
-from leadqual.db.models import Event, RepStatus, RouteCredit
+from leadqual.db.models import RepStatus
 from leadqual.groups import Group
 from leadqual.routing.wrr import Pick, next_pick  # the algorithm lives in the pure routing package
 from leadqual.services.context import Context
-from leadqual.statuses import RoutingEvent
 
 __all__ = ["Pick", "away_reps", "next_pick", "set_away", "suggest_owner", "suggest_owners"]
 
@@ -69,24 +68,12 @@ def suggest_owners(
 
 
 def set_away(ctx: Context, user_id: str, away: bool) -> bool:
-    """Mark a rep away (skipped by rotation) or back; returns whether anything changed."""
-    now = ctx.now()
-    with ctx.transaction() as session:
-        _ensure_status_rows(session, [user_id])
-        status = session.get(RepStatus, user_id, with_for_update=True)
-        assert status is not None
-        if status.away == away:
-            return False
-        status.away = away
-        status.away_until = None
-        # Coming back starts level with the others rather than owed a backlog of turns.
-        status.credit = 0
-        session.execute(delete(RouteCredit).where(RouteCredit.user_id == user_id))
-        status.updated_at = now
-        session.add(
-            Event(kind=RoutingEvent.REP_AWAY if away else RoutingEvent.REP_BACK, actor=user_id, at=now, data={})
-        )
-        return True
+    """Mark a rep away until back (skipped by rotation) or back; returns whether anything changed."""
+    from leadqual.services import availability  # it builds on this module's status rows
+
+    if away:
+        return availability.mark_away(ctx, actor=user_id, rep=user_id, until=None)
+    return availability.mark_back(ctx, actor=user_id, rep=user_id)
 
 
 def away_reps(ctx: Context) -> list[str]:
