@@ -13,6 +13,7 @@ from typing import Any
 # Not news: identity and bookkeeping of the submission itself.
 IGNORED = frozenset({"external_id", "received_at", "outcome", "attributes"})
 SHOWN = 12  # fields listed in one thread line
+VALUE = 300  # characters kept of each new value (the thread line shows a line of it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,5 @@ def _signal(s: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+    text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return text[:VALUE]

@@ -47,6 +47,16 @@ def test_a_duplicate_of_an_open_lead_posts_what_is_new_in_the_cards_thread(bot: 
     assert event.lead_id == first.id and event.data["source"] == "hubspot"
 
 
+def test_a_long_source_and_message_still_store_and_the_line_keeps_a_line_of_them(bot: Bot) -> None:
+    ingest(bot.ctx, validate_leads([FIRST]))
+    bot.deliver()
+    [again] = ingest(bot.ctx, validate_leads([{**AGAIN, "source": "s" * 200, "message": "m" * 5000}]))
+    assert again.duplicate is True
+    bot.deliver()
+    [line] = thread_lines(bot)
+    assert "`message` " + "m" * 50 in line and len(line) < 3000
+
+
 def test_the_same_duplicate_sent_twice_and_resends_of_the_first_lead_say_nothing_more(bot: Bot) -> None:
     ingest(bot.ctx, validate_leads([FIRST]))
     bot.deliver()

@@ -42,7 +42,7 @@ def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *,
             continue
         new = what_is_new(lead.payload or {}, json.loads(text))
         data = {"source": row["source"], "external_id": row["external_id"], **new.as_json()}
-        session.add(Event(lead_id=lead_id, kind=IntakeEvent.DUPLICATE, actor=row["source"], at=now, data=data))
+        session.add(Event(lead_id=lead_id, kind=IntakeEvent.DUPLICATE, actor=None, at=now, data=data))
         channel = card_channel(session, lead)
         if channel is None:
             continue

@@ -48,7 +48,10 @@ def fairness_in(ctx: Context, session: Session, *, starts: datetime, ends: datet
         return Fairness(starts, ends, ())
     received = session.execute(
         select(*_LEAD_COLUMNS).where(
-            LeadRow.created_at >= starts, LeadRow.created_at < ends, LeadRow.historical.is_(False)
+            LeadRow.created_at >= starts,
+            LeadRow.created_at < ends,
+            LeadRow.historical.is_(False),
+            LeadRow.suggested_owner.is_not(None),  # only suggestions count: match no more leads than that
         )
     ).all()
     claims = session.execute(
@@ -63,8 +66,9 @@ def fairness_in(ctx: Context, session: Session, *, starts: datetime, ends: datet
 
     suggested: dict[str, list[str]] = defaultdict(list)
     for row in received:
-        if row.suggested_owner and route_of.get(row.id):
-            suggested[route_of[row.id] or ""].append(row.suggested_owner)
+        label = route_of.get(row.id)
+        if label:
+            suggested[label].append(row.suggested_owner)
     claimed: dict[str, list[str]] = defaultdict(list)
     for claim in claims:
         label = route_of.get(claim.lead_id)
