@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.account_history import account_history_block
 from blocks.handoff import handoff_lines, missing_words
 from blocks.text import (
     CONTEXT_TEXT,
@@ -76,6 +77,9 @@ def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
             ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(quick_screen_text(card), CONTEXT_TEXT))])
         )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_status(card, tz)))))
+    history = account_history_block(card, tz)
+    if history is not None:
+        blocks.append(history)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(_footer(card, tz), CONTEXT_TEXT))]))
     blocks.append(ActionsBlock(block_id=ids.CARD_ACTIONS, elements=card_buttons(card)))
     return blocks

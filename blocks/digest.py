@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 
 from blocks import ids
 from blocks.digest_followthrough import costs_text, first_response_text
+from blocks.fairness import fairness_section
 from blocks.format import (
     band_table,
     held_out_line,
@@ -97,6 +98,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
         )
     if digest.costs is not None and digest.costs.any:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(costs_text(digest.costs)))))
+    if digest.fairness is not None:
+        blocks.append(fairness_section(digest.fairness))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:

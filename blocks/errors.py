@@ -16,6 +16,7 @@ from leadqual.decisions import FIAN, NEXT_STEP_MAX, NOTE_MAX, Criterion, Problem
 from leadqual.errors import (
     AlreadyClaimed,
     AlreadyDecided,
+    AwayDateInPast,
     CardNotPosted,
     InvalidDecision,
     LeadbotError,
@@ -24,6 +25,7 @@ from leadqual.errors import (
     NotManager,
     NotOwner,
     NotWaitingForInfo,
+    NotYourAvailability,
     ProposalAlreadyApplied,
     ProposalNoLongerApplies,
     ProposalNotFound,
@@ -53,6 +55,10 @@ _WORDS: dict[type, Callable[[Any], str]] = {
     ProposalNoLongerApplies: lambda e: f"Proposal {mrkdwn(e.proposal_id, 64)} no longer applies: {mrkdwn(e.why, 300)}.",
     RulesetChanged: lambda e: f"The active ruleset is now v{e.active}, not v{e.expected}: nothing was changed.",
     NothingToRollBack: lambda e: "The active ruleset has no previous version to roll back to.",
+    AwayDateInPast: lambda e: f"Pick today ({e.today}) or a later date: nothing was changed.",
+    NotYourAvailability: lambda e: (
+        f"Only {mention(e.rep)} or a manager can set {mention(e.rep)} away or back: nothing was changed."
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -26,13 +27,17 @@ from leadqual.readmodels import Home, LeadCard, WeekNumbers
 ROW = 150
 
 
-def home_view(home: Home, *, tz: ZoneInfo | None = None) -> View:
-    """The published Home tab (well under Slack's 100 blocks: each list is capped by the service)."""
+def home_view(home: Home, *, tz: ZoneInfo | None = None, extra: Sequence[Block] = ()) -> View:
+    """The published Home tab (well under Slack's 100 blocks: each list is capped by the service).
+
+    `extra`: other sections' blocks (availability and routing: blocks.home_routing), shown under Refresh.
+    """
     tz = tz or ZoneInfo("UTC")
     blocks: list[Block] = [
         HeaderBlock(text="Your leads"),
         ActionsBlock(elements=[ButtonElement(text="Refresh", action_id=ids.HOME_REFRESH, value="refresh")]),
     ]
+    blocks += extra
     blocks += _list(
         "Open claims",
         home.open_claims,

@@ -82,6 +82,16 @@ ADD_MESSAGE = "add_message"
 
 # --- App Home -----------------------------------------------------------------------------
 HOME_REFRESH = "home_refresh"
+HOME_AWAY = "home_away"  # opens the away modal (value "self" or "team")
+HOME_BACK = "home_back"  # "I'm back"
+HOME_REASSIGN = "home_reassign"  # managers: opens Reassign a lead
+HOME_ROUTING_ACTIONS = "home_routing_actions"
+AWAY_VIEW = "away_view"
+AWAY_REP = "away_rep"
+AWAY_MODE = "away_mode"  # managers: "away" | "back"
+AWAY_UNTIL = "away_until"
+HOME_REASSIGN_VIEW = "home_reassign_view"
+HOME_REASSIGN_LEAD = "home_reassign_lead"
 
 # --- Slack message metadata (chat.postMessage `metadata.event_type`) ----------------------
 CARD_EVENT_TYPE = "leadbot_card"

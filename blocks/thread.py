@@ -46,12 +46,30 @@ def thread_line(payload: dict[str, Any], *, tz: ZoneInfo | None = None) -> str:
             text = _decision(payload, actor)
         case "info_received":
             text = info_received_text(payload, actor)
+        case "duplicate":
+            text = duplicate_line(payload)
         case _:
             text = f"{actor}: {one_line(event or 'update', PART)}"
     note = payload.get("note")
     if note:
         text += "\n> " + one_line(note, NOTE)
     return fit_mrkdwn(f"{text} · {at}" if at else text, SECTION_LIMIT)
+
+
+def duplicate_line(payload: dict[str, Any]) -> str:
+    """`📨 The same contact sent this lead again (source web_form): new ...` (leadqual.services.duplicates)."""
+    source = one_line(payload.get("source") or "unknown source", PART)
+    ref = f", {one_line(payload['external_id'], PART)}" if payload.get("external_id") else ""
+    parts = [
+        f"`{one_line(f[0], 80)}` {one_line(f[1], PART)}"
+        for f in payload.get("fields") or ()
+        if isinstance(f, list | tuple) and len(f) == 2
+    ]
+    signals = [one_line(s, 80) for s in payload.get("signals") or ()]
+    if signals:
+        parts.append("signals " + ", ".join(signals))
+    news = "; new: " + "; ".join(parts) if parts else "; nothing new in it"
+    return f"📨 The same contact sent this lead again (from {source}{ref}){news}"
 
 
 def sla_line(payload: dict[str, Any], *, lead: str) -> str:

@@ -164,3 +164,20 @@ class OutboxRowsNotFound(LeadbotError):
             living = ", ".join(f"#{i} is {status}" for i, status in not_dead.items())
             parts.append(f"{living} (only dead rows are re-queued)")
         super().__init__("; ".join(parts) + "; nothing was re-queued")
+
+
+class AwayDateInPast(LeadbotError):
+    """An away-until date before today: nothing was changed."""
+
+    def __init__(self, until: object, today: object) -> None:
+        self.until = until
+        self.today = today
+        super().__init__(f"Away until {until} is in the past (today is {today}); nothing was changed.")
+
+
+class NotYourAvailability(LeadbotError):
+    """A rep tried to set someone else away or back; only managers may."""
+
+    def __init__(self, rep: str) -> None:
+        self.rep = rep
+        super().__init__(f"Only {rep} or a manager can change {rep}'s availability.")

@@ -17,6 +17,8 @@ from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
 from leadqual.response import FirstResponse
+from leadqual.routing.accounts import AccountLead
+from leadqual.routing.fairness import Fairness
 from leadqual.screen import ScreenAnswer
 from leadqual.statuses import RulesetOrigin
 
@@ -84,6 +86,8 @@ class LeadCard:
     next_step: str | None = None  # Qualified: what happens next
     fian: tuple[tuple[str, str], ...] = ()  # (criterion, rating) as the decision rated them
     screen: tuple[ScreenAnswer, ...] = ()  # the quick screen's four answers (leadqual.screen)
+    history: tuple[AccountLead, ...] = ()  # the account's earlier leads, newest first (company domain)
+    domain: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -188,6 +192,7 @@ class Digest:
     inflation: Inflation | None = None  # Priority this week against the week before
     first_response: FirstResponse | None = None  # time to first response, the week and the window
     costs: CostFigures | None = None  # cost per qualified lead, from `costs:` (None when there are none)
+    fairness: Fairness | None = None  # the week's rotation: shares against weights, skips by reason
 
     @property
     def ruleset_version(self) -> int:
@@ -216,6 +221,7 @@ class Digest:
             "pipeline": self.pipeline.as_json() if self.pipeline else None,
             "first_response": self.first_response.as_json() if self.first_response else None,
             "cost_per_qualified_lead": self.costs.as_json() if self.costs else None,
+            "fairness": self.fairness.as_json() if self.fairness else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

@@ -31,6 +31,12 @@ class LeadEvent(StrEnum):
     INFO_RECEIVED = "info_received"  # a Needs-info lead back to its owner, claimed and undecided
 
 
+class IntakeEvent(StrEnum):
+    """What intake records on a stored lead."""
+
+    DUPLICATE = "duplicate"  # the same contact sent another lead while this one is open
+
+
 class RoutingEvent(StrEnum):
     """What routing recorded in the audit log: not a rep's triage step, so not in LeadEvent (the thread)."""
 

@@ -189,7 +189,8 @@ def test_adding_a_lead_that_is_already_open_says_so(bot: Bot) -> None:
     bot.submit(bot.opened_view(ids.ADD_LEAD_VIEW), "UDANA", add_values(**{ids.ADD_EMAIL: email}))
     assert bot.ephemerals("UDANA") == [
         f"*{email}* is already lead #{lead_id}: Priority (fit {cards.read_card(bot.ctx, lead_id=lead_id).fit}, "
-        f"intent {cards.read_card(bot.ctx, lead_id=lead_id).intent}). Nothing new was added."
+        f"intent {cards.read_card(bot.ctx, lead_id=lead_id).intent}). No new lead was added; "
+        "its card's thread notes what this one brings."
     ]
 
 

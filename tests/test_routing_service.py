@@ -73,8 +73,8 @@ def test_territory_routes_send_leads_to_their_channels(ctx: Context, tmp_path: P
     [us] = intake(routed, domain="us.com")
     assert [card_channel(routed, i) for i in (canada, chem, us)] == ["C0CANADA", "C0CHEM", "C0US"]
     assert lead(routed, chem).suggested_owner is None  # that route does not rotate
-    # Credit is per rep, as before routes were lists: UANA's turn on the Canada route counts on the US one too.
-    assert [lead(routed, i).suggested_owner for i in (canada, us)] == ["UANA", "UBEN"]
+    # Credit is per route: UANA's turn on the Canada route does not use up her turn on the US one.
+    assert [lead(routed, i).suggested_owner for i in (canada, us)] == ["UANA", "UANA"]
 
 
 def test_the_per_group_map_still_routes_by_group(ctx: Context, tmp_path: Path) -> None:

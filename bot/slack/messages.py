@@ -25,7 +25,8 @@ the worker can find the message in conversations.history or conversations.replie
 Payloads, for rows other slices queue:
 
 * `thread` rows written by the triage service carry `{"event": "claimed" | "released" |
-  "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
+  "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them);
+  intake's duplicate lines carry `{"event": "duplicate", "source", "fields", "signals", ...}`.
   `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
   "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
   `thread` rows of follow-up questions carry `{"questions": [{"criterion", "items"}],
@@ -63,9 +64,9 @@ from leadqual.readmodels import LeadCard
 from leadqual.services import outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.statuses import LeadEvent
+from leadqual.statuses import IntakeEvent, LeadEvent
 
-TRIAGE_EVENTS = frozenset(LeadEvent)
+TRIAGE_EVENTS = frozenset(LeadEvent) | {IntakeEvent.DUPLICATE}  # blocks.thread renders both
 LEAD_PLACEHOLDER = "{lead}"
 SLA_STEPS = frozenset(a.value for a in SlaAction)
 
@@ -90,7 +91,7 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
     payload = row.payload or {}
     if row.kind == outbox.CARD:
         lead = _lead(session, row)
-        card = card_for(ctx, session, lead)
+        card = card_for(ctx, session, lead, history=True)
         return {
             "channel": row.channel_id or lead.channel_id,
             "text": fallback_text(card),
@@ -101,7 +102,7 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
         }
     if row.kind == outbox.CARD_UPDATE:
         lead = _posted(session, row)
-        card = card_for(ctx, session, lead)
+        card = card_for(ctx, session, lead, history=True)
         return {
             "channel": lead.channel_id,
             "ts": lead.message_ts,

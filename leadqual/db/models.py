@@ -254,6 +254,16 @@ class RepStatus(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RouteCredit(Base):
+    """A rep's smooth weighted round robin credit in one route's rotation (a rep in two routes has two)."""
+
+    __tablename__ = "route_credit"
+
+    route: Mapped[str] = mapped_column(String(64), primary_key=True)  # the route's label: "#0", "priority"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credit: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # The Core tables behind the hot bulk inserts (typed as Table, unlike `Model.__table__`).
 leads_table = Base.metadata.tables["leads"]
 outbox_table = Base.metadata.tables["outbox"]

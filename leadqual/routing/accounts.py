@@ -18,6 +18,7 @@ class AccountLead:
     outcome: str | None  # qualified | not_qualified | nurture | needs_info; None while open
     reason: str | None
     at: datetime | None  # when `who` claimed or decided it
+    reason_label: str | None = None  # the reason's label in the config, for the card
 
 
 @dataclass(frozen=True, slots=True)

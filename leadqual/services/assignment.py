@@ -1,8 +1,9 @@
 """Route new leads and suggest their owner: account owner first, then the route's rotation.
 
 The rules are pure (`leadqual.routing`); this module loads what they need (rep status,
-open claims, the account's owner), writes the rotation's credit back and records every
-skip as an audit event (`rotation_skip`, with the rep, the reason and the route).
+open claims, the account's owner), writes the rotation's credit back (per route and rep, in
+`route_credit`) and records every skip as an audit event (`rotation_skip`, with the rep, the
+reason and the route).
 
 Concurrency: the status rows of every rep in a rotating route are locked in one statement,
 in user-id order, before the first turn of a transaction (SQLite: the transaction already
@@ -17,16 +18,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.config import SLACK_ID_PATTERN, AppConfig, Rep
-from leadqual.db.models import Event, LeadRow, RepStatus
+from leadqual.db.models import Event, LeadRow, RepStatus, RouteCredit
 from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.routing.accounts import AccountHistory, AccountLead, account_owner
 from leadqual.routing.availability import RepState, Skip, next_turn, unavailable
 from leadqual.routing.hours import working_minutes
 from leadqual.routing.routes import RoutePlan, route_table
+from leadqual.services import availability
 from leadqual.services.context import Context
 from leadqual.services.rotation import _ensure_status_rows
 from leadqual.statuses import LeadStatus, RoutingEvent
@@ -50,7 +54,8 @@ class Assigner:
         self._owners: dict[str, str] | None = None
         self._rows: dict[str, RepStatus] | None = None
         self._states: dict[str, RepState] = {}
-        self._credit: dict[str, int] = {}
+        self._credit: dict[str, dict[str, int]] = {}  # route label -> rep -> credit
+        self._dirty: set[str] = set()
         self._events: list[dict[str, Any]] = []
 
     def route_for_row(self, row: dict[str, Any]) -> RoutePlan | None:
@@ -75,18 +80,36 @@ class Assigner:
         if not route.rotates:
             return None
         self._lock()
-        turn = next_turn(route, self._credit, self._states, self.now, exclude=exclude)
+        key = route.label()
+        credit = self._credit.setdefault(key, {})
+        turn = next_turn(route, credit, self._states, self.now, exclude=exclude)
         for skip in turn.skips:
             self._skip(lead_id, route, skip)
         if turn.user is not None:
-            self._credit = turn.credit
-            assert self._rows is not None
-            for rep in route.reps:
-                self._rows[rep.user].credit = self._credit[rep.user]
+            self._credit[key] = turn.credit
+            self._dirty.add(key)
         return turn.user
 
+    def write_credit(self) -> None:
+        """Store the rotations' credit (per route: a rep in two routes takes turns in each apart)."""
+        rows = [
+            {"route": key, "user_id": user, "credit": credit}
+            for key in sorted(self._dirty)
+            for user, credit in sorted(self._credit[key].items())
+        ]
+        self._dirty.clear()
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        upsert = pg_insert(RouteCredit) if dialect == "postgresql" else sqlite_insert(RouteCredit)
+        self.session.execute(
+            upsert.on_conflict_do_update(index_elements=["route", "user_id"], set_={"credit": upsert.excluded.credit}),
+            rows,
+        )
+
     def write_events(self) -> None:
-        """Insert the skips recorded so far (after the leads they name exist)."""
+        """Insert the skips recorded so far (after the leads they name exist), and the rotations' credit."""
+        self.write_credit()
         if self._events:
             self.session.execute(insert(Event), self._events)
             self._events = []
@@ -107,7 +130,9 @@ class Assigner:
         claims = _open_claims(self.session, users) if self._has_caps() else {}
         for user, row in self._rows.items():
             self._states[user] = RepState(row.away, row.away_until, claims.get(user, 0))
-            self._credit[user] = row.credit
+        keys = [route.label() for route in self.table.routes if route.rotates]
+        for credit in self.session.scalars(select(RouteCredit).where(RouteCredit.route.in_(keys))):
+            self._credit.setdefault(credit.route, {})[credit.user_id] = credit.credit
 
     def _state_of(self, user: str) -> RepState:
         self._lock()
@@ -211,12 +236,26 @@ def account_owners(session: Session, domains: Iterable[str], *, now: datetime, d
 
 def account_history(ctx: Context, domain: str, *, before_lead: int | None = None, limit: int = 10) -> AccountHistory:
     """The account's earlier leads, newest first (who had each, how it ended, when), for the card."""
+    with ctx.reading() as session:
+        return history_in(session, domain, before_lead=before_lead, limit=limit)
+
+
+def history_in(
+    session: Session,
+    domain: str,
+    *,
+    before_lead: int | None = None,
+    received_by: datetime | None = None,
+    limit: int = 10,
+) -> AccountHistory:
+    """As `account_history`, in the caller's session; `received_by` leaves out leads received after it."""
     query = select(*_ACCOUNT_COLUMNS).where(LeadRow.company_domain == domain.lower())
     if before_lead is not None:
         query = query.where(LeadRow.id != before_lead)
-    with ctx.reading() as session:
-        rows = session.execute(query.order_by(LeadRow.received_at.desc(), LeadRow.id.desc()).limit(limit))
-        return AccountHistory(domain.lower(), tuple(_as_account_lead(r) for r in rows))
+    if received_by is not None:
+        query = query.where(LeadRow.received_at <= received_by)
+    rows = session.execute(query.order_by(LeadRow.received_at.desc(), LeadRow.id.desc()).limit(limit))
+    return AccountHistory(domain.lower(), tuple(_as_account_lead(r) for r in rows))
 
 
 def route_of(config: AppConfig, lead: LeadRow) -> RoutePlan | None:
@@ -250,23 +289,5 @@ def working_time_waited(config: AppConfig, lead: LeadRow, *, posted_at: datetime
 
 
 def set_away_until(ctx: Context, user_id: str, until: date | None, *, by: str | None = None) -> bool:
-    """Mark a rep away through `until` (their last day away; None: until they say they are back)."""
-    now = ctx.now()
-    with ctx.transaction() as session:
-        _ensure_status_rows(session, [user_id])
-        status = session.get(RepStatus, user_id, with_for_update=True)
-        assert status is not None
-        if status.away and status.away_until == until:
-            return False
-        if not status.away:
-            status.credit = 0  # as set_away: nobody comes back owed a backlog of turns
-        status.away, status.away_until, status.updated_at = True, until, now
-        session.add(
-            Event(
-                kind=RoutingEvent.REP_AWAY,
-                actor=by or user_id,
-                at=now,
-                data={"user": user_id, "until": until.isoformat() if until else None},
-            )
-        )
-        return True
+    """Mark a rep away through `until` (their last day away; None: until back): `services.availability.mark_away`."""
+    return availability.mark_away(ctx, actor=by or user_id, rep=user_id, until=until)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,10 +14,13 @@ from leadqual.errors import LeadNotFound
 from leadqual.groups import Group
 from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import CardReason, LeadCard
+from leadqual.routing.accounts import AccountLead
 from leadqual.screen import ScreenAnswer, quick_screen
+from leadqual.services.assignment import history_in
 from leadqual.services.context import Context
 
 TOP_REASONS = 3
+HISTORY = 5  # earlier leads of the account on the card
 
 
 def read_card(ctx: Context, *, lead_id: int) -> LeadCard:
@@ -25,10 +29,13 @@ def read_card(ctx: Context, *, lead_id: int) -> LeadCard:
         return card_for(ctx, session, _row(session, lead_id))
 
 
-def card_for(ctx: Context, session: Session, row: LeadRow, *, details: dict[str, Any] | None = None) -> LeadCard:
+def card_for(
+    ctx: Context, session: Session, row: LeadRow, *, details: dict[str, Any] | None = None, history: bool = False
+) -> LeadCard:
     """Build the read model from a stored lead (for renderers that already hold a session).
 
     `details` are the current decision's (read from the database when not given).
+    `history`: also read the account's earlier leads (the posted card shows them; modals and lists do not).
     """
     payload = row.payload or {}
     company: dict[str, Any] = payload.get("company") or {}
@@ -77,6 +84,8 @@ def card_for(ctx: Context, session: Session, row: LeadRow, *, details: dict[str,
         version=row.version,
         **_decision_details(session, row, details),
         screen=_screen(ctx, payload),
+        history=_history(ctx, session, row) if history else (),
+        domain=row.company_domain,
     )
 
 
@@ -112,6 +121,21 @@ def _screen(ctx: Context, payload: dict[str, Any]) -> tuple[ScreenAnswer, ...]:
     except ValidationError:  # a payload stored by an older format: every answer unknown
         lead = None
     return quick_screen(lead, ctx.config.screen, today=ctx.today())
+
+
+def _history(ctx: Context, session: Session, row: LeadRow) -> tuple[AccountLead, ...]:
+    """The account's earlier leads (same company domain), with their reasons' labels."""
+    if not row.company_domain:
+        return ()
+    found = history_in(session, row.company_domain, before_lead=row.id, received_by=row.received_at, limit=HISTORY)
+    return tuple(_labelled(ctx, lead) for lead in found.leads)
+
+
+def _labelled(ctx: Context, lead: AccountLead) -> AccountLead:
+    if not lead.reason:
+        return lead
+    reason = ctx.config.reason(lead.reason)
+    return replace(lead, reason_label=reason.label if reason else lead.reason)
 
 
 def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:

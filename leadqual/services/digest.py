@@ -33,6 +33,7 @@ from leadqual.response import FirstResponse
 from leadqual.scoring import Ruleset
 from leadqual.services import digest_guard, proposal_store
 from leadqual.services.context import Context
+from leadqual.services.fairness import fairness_in
 from leadqual.statuses import RulesetOrigin
 
 BACKTEST_LIMIT = 2_000
@@ -97,6 +98,8 @@ def build_digest(
     with ctx.reading() as session:
         pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
     with ctx.reading() as session:
+        rotation = fairness_in(ctx, session, starts=week.start, ends=week.end)
+    with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
     with ctx.reading() as session:
         first_response = FirstResponse(
@@ -131,6 +134,7 @@ def build_digest(
         inflation=Inflation.of(before_figures, week_figures),
         first_response=first_response,
         costs=costs,
+        fairness=rotation if rotation.routes else None,
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)

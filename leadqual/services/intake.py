@@ -28,7 +28,7 @@ from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.scoring import Ruleset, score
-from leadqual.services import outbox
+from leadqual.services import duplicates, outbox
 from leadqual.services.assignment import Assigner
 from leadqual.services.context import Context
 from leadqual.statuses import LeadStatus
@@ -181,10 +181,13 @@ def _store(
     repeats: list[tuple[int, dict[str, Any], int]] = []  # (index, row, index of its twin earlier in this batch)
     batch_external: dict[str, int] = {}
     batch_email: dict[str, int] = {}
+    speaking: list[tuple[int, dict[str, Any]]] = []  # (open lead, its duplicate): a line in its thread
     for i, row in enumerate(rows):
         twin = _twin(row, by_external, by_email, batch_external, batch_email)
         if isinstance(twin, Ingested):
             results[i] = twin
+            if post and not (row["external_id"] and row["external_id"] in by_external):
+                speaking.append((twin.id, row))  # a new submission of an open lead, not a resend
             # Found by email, this row's external id now means that stored lead for the rest of the
             # batch; otherwise a later row with the same id was stored as new, and a resend of the
             # same request answered the first row with that new lead (not idempotent).
@@ -259,6 +262,7 @@ def _store(
     if decisions:
         session.execute(insert(Decision), decisions)
     outbox.enqueue_many(session, cards)
+    duplicates.speak(session, speaking, now=now)
     return [r for r in results if r is not None]
 
 

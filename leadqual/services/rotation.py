@@ -3,8 +3,9 @@
 Smooth weighted round robin (as nginx balances upstreams): every pick adds each available
 rep's weight to their credit, the rep with the most credit wins and pays back the total.
 Over any run of picks the shares follow the weights and the picks are spread out (2:1
-gives A B A A B A, not A A B). Credit lives in `RepStatus.credit`, so the rotation carries
-on across restarts and processes; reps marked away are skipped and keep their credit.
+gives A B A A B A, not A A B). This per-group helper keeps its credit in `RepStatus.credit`;
+intake and the SLA ladder go through `services.assignment`, whose credit is per route
+(`route_credit`). Reps marked away are skipped and keep their credit.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.config import AppConfig
-from leadqual.db.models import Event, RepStatus
+from leadqual.db.models import RepStatus
 from leadqual.groups import Group
 from leadqual.routing.wrr import Pick, next_pick  # the algorithm lives in the pure routing package
 from leadqual.services.context import Context
-from leadqual.statuses import RoutingEvent
 
 __all__ = ["Pick", "away_reps", "next_pick", "set_away", "suggest_owner", "suggest_owners"]
 
@@ -68,23 +68,12 @@ def suggest_owners(
 
 
 def set_away(ctx: Context, user_id: str, away: bool) -> bool:
-    """Mark a rep away (skipped by rotation) or back; returns whether anything changed."""
-    now = ctx.now()
-    with ctx.transaction() as session:
-        _ensure_status_rows(session, [user_id])
-        status = session.get(RepStatus, user_id, with_for_update=True)
-        assert status is not None
-        if status.away == away:
-            return False
-        status.away = away
-        status.away_until = None
-        # Coming back starts level with the others rather than owed a backlog of turns.
-        status.credit = 0
-        status.updated_at = now
-        session.add(
-            Event(kind=RoutingEvent.REP_AWAY if away else RoutingEvent.REP_BACK, actor=user_id, at=now, data={})
-        )
-        return True
+    """Mark a rep away until back (skipped by rotation) or back; returns whether anything changed."""
+    from leadqual.services import availability  # it builds on this module's status rows
+
+    if away:
+        return availability.mark_away(ctx, actor=user_id, rep=user_id, until=None)
+    return availability.mark_back(ctx, actor=user_id, rep=user_id)
 
 
 def away_reps(ctx: Context) -> list[str]:

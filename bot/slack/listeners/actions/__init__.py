@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from blocks import ids
 from bot.slack.errors import guarded
-from bot.slack.listeners.actions import card, decisions, home, needs_info, proposals
+from bot.slack.listeners.actions import availability, card, decisions, home, needs_info, proposals
 
 
 def register(app: App) -> None:
@@ -18,5 +18,8 @@ def register(app: App) -> None:
         app.action(decision.button)(guarded(decisions.open_decision))
     app.action(ids.INFO_RECEIVED)(guarded(needs_info.open_info_received))
     app.action(ids.HOME_REFRESH)(guarded(home.refresh))
+    app.action(ids.HOME_AWAY)(guarded(availability.open_away))
+    app.action(ids.HOME_BACK)(guarded(availability.back))
+    app.action(ids.HOME_REASSIGN)(guarded(availability.open_reassign))
     app.action(ids.APPLY_PROPOSAL)(guarded(proposals.apply))
     app.action(ids.ROLLBACK_RULESET)(guarded(proposals.rollback))

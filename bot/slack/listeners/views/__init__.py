@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from blocks import ids
 from bot.slack.errors import guarded
-from bot.slack.listeners.views import add_lead, decisions, needs_info
+from bot.slack.listeners.views import add_lead, availability, decisions, needs_info
 
 
 def register(app: App) -> None:
@@ -15,3 +15,5 @@ def register(app: App) -> None:
     app.view(ids.REASSIGN_VIEW)(guarded(decisions.reassign_submitted))
     app.view(ids.INFO_RECEIVED_VIEW)(guarded(needs_info.info_received_submitted))
     app.view(ids.ADD_LEAD_VIEW)(guarded(add_lead.add_lead_submitted))
+    app.view(ids.AWAY_VIEW)(guarded(availability.away_submitted))
+    app.view(ids.HOME_REASSIGN_VIEW)(guarded(availability.home_reassign_submitted))

@@ -42,7 +42,10 @@ def added_message(result: Ingested, name: str, channel: str | None) -> str:
     lead = f"*{one_line(name, 150)}*"
     score = f"{result.group.label} (fit {result.fit}, intent {result.intent})"
     if result.duplicate:
-        return f"{lead} is already lead #{result.id}: {score}. Nothing new was added."
+        return (
+            f"{lead} is already lead #{result.id}: {score}. "
+            "No new lead was added; its card's thread notes what this one brings."
+        )
     where = (
         f" Its card is on its way to <#{channel}>."
         if channel

@@ -1,0 +1,95 @@
+"""Reps away and back: who may set it, for how long, and what App Home shows of it.
+
+A rep sets themselves away through a date (their last day away) and back; a manager may do
+either for anyone. A date before today, or a rep changing someone else, is refused with a
+named error and nothing changes. Every change is an audit event (`rep_away` / `rep_back`,
+with the rep, the actor and the date) and resets the rep's rotation credit, so nobody comes
+back owed a backlog of turns.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from leadqual.db.models import Event, RepStatus, RouteCredit
+from leadqual.errors import AwayDateInPast, NotYourAvailability
+from leadqual.routing.availability import RepState, is_away
+from leadqual.routing.readmodels import Availability
+from leadqual.services.context import Context
+from leadqual.services.rotation import _ensure_status_rows
+from leadqual.statuses import RoutingEvent
+
+
+def mark_away(ctx: Context, *, actor: str, rep: str, until: date | None) -> bool:
+    """Mark `rep` away through `until` (None: until back); returns whether anything changed."""
+    _may_change(ctx, actor, rep)
+    today = ctx.today()
+    if until is not None and until < today:
+        raise AwayDateInPast(until, today)
+    now = ctx.now()
+    with ctx.transaction() as session:
+        status = _locked(session, rep)
+        if status.away and status.away_until == until:
+            return False
+        if not status.away:
+            _reset_credit(session, rep, status)
+        status.away, status.away_until, status.updated_at = True, until, now
+        data = {"user": rep, "until": until.isoformat() if until else None}
+        session.add(Event(kind=RoutingEvent.REP_AWAY, actor=actor, at=now, data=data))
+        return True
+
+
+def mark_back(ctx: Context, *, actor: str, rep: str) -> bool:
+    """Mark `rep` back (rotation includes them again); returns whether anything changed."""
+    _may_change(ctx, actor, rep)
+    now = ctx.now()
+    with ctx.transaction() as session:
+        status = _locked(session, rep)
+        if not status.away:
+            return False
+        _reset_credit(session, rep, status)
+        status.away, status.away_until, status.updated_at = False, None, now
+        session.add(Event(kind=RoutingEvent.REP_BACK, actor=actor, at=now, data={"user": rep}))
+        return True
+
+
+def availability_of(ctx: Context, user_id: str) -> Availability:
+    """Whether `user_id` is away now, and through which day (for their App Home)."""
+    with ctx.reading() as session:
+        row = session.get(RepStatus, user_id)
+    if row is None:
+        return Availability(user_id, away=False, until=None)
+    away = is_away(RepState(row.away, row.away_until), ctx.now(), ctx.config.tz)
+    return Availability(user_id, away=away, until=row.away_until if away else None)
+
+
+def away_now(ctx: Context) -> list[Availability]:
+    """Every rep away right now (for a manager's App Home), by user id."""
+    with ctx.reading() as session:
+        rows = session.scalars(select(RepStatus).where(RepStatus.away).order_by(RepStatus.user_id)).all()
+    now, tz = ctx.now(), ctx.config.tz
+    return [
+        Availability(r.user_id, away=True, until=r.away_until)
+        for r in rows
+        if is_away(RepState(r.away, r.away_until), now, tz)
+    ]
+
+
+def _may_change(ctx: Context, actor: str, rep: str) -> None:
+    if actor != rep and not ctx.is_manager(actor):
+        raise NotYourAvailability(rep)
+
+
+def _locked(session: Session, rep: str) -> RepStatus:
+    _ensure_status_rows(session, [rep])
+    status = session.get(RepStatus, rep, with_for_update=True)
+    assert status is not None
+    return status
+
+
+def _reset_credit(session: Session, rep: str, status: RepStatus) -> None:
+    status.credit = 0
+    session.execute(delete(RouteCredit).where(RouteCredit.user_id == rep))

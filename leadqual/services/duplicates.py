@@ -1,0 +1,52 @@
+"""Duplicates speak: a duplicate of an open lead adds a line to that lead's card thread.
+
+Called by intake inside its transaction. The line is an outbox `thread` row in the card's
+channel (so it follows the card), keyed by the lead and the duplicate's content: the same
+duplicate sent again (a retried request) is not told twice. Resends of the same
+`external_id` are retries, not news: intake answers them without a line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadqual.db.models import Event, LeadRow, OutboxMessage
+from leadqual.duplicates import what_is_new
+from leadqual.services import outbox
+from leadqual.services.triage import _card_channel as card_channel
+from leadqual.statuses import IntakeEvent
+
+
+def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *, now: datetime) -> None:
+    """For each (stored lead id, prepared duplicate row): an audit event and a thread line on its card."""
+    keyed: dict[str, tuple[int, dict[str, Any], str]] = {}
+    for lead_id, row in duplicates:
+        text = str(row["payload"])
+        key = f"duplicate:{lead_id}:{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+        keyed.setdefault(key, (lead_id, row, text))
+    if not keyed:
+        return
+    done = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keyed)))))
+    for key, (lead_id, row, text) in keyed.items():
+        if key in done:
+            continue
+        lead = session.get(LeadRow, lead_id)
+        if lead is None:
+            continue
+        new = what_is_new(lead.payload or {}, json.loads(text))
+        data = {"source": row["source"], "external_id": row["external_id"], **new.as_json()}
+        session.add(Event(lead_id=lead_id, kind=IntakeEvent.DUPLICATE, actor=None, at=now, data=data))
+        channel = card_channel(session, lead)
+        if channel is None:
+            continue
+        line = {"event": IntakeEvent.DUPLICATE.value, "actor": None, "at": now.isoformat(), **data}
+        outbox.enqueue(
+            session, outbox.THREAD, lead_id=lead_id, channel_id=channel, payload=line, dedupe_key=key, now=now
+        )
