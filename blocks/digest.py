@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.follow_ups import completion_text
 from blocks.format import (
     band_table,
     held_out_line,
@@ -90,6 +91,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_pipeline(digest.pipeline)))))
     if digest.bands is not None:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_bands(digest)))))
+    if digest.follow_ups is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(completion_text(digest.follow_ups)))))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:

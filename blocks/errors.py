@@ -17,6 +17,7 @@ from leadqual.errors import (
     AlreadyClaimed,
     AlreadyDecided,
     CardNotPosted,
+    FollowUpNoLongerDue,
     InvalidDecision,
     LeadbotError,
     LeadNotFound,
@@ -48,7 +49,22 @@ _WORDS: dict[type, Callable[[Any], str]] = {
     ProposalNoLongerApplies: lambda e: f"Proposal {mrkdwn(e.proposal_id, 64)} no longer applies: {mrkdwn(e.why, 300)}.",
     RulesetChanged: lambda e: f"The active ruleset is now v{e.active}, not v{e.expected}: nothing was changed.",
     NothingToRollBack: lambda e: "The active ruleset has no previous version to roll back to.",
+    FollowUpNoLongerDue: lambda e: follow_up_gone(e),
 }
+
+
+def follow_up_gone(error: FollowUpNoLongerDue) -> str:
+    """A reminder's button for a follow-up that changed since the reminder."""
+    due = error.due.isoformat()
+    match error.change:
+        case "done":
+            return f"This follow-up (due {due}) is already done; nothing was changed."
+        case "moved":
+            now = error.now_due.isoformat() if error.now_due else "another day"
+            return (
+                f"This follow-up is now due {now} (it was snoozed or decided since this reminder); nothing was changed."
+            )
+    return "This lead was decided or reopened since this reminder; nothing was changed. Its card shows where it stands."
 
 
 def user_message(error: Exception) -> str:

@@ -183,6 +183,14 @@ class ProposalSettings(_Cfg):
     holdout_weeks: int = Field(3, ge=0, le=52)
 
 
+class FollowUpSettings(_Cfg):
+    """When the daily follow-up DM goes out, and when an undone follow-up counts as overdue."""
+
+    hour: int = Field(9, ge=0, le=23)  # local hour in `timezone`
+    overdue_days: int = Field(3, ge=1, le=365)  # overdue once this many days have passed since the due day
+    needs_info_days: int = Field(7, ge=1, le=365)  # a Needs info lead still waiting after this: a reminder
+
+
 class PipelineSettings(_Cfg):
     stale_after_days: int = Field(30, ge=1, le=365)
 
@@ -201,6 +209,7 @@ class AppConfig(_Cfg):
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    follow_ups: FollowUpSettings = Field(default_factory=FollowUpSettings)
     crm: CrmConfig = Field(default_factory=CrmConfig)
 
     # Where the file was read from: relative paths inside it resolve against this.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadqual.backtest import Backtest
 from leadqual.figures import Figures, Inflation, PipelineFigures, ScoreBands
@@ -16,6 +16,9 @@ from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
 from leadqual.statuses import RulesetOrigin
+
+if TYPE_CHECKING:  # leadqual.follow_ups builds on LeadCard
+    from leadqual.follow_ups import FollowUpCompletion, RepOverdue
 
 # --- the lead card ------------------------------------------------------------------------------
 
@@ -125,6 +128,8 @@ class Home:
     follow_ups: tuple[LeadCard, ...]
     follow_ups_total: int
     week: WeekNumbers | None
+    overdue: tuple[RepOverdue, ...] = ()  # the user's own overdue follow-ups (one entry, or none)
+    overdue_by_rep: tuple[RepOverdue, ...] | None = None  # managers: every rep's overdue follow-ups
 
 
 # --- the weekly digest -------------------------------------------------------------------------
@@ -177,6 +182,7 @@ class Digest:
     held_out: dict[str, float] | None = None  # every proposed change together on the held-out weeks
     bands: ScoreBands | None = None  # the window's decided leads by fit and intent band
     inflation: Inflation | None = None  # Priority this week against the week before
+    follow_ups: FollowUpCompletion | None = None  # due follow-ups done within overdue_days, by rep
 
     @property
     def ruleset_version(self) -> int:
@@ -203,6 +209,7 @@ class Digest:
             "score_bands": self.bands.as_json() if self.bands else None,
             "score_inflation": self.inflation.as_json() if self.inflation else None,
             "pipeline": self.pipeline.as_json() if self.pipeline else None,
+            "follow_up_completion": self.follow_ups.as_json() if self.follow_ups else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

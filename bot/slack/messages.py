@@ -28,6 +28,8 @@ Payloads, for rows other slices queue:
   "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
   `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
   "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
+  `dm` rows of the follow-up reminder carry `{"user", "follow_ups": {"day", "items": [{"lead",
+  "due", "version"}]}}` (bot.follow_ups.render_reminder).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
   code, sent as is, in which the placeholder `{lead}` becomes the lead's name, escaped
   and linked to its card. Lead data must never be put in `text` directly. A `dm` row may
@@ -50,6 +52,7 @@ from blocks.home import card_link
 from blocks.ids import CARD_EVENT_TYPE
 from blocks.text import FALLBACK_TEXT, fit_mrkdwn, one_line
 from blocks.thread import sla_line, thread_line
+from bot.follow_ups import render_reminder
 from leadqual.config import SlaAction
 from leadqual.db.models import LeadRow
 from leadqual.errors import CardNotPosted, LeadNotFound
@@ -117,6 +120,8 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
             "unfurl_links": False,
             "unfurl_media": False,
         }
+    if row.kind == outbox.DM and "follow_ups" in payload:
+        return render_reminder(ctx, session, payload)
     if row.kind == outbox.DM:
         user = payload.get("user") or row.channel_id
         if not user:

@@ -1,4 +1,4 @@
-"""The worker process's scheduled jobs: the SLA ladder every minute and the weekly digest."""
+"""The worker process's scheduled jobs: the SLA ladder every minute, the weekly digest, the daily follow-ups."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.digest import schedule_digest
+from bot.follow_ups import schedule_follow_ups
 from bot.slack.client import connected
 from leadqual.services.context import Context
 from leadqual.services.sla import sla_tick
@@ -24,6 +25,7 @@ def start_scheduler(ctx: Context, client: WebClient) -> BackgroundScheduler:
     ctx = connected(ctx, client)  # SLA escalations and the digest go to every manager, usergroups included
     scheduler.add_job(sla_job, "interval", minutes=1, id="sla_tick", args=[ctx], next_run_time=datetime.now(UTC))
     schedule_digest(scheduler, ctx, client)
+    schedule_follow_ups(scheduler, ctx)
     scheduler.start()
     return scheduler
 

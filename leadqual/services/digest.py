@@ -31,6 +31,7 @@ from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.scoring import Ruleset
 from leadqual.services import digest_guard, proposal_store
+from leadqual.services import follow_up_completion as follow_up_figures
 from leadqual.services.context import Context
 from leadqual.statuses import RulesetOrigin
 
@@ -96,6 +97,8 @@ def build_digest(
     with ctx.reading() as session:
         pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
     with ctx.reading() as session:
+        follow_up_completion = follow_up_figures.completion(ctx, session, week=week, window=trailing)
+    with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
     settings = ctx.config.proposals
     held_out: dict[str, float] | None = None
@@ -122,6 +125,7 @@ def build_digest(
             intent_edges=cutoffs([t.intent for t in ruleset.spec.groups.values()]),
         ),
         inflation=Inflation.of(before_figures, week_figures),
+        follow_ups=follow_up_completion,
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)
