@@ -199,3 +199,36 @@ def test_a_forged_button_value_is_told_as_a_missing_lead(bot: Bot, clock: Clock)
 
 
 _ = radio  # the views' helpers are shared
+
+
+def home_of(bot: Bot, user: str) -> str:
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "ABOT",
+            "event": {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home", "event_ts": "1.2"},
+            "type": "event_callback",
+            "event_id": f"Ev{user}{len(bot.slack.calls)}",
+            "event_time": 1764000000,
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        }
+    )
+    bot.dispatch(body, content_type="application/json")
+    [*_, view] = [c.params["view"] for c in bot.slack.calls_to("views.publish") if c.params["user_id"] == user]
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+def test_an_undone_follow_up_is_overdue_in_app_home_after_three_days_and_listed_by_rep_for_managers(
+    bot: Bot, clock: Clock
+) -> None:
+    lead_id, _dm = reminded(bot, clock)
+    clock.now = MORNING + timedelta(days=2)  # Thursday 26th: two days on, not yet overdue
+    assert "Overdue follow-ups" not in home_of(bot, REP)
+    clock.now = MORNING + timedelta(days=3)  # Friday 27th: three days after the due day
+    mine = home_of(bot, REP)
+    assert "*Overdue follow-ups* (1)" in mine and "due 2026-11-24" in mine
+    boss = home_of(bot, MANAGER)
+    assert "*Overdue follow-ups by rep*" in boss and f"<@{REP}>: *1*" in boss
+    assert bot.slack.rejected == []
+    assert lead(bot, lead_id).outcome == "nurture"
