@@ -157,13 +157,13 @@ def overdue_home_blocks(own: tuple[RepOverdue, ...], by_rep: tuple[RepOverdue, .
 
 def completion_text(figures: FollowUpCompletion) -> str:
     """The digest's follow-up completion: done within overdue_days ÷ due, this week and in the window, by rep."""
+    if not figures.window.due:
+        return f"*Follow-up completion:* no follow-up came to the end of its {figures.overdue_days} days in the window."
     head = (
         f"*Follow-up completion* (done within {figures.overdue_days} days of coming due): "
         f"*{_share(figures.week.done, figures.week.due)}* this week, "
         f"{_share(figures.window.done, figures.window.due)} in the window"
     )
-    if not figures.by_rep:
-        return head + "\nNo follow-ups came to the end of their days in the window."
     lines = [
         f"• {mention(rep)}: {_share(w.done, w.due)} this week · {_share(t.done, t.due)} in the window"
         for rep, w, t in figures.by_rep[:12]

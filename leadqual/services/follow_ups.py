@@ -93,6 +93,15 @@ def owners_waiting(ctx: Context, day: date) -> list[str]:
     return [o for o in owners_due(ctx, day) if o not in sent]
 
 
+def first_due_day(ctx: Context) -> date | None:
+    """The earliest local day any open follow-up is due (the demo jumps to it)."""
+    with ctx.reading() as session:
+        first = session.scalar(
+            select(func.min(LeadRow.follow_up_on)).where(*_due_conditions(ctx, date.max - timedelta(days=1)))
+        )
+    return first.astimezone(ctx.config.tz).date() if first is not None else None
+
+
 def send_reminders(ctx: Context, *, day: date | None = None) -> ReminderRun:
     """Queue each owner's follow-up DM for `day` (default today, local), once per owner and day."""
     day = day or ctx.today()
