@@ -232,3 +232,16 @@ def test_an_undone_follow_up_is_overdue_in_app_home_after_three_days_and_listed_
     assert "*Overdue follow-ups by rep*" in boss and f"<@{REP}>: *1*" in boss
     assert bot.slack.rejected == []
     assert lead(bot, lead_id).outcome == "nurture"
+
+
+def test_a_decision_from_the_dm_on_a_lead_reopened_since_is_refused(bot: Bot, clock: Clock) -> None:
+    lead_id, dm = reminded(bot, clock)
+    click_in_dm(bot, dm, ids.FOLLOW_UP_DISQUALIFY, lead_id, REP)
+    view = bot.opened_view(ids.DISQUALIFY_VIEW)
+    triage.reopen(bot.ctx, lead_id=lead_id, user_id=MANAGER)
+    values = {ids.REASON: {ids.REASON: {"type": "static_select", "selected_option": {"value": "spam"}}}}
+    bot.submit(view, REP, values)
+    assert lead(bot, lead_id).outcome is None
+    assert bot.ephemerals(REP) == [
+        "This lead was decided or reopened since this reminder; nothing was changed. Its card shows where it stands."
+    ]

@@ -167,7 +167,7 @@ def decide(
         if _seen(session, key):
             return Applied(card_for(ctx, session, row), changed=False)
         now = ctx.now()
-        if row.outcome is not None and follow_up is not None:
+        if follow_up is not None:  # as the reminder showed it, so still decided: this decision replaces that one
             follow_ups.check_standing(ctx, session, row, follow_up, user_id)
             follow_ups.decided_from_due(ctx, session, row, user_id, key, now)
             _supersede(session, lead_id, now)
