@@ -63,6 +63,8 @@ def reminder_blocks(reminder: FollowUpReminder) -> list[Block]:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=summary)]))
     for item in reminder.items:
         blocks += _item(item, day)
+    if reminder.more:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {reminder.more} more: see App Home.")]))
     return blocks[:MESSAGE_BLOCKS]
 
 

@@ -86,7 +86,12 @@ def render_reminder(ctx: Context, session: Session, payload: dict[str, Any]) -> 
     """The chat.postMessage kwargs of a queued reminder DM (leads read as they are now)."""
     data = payload["follow_ups"]
     reminder = service.reminder(
-        ctx, session, owner=str(payload["user"]), day=date.fromisoformat(data["day"]), items=list(data["items"])
+        ctx,
+        session,
+        owner=str(payload["user"]),
+        day=date.fromisoformat(data["day"]),
+        items=list(data["items"]),
+        more=int(data.get("more") or 0),
     )
     return {
         "channel": reminder.owner_id,

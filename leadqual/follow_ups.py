@@ -88,6 +88,7 @@ class FollowUpReminder:
     day: date
     items: tuple[DueFollowUp, ...]
     overdue_days: int
+    more: int = 0  # due beyond the ones listed (a DM holds at most 20)
 
 
 # --- App Home: overdue ----------------------------------------------------------------------------

@@ -20,17 +20,18 @@ from tests.slack_standin import validate_message_blocks
 DAY = date(2026, 11, 24)
 
 
-def reminder(n: int, **card: object) -> FollowUpReminder:
+def reminder(n: int, more: int = 0, **card: object) -> FollowUpReminder:
     items = tuple(
         DueFollowUp(make_card(id=i + 1, outcome=Outcome.NURTURE, **card), date(2026, 11, 20 + i % 5), i % 5 == 0)
         for i in range(n)
     )
-    return FollowUpReminder(owner_id="UREP", day=DAY, items=items, overdue_days=3)
+    return FollowUpReminder(owner_id="UREP", day=DAY, items=items, overdue_days=3, more=more)
 
 
-def test_a_reminder_of_twenty_leads_is_valid_block_kit_under_fifty_blocks() -> None:
-    blocks = [b.to_dict() for b in reminder_blocks(reminder(20))]
+def test_a_reminder_of_twenty_leads_and_more_is_valid_block_kit_under_fifty_blocks() -> None:
+    blocks = [b.to_dict() for b in reminder_blocks(reminder(20, more=5))]
     assert validate_message_blocks(blocks) == [] and len(blocks) <= 50
+    assert blocks[-1]["elements"][0]["text"] == "…and 5 more: see App Home."
     assert sum(1 for b in blocks if b.get("block_id", "").startswith(ids.FOLLOW_UP_BLOCK)) == 20
     assert "overdue" in blocks[1]["elements"][0]["text"]
 

@@ -15,7 +15,7 @@ from leadqual.lead import Outcome
 from leadqual.services import follow_ups, triage
 from tests.bot_helpers import Bot, add_lead, bot_fixture, interactive_body  # noqa: F401  (the `bot` fixture)
 from tests.conftest import Clock
-from tests.test_bot_views import errors_of, qualify_values, radio, text
+from tests.test_bot_views import errors_of, qualify_values, text
 
 REP, OTHER, MANAGER = "UDANA", "UOTHER", "UMANAGER"
 DUE = date(2026, 11, 24)
@@ -196,9 +196,6 @@ def test_a_next_step_date_in_the_past_is_refused_on_its_field_from_the_dm(bot: B
 def test_a_forged_button_value_is_told_as_a_missing_lead(bot: Bot, clock: Clock) -> None:
     bot.click(ids.FOLLOW_UP_DONE, 1, REP, value="1:not-a-date:x")
     assert bot.ephemerals(REP) == ["Lead 1:not-a-date:x was not found."]
-
-
-_ = radio  # the views' helpers are shared
 
 
 def home_of(bot: Bot, user: str) -> str:

@@ -288,3 +288,14 @@ def test_no_catch_up_before_the_hour(ctx: Context, clock: Clock) -> None:
         assert scheduler.get_job(CATCH_UP_ID) is None and scheduler.get_job(JOB_ID) is not None
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_an_owner_with_more_than_twenty_due_gets_twenty_listed_and_the_rest_counted(ctx: Context, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 1, 17, tzinfo=UTC)
+    for _ in range(follow_ups.SHOWN + 2):
+        nurtured(ctx, REP1, date(2026, 11, 2))
+    clock.now = NINE_AM[date(2026, 11, 2)]
+    follow_ups.send_reminders(ctx)
+    with ctx.reading() as session:
+        [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dm")).all()
+    assert len(row.payload["follow_ups"]["items"]) == follow_ups.SHOWN and row.payload["follow_ups"]["more"] == 2

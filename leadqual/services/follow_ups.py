@@ -42,7 +42,7 @@ from leadqual.services.context import Context
 from leadqual.statuses import FollowUpEvent, LeadEvent
 
 DONE, SNOOZED, DUE = LeadEvent.FOLLOW_UP_DONE, LeadEvent.FOLLOW_UP_SNOOZED, FollowUpEvent.DUE
-SHOWN = 20  # leads in one reminder: 3 blocks each within Slack's 50
+SHOWN = 20  # leads in one reminder: 2 blocks each within Slack's 50 (the rest are counted, and in App Home)
 FOLLOWED_UP = (Outcome.NURTURE.value, Outcome.QUALIFIED.value)
 owner_of_lead = func.coalesce(LeadRow.owner_id, LeadRow.decided_by)
 
@@ -117,9 +117,11 @@ def send_reminders(ctx: Context, *, day: date | None = None) -> ReminderRun:
 
 
 def _remind(ctx: Context, session: Session, owner: str, day: date) -> bool:
-    rows = session.scalars(_due_query(ctx, day).where(owner_of_lead == owner).limit(SHOWN)).all()
+    query = _due_query(ctx, day).where(owner_of_lead == owner)
+    rows = session.scalars(query.limit(SHOWN)).all()
     if not rows:
         return False
+    more = (session.scalar(select(func.count()).select_from(query.subquery())) or 0) - len(rows)
     now = ctx.now()
     # The guard first: a racing run fails here (unique owner and day) and rolls all of this back.
     session.execute(insert(FollowUpSend), [{"owner_id": owner, "day": day, "leads": len(rows), "created_at": now}])
@@ -145,7 +147,7 @@ def _remind(ctx: Context, session: Session, owner: str, day: date) -> bool:
         session,
         outbox.DM,
         channel_id=owner,
-        payload={"user": owner, "follow_ups": {"day": day.isoformat(), "items": items}},
+        payload={"user": owner, "follow_ups": {"day": day.isoformat(), "items": items, "more": more}},
         dedupe_key=f"follow_ups:{owner}:{day.isoformat()}",
         now=now,
     )
@@ -153,7 +155,7 @@ def _remind(ctx: Context, session: Session, owner: str, day: date) -> bool:
 
 
 def reminder(
-    ctx: Context, session: Session, *, owner: str, day: date, items: list[dict[str, object]]
+    ctx: Context, session: Session, *, owner: str, day: date, items: list[dict[str, object]], more: int = 0
 ) -> FollowUpReminder:
     """The reminder a queued DM stands for, read now: leads whose follow-up moved on since are left out."""
     shown = []
@@ -165,7 +167,7 @@ def reminder(
         card = card_for(ctx, session, row)
         shown.append(DueFollowUp(card, due, is_overdue(due, day, ctx.config.follow_ups.overdue_days)))
     return FollowUpReminder(
-        owner_id=owner, day=day, items=tuple(shown), overdue_days=ctx.config.follow_ups.overdue_days
+        owner_id=owner, day=day, items=tuple(shown), overdue_days=ctx.config.follow_ups.overdue_days, more=more
     )
 
 
