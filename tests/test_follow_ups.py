@@ -81,6 +81,19 @@ def test_the_reminder_trigger_fires_at_nine_chicago_time_every_day_across_the_ds
     assert fired[3] - fired[2] == timedelta(hours=25)  # Saturday 09:00 CDT to Sunday 09:00 CST
 
 
+def test_in_berlin_the_reminder_stays_at_nine_local_when_summer_time_ends(ctx: Context, clock: Clock) -> None:
+    berlin = dataclasses.replace(ctx, config=ctx.config.model_copy(update={"timezone": "Europe/Berlin"}))
+    trigger = reminder_trigger(berlin)
+    saturday = trigger.get_next_fire_time(None, datetime(2026, 10, 23, 12, tzinfo=UTC))
+    sunday = trigger.get_next_fire_time(None, saturday + timedelta(seconds=1))
+    assert (saturday.astimezone(UTC), sunday.astimezone(UTC)) == (
+        datetime(2026, 10, 24, 7, tzinfo=UTC),  # 09:00 CEST
+        datetime(2026, 10, 25, 8, tzinfo=UTC),  # 09:00 CET: the clocks went back at 03:00
+    )
+    clock.now = datetime(2026, 10, 25, 7, 30, tzinfo=UTC)  # 08:30 CET, though 09:30 by yesterday's offset
+    assert run_reminders(berlin) is None
+
+
 def test_a_week_of_follow_ups_reminds_each_owner_once_a_morning_and_counts_completion_as_hand_counted(
     ctx: Context, clock: Clock
 ) -> None:
