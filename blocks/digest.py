@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 from blocks import ids
 from blocks.digest_followthrough import costs_text, first_response_text
 from blocks.fairness import fairness_section
+from blocks.follow_ups import completion_text
 from blocks.format import (
     band_table,
     held_out_line,
@@ -100,6 +101,8 @@ def digest_blocks(digest: Digest) -> list[Block]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(costs_text(digest.costs)))))
     if digest.fairness is not None:
         blocks.append(fairness_section(digest.fairness))
+    if digest.follow_ups is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(completion_text(digest.follow_ups)))))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:

@@ -18,6 +18,7 @@ from leadqual.errors import (
     AlreadyDecided,
     AwayDateInPast,
     CardNotPosted,
+    FollowUpNoLongerDue,
     InvalidDecision,
     LeadbotError,
     LeadNotFound,
@@ -59,7 +60,22 @@ _WORDS: dict[type, Callable[[Any], str]] = {
     NotYourAvailability: lambda e: (
         f"Only {mention(e.rep)} or a manager can set {mention(e.rep)} away or back: nothing was changed."
     ),
+    FollowUpNoLongerDue: lambda e: follow_up_gone(e),
 }
+
+
+def follow_up_gone(error: FollowUpNoLongerDue) -> str:
+    """A reminder's button for a follow-up that changed since the reminder."""
+    due = error.due.isoformat()
+    match error.change:
+        case "done":
+            return f"This follow-up (due {due}) is already done; nothing was changed."
+        case "moved":
+            now = error.now_due.isoformat() if error.now_due else "another day"
+            return (
+                f"This follow-up is now due {now} (it was snoozed or decided since this reminder); nothing was changed."
+            )
+    return "This lead was decided or reopened since this reminder; nothing was changed. Its card shows where it stands."
 
 
 def user_message(error: Exception) -> str:

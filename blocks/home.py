@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 
 from blocks import ids
 from blocks.cards import GROUP_ICONS, OUTCOME_ICONS
+from blocks.follow_ups import overdue_home_blocks
 from blocks.text import VIEW_BLOCKS, fit_mrkdwn, one_line, when
 from leadqual.groups import Group
 from leadqual.lead import Outcome
@@ -53,6 +54,7 @@ def home_view(home: Home, *, tz: ZoneInfo | None = None, extra: Sequence[Block] 
         empty="No follow-ups due.",
         follow_ups=True,
     )
+    blocks += overdue_home_blocks(home.overdue, home.overdue_by_rep)
     if home.week is not None:
         blocks += [DividerBlock(), *_week(home.week, tz)]
     return View(type="home", blocks=blocks[:VIEW_BLOCKS])

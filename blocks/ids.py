@@ -101,3 +101,12 @@ APPLY_PROPOSAL = "proposal_apply"
 ROLLBACK_RULESET = "ruleset_rollback"
 DIGEST_PROPOSAL_BLOCK = "digest_proposal"  # block_id prefix: f"{DIGEST_PROPOSAL_BLOCK}:{proposal_id}"
 DIGEST_ROLLBACK_BLOCK = "digest_rollback"
+
+# --- Follow-up reminder (DM): each button's value is f"{lead_id}:{due}:{version}" -------
+FOLLOW_UP_DONE = "follow_up_done"
+FOLLOW_UP_SNOOZE = "follow_up_snooze"
+FOLLOW_UP_QUALIFY = "follow_up_qualify"
+FOLLOW_UP_DISQUALIFY = "follow_up_disqualify"
+FOLLOW_UP_BLOCK = "follow_up"  # block_id prefix of one lead's buttons: f"{FOLLOW_UP_BLOCK}:{lead_id}"
+# The reminder's decision buttons open the card's modals for these outcomes.
+FOLLOW_UP_DECISIONS = {FOLLOW_UP_QUALIFY: Outcome.QUALIFIED, FOLLOW_UP_DISQUALIFY: Outcome.NOT_QUALIFIED}

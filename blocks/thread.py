@@ -48,6 +48,11 @@ def thread_line(payload: dict[str, Any], *, tz: ZoneInfo | None = None) -> str:
             text = info_received_text(payload, actor)
         case "duplicate":
             text = duplicate_line(payload)
+        case "follow_up_done":
+            text = f"☑️ {actor} did the follow-up due {one_line(payload.get('due') or '-', 20)}"
+        case "follow_up_snoozed":
+            due, until = (one_line(payload.get(k) or "-", 20) for k in ("due", "until"))
+            text = f"💤 {actor} snoozed the follow-up due {due} to {until}"
         case _:
             text = f"{actor}: {one_line(event or 'update', PART)}"
     note = payload.get("note")

@@ -6,7 +6,8 @@
    renderer and files it in the demo folder instead of sending it to Slack;
 3. play a week of rep decisions through the services the buttons call (claim, decide);
 4. build the weekly digest: figures, chart, proposals with backtests (text, Block Kit, PNG);
-5. apply the top proposal as a new ruleset version, show its backtest and a lead it changes.
+5. apply the top proposal as a new ruleset version, show its backtest and a lead it changes;
+6. jump to the morning the first follow-up comes due: the owner's reminder DM, and Done from it.
 
 Everything runs on a settable clock, so the week takes seconds, not days.
 """
@@ -21,12 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks
+from blocks.follow_ups import read_follow_up_value
 from blocks.terminal import blocks_text, digest_report
 from bot.slack.messages import render_outbox
 from leadqual import calendar
@@ -40,7 +43,7 @@ from leadqual.importing import read_records
 from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import Digest
 from leadqual.scoring import score
-from leadqual.services import delivery, proposals, triage
+from leadqual.services import delivery, follow_ups, proposals, triage
 from leadqual.services.context import Context
 from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
@@ -176,9 +179,35 @@ def run_demo(
         echo("   undo with `leadbot rules rollback`, or the Roll back button in the next digest.")
     else:
         echo("\n5. no proposal to apply this week: the evidence does not call for a change.")
+    _follow_up(ctx, clock, outbox, echo)
     result.seconds = time.monotonic() - started
     echo(f"\ndone in {result.seconds:.1f}s; everything is in {folder.resolve()}")
     return result
+
+
+# --- a follow-up comes due ------------------------------------------------------------------------
+
+
+def _follow_up(ctx: Context, clock: DemoClock, outbox: _Outbox, echo: Callable[[str], None]) -> None:
+    """Jump to the morning the first follow-up comes due: the owner's reminder DM, and Done from it."""
+    day = follow_ups.first_due_day(ctx)
+    if day is None:
+        echo("\n6. no follow-up comes due: nobody nurtured or qualified a lead this week.")
+        return
+    hour = ctx.config.follow_ups.hour
+    clock.now = max(clock.now, datetime.combine(day, dt_time(hour), tzinfo=ctx.config.tz).astimezone(UTC))
+    run = follow_ups.send_reminders(ctx)
+    outbox.deliver()
+    owner, dm = run.sent[0], outbox.last("dm")
+    echo(
+        f"\n6. {day:%a %b %d}, {hour:02d}:00 local: {len(run.sent)} rep(s) get their follow-up reminder; {owner}'s DM:"
+    )
+    echo(_indent(blocks_text(dm.get("blocks") or [])))
+    button = next(b for b in dm["blocks"] if b["type"] == "actions")["elements"][0]
+    follow_ups.mark_done(ctx, ref=read_follow_up_value(button["value"]), user_id=owner)
+    outbox.deliver()
+    line = blocks_text([{"type": "section", "text": {"type": "mrkdwn", "text": outbox.last("thread").get("text", "")}}])
+    echo(f"   {owner} clicks Done: the follow-up is cleared and the card's thread says:\n" + _indent(line))
 
 
 # --- the week ----------------------------------------------------------------------------------
@@ -302,6 +331,10 @@ class _Outbox:
             self._latest[message["ts"]] = message
             return str(message["ts"])
         return f"{1763272800 + next(self._ts)}.000200"
+
+    def last(self, kind: str) -> dict[str, Any]:
+        """The last message of `kind` delivered."""
+        return next(m for m in reversed(self._log) if m["kind"] == kind)
 
     def first_cards(self, n: int) -> list[str]:
         return [blocks_text(m.get("blocks") or []) for m in self._first[:n]]

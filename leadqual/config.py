@@ -186,16 +186,16 @@ class ProposalSettings(_Cfg):
     holdout_weeks: int = Field(3, ge=0, le=52)
 
 
+class FollowUpSettings(_Cfg):
+    """When the daily follow-up DM goes out, and when an undone follow-up counts as overdue."""
+
+    hour: int = Field(9, ge=0, le=23)  # local hour in `timezone`
+    overdue_days: int = Field(3, ge=1, le=365)  # overdue once this many days have passed since the due day
+    needs_info_days: int = Field(7, ge=1, le=365)  # a Needs info lead still waiting after this: a reminder
+
+
 class PipelineSettings(_Cfg):
     stale_after_days: int = Field(30, ge=1, le=365)
-
-
-class FollowUpSettings(_Cfg):
-    """`follow_ups:` the local `hour` reminders go out, when a follow-up is overdue, when Needs info is chased."""
-
-    hour: int = Field(9, ge=0, le=23)
-    overdue_days: int = Field(3, ge=1, le=90)
-    needs_info_days: int = Field(7, ge=1, le=365)  # still waiting this long: the owner gets a reminder
 
 
 class AppConfig(_Cfg):
@@ -212,8 +212,8 @@ class AppConfig(_Cfg):
     digest: DigestSchedule = Field(default_factory=DigestSchedule)
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
-    crm: CrmConfig = Field(default_factory=CrmConfig)
     follow_ups: FollowUpSettings = Field(default_factory=FollowUpSettings)
+    crm: CrmConfig = Field(default_factory=CrmConfig)
     questions: QuestionBank = Field(default_factory=QuestionBank)  # follow-up questions for unknowns
     screen: ScreenSettings = Field(default_factory=default_screen)  # the card's quick screen
     costs: list[CostEntry] = Field(default_factory=list)  # spend per campaign or source: cost per qualified lead

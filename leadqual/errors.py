@@ -7,6 +7,7 @@ logs and the terminal. What Slack shows is written by `blocks.errors`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -181,3 +182,14 @@ class NotYourAvailability(LeadbotError):
     def __init__(self, rep: str) -> None:
         self.rep = rep
         super().__init__(f"Only {rep} or a manager can change {rep}'s availability.")
+
+
+class FollowUpNoLongerDue(LeadbotError):
+    """A reminder's button is for a follow-up that changed since the reminder (done, moved, decided)."""
+
+    def __init__(self, lead_id: int, due: date, change: str, now_due: date | None = None) -> None:
+        self.lead_id = lead_id
+        self.due = due
+        self.change = change  # a leadqual.follow_ups.FollowUpChange value
+        self.now_due = now_due
+        super().__init__(f"The follow-up of lead {lead_id} due {due} no longer stands ({change}); nothing was changed.")

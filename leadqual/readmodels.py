@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadqual.backtest import Backtest
 from leadqual.costs import CostFigures
@@ -21,6 +21,9 @@ from leadqual.routing.accounts import AccountLead
 from leadqual.routing.fairness import Fairness
 from leadqual.screen import ScreenAnswer
 from leadqual.statuses import RulesetOrigin
+
+if TYPE_CHECKING:  # leadqual.follow_ups builds on LeadCard
+    from leadqual.follow_ups import FollowUpCompletion, RepOverdue
 
 # --- the lead card ------------------------------------------------------------------------------
 
@@ -138,6 +141,8 @@ class Home:
     follow_ups: tuple[LeadCard, ...]
     follow_ups_total: int
     week: WeekNumbers | None
+    overdue: tuple[RepOverdue, ...] = ()  # the user's own overdue follow-ups (one entry, or none)
+    overdue_by_rep: tuple[RepOverdue, ...] | None = None  # managers: every rep's overdue follow-ups
 
 
 # --- the weekly digest -------------------------------------------------------------------------
@@ -193,6 +198,7 @@ class Digest:
     first_response: FirstResponse | None = None  # time to first response, the week and the window
     costs: CostFigures | None = None  # cost per qualified lead, from `costs:` (None when there are none)
     fairness: Fairness | None = None  # the week's rotation: shares against weights, skips by reason
+    follow_ups: FollowUpCompletion | None = None  # due follow-ups done within overdue_days, by rep
 
     @property
     def ruleset_version(self) -> int:
@@ -222,6 +228,7 @@ class Digest:
             "first_response": self.first_response.as_json() if self.first_response else None,
             "cost_per_qualified_lead": self.costs.as_json() if self.costs else None,
             "fairness": self.fairness.as_json() if self.fairness else None,
+            "follow_up_completion": self.follow_ups.as_json() if self.follow_ups else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

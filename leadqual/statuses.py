@@ -29,6 +29,8 @@ class LeadEvent(StrEnum):
     DECIDED = "decided"
     REOPENED = "reopened"
     INFO_RECEIVED = "info_received"  # a Needs-info lead back to its owner, claimed and undecided
+    FOLLOW_UP_DONE = "follow_up_done"  # data {"due": "YYYY-MM-DD"}
+    FOLLOW_UP_SNOOZED = "follow_up_snoozed"  # data {"due": ..., "until": ...}
 
 
 class IntakeEvent(StrEnum):
@@ -43,6 +45,12 @@ class RoutingEvent(StrEnum):
     ROTATION_SKIP = "rotation_skip"  # a rep passed over for a lead (away, off hours, at capacity)
     REP_AWAY = "rep_away"
     REP_BACK = "rep_back"
+
+
+class FollowUpEvent(StrEnum):
+    """What the follow-up reminders recorded in the audit log: the bot's doing, not a rep's (no thread line)."""
+
+    DUE = "follow_up_due"  # once per lead and due day, when the owner's DM lists it; data {"due", "owner"}
 
 
 class OutboxKind(StrEnum):

@@ -47,6 +47,10 @@ def test_the_demo_runs_the_week_and_writes_cards_digest_chart_and_a_rule_change(
     assert {c["currency"] for c in digest["cost_per_qualified_lead"]["by_campaign"]} == {"USD", "EUR"}
     assert "Quick screen:" in (folder / "slack" / "cards.txt").read_text()
     assert f"5. applied the top proposal {result.applied[0]}" in text
+    # A follow-up comes due: the owner's reminder DM with its buttons, then Done, logged in the card's thread.
+    assert "== Follow-ups for " in text and "[Done]  [Snooze a week]  [Qualify]  [Disqualify]" in text
+    assert "clicks Done" in text and "did the follow-up due" in text
+    assert "Follow-up completion" in text
 
 
 def test_the_demo_command_starts_over_in_the_folder_it_names(

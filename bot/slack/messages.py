@@ -33,6 +33,8 @@ Payloads, for rows other slices queue:
   "motion", "outcome"}` (blocks.questions); the owner's Needs info reminder is a `dm` row
   with `{"needs_info": "reminder", "user", "days", "missing", "decided_at"}`
   (blocks.needs_info.reminder_text).
+  `dm` rows of the follow-up reminder carry `{"user", "follow_ups": {"day", "items": [{"lead",
+  "due", "version"}]}}` (bot.follow_ups.render_reminder).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
   code, sent as is, in which the placeholder `{lead}` becomes the lead's name, escaped
   and linked to its card. Lead data must never be put in `text` directly. A `dm` row may
@@ -57,6 +59,7 @@ from blocks.needs_info import is_reminder, reminder_text
 from blocks.questions import is_questions, questions_line
 from blocks.text import FALLBACK_TEXT, fit_mrkdwn, one_line
 from blocks.thread import sla_line, thread_line
+from bot.follow_ups import render_reminder
 from leadqual.config import SlaAction
 from leadqual.db.models import LeadRow
 from leadqual.errors import CardNotPosted, LeadNotFound
@@ -128,6 +131,8 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
             "unfurl_links": False,
             "unfurl_media": False,
         }
+    if row.kind == outbox.DM and "follow_ups" in payload:
+        return render_reminder(ctx, session, payload)
     if row.kind == outbox.DM:
         user = payload.get("user") or row.channel_id
         if not user:

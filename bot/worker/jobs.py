@@ -1,4 +1,5 @@
-"""The worker process's scheduled jobs: the SLA ladder every minute, the weekly digest, daily Needs info reminders."""
+"""The worker process's scheduled jobs: the SLA ladder every minute, the weekly digest, the daily
+follow-ups and Needs info reminders."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot.digest import schedule_digest, scheduler_time
+from bot.follow_ups import schedule_follow_ups
 from bot.slack.client import connected
 from leadqual.services.context import Context
 from leadqual.services.needs_info import needs_info_reminders
@@ -28,6 +30,7 @@ def start_scheduler(ctx: Context, client: WebClient) -> BackgroundScheduler:
     scheduler.add_job(sla_job, "interval", minutes=1, id="sla_tick", args=[ctx], next_run_time=datetime.now(UTC))
     schedule_digest(scheduler, ctx, client)
     schedule_needs_info(scheduler, ctx)
+    schedule_follow_ups(scheduler, ctx)
     scheduler.start()
     return scheduler
 

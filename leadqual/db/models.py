@@ -225,6 +225,23 @@ class DigestSend(Base):
     sent_at: Mapped[datetime | None]
 
 
+class FollowUpSend(Base):
+    """One follow-up DM per owner per local day: the uniqueness is the exactly-once guard.
+
+    Claimed in the same transaction as the DM's outbox row, so a claimed day always has its
+    DM queued (the outbox then delivers it exactly once) and no lease is needed.
+    """
+
+    __tablename__ = "follow_up_sends"
+    __table_args__ = (UniqueConstraint("owner_id", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)  # the local day the DM is for
+    leads: Mapped[int] = mapped_column(Integer, default=0)  # how many follow-ups it listed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ProposalRow(Base):
     """A proposed rule change with its evidence, as shown in a digest; applying it is audited."""
 

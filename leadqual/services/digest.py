@@ -32,6 +32,7 @@ from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.response import FirstResponse
 from leadqual.scoring import Ruleset
 from leadqual.services import digest_guard, proposal_store
+from leadqual.services import follow_up_completion as follow_up_figures
 from leadqual.services.context import Context
 from leadqual.services.fairness import fairness_in
 from leadqual.statuses import RulesetOrigin
@@ -99,6 +100,7 @@ def build_digest(
         pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
     with ctx.reading() as session:
         rotation = fairness_in(ctx, session, starts=week.start, ends=week.end)
+        follow_up_completion = follow_up_figures.completion(ctx, session, week=week, window=trailing)
     with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
     with ctx.reading() as session:
@@ -135,6 +137,7 @@ def build_digest(
         first_response=first_response,
         costs=costs,
         fairness=rotation if rotation.routes else None,
+        follow_ups=follow_up_completion,
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)

@@ -16,6 +16,7 @@ from leadqual.db.models import LeadRow
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.readmodels import Home, WeekNumbers
+from leadqual.services import follow_ups
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
 
@@ -45,6 +46,8 @@ def home_for(ctx: Context, *, user_id: str) -> Home:
             follow_ups=tuple(card_for(ctx, session, r) for r in follow_rows),
             follow_ups_total=follow_total,
             week=week_numbers(ctx, session) if ctx.is_manager(user_id) else None,
+            overdue=tuple(follow_ups.overdue_of(ctx, session, owner=user_id)),
+            overdue_by_rep=tuple(follow_ups.overdue_of(ctx, session, limit=3)) if ctx.is_manager(user_id) else None,
         )
 
 

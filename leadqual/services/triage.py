@@ -23,9 +23,10 @@ from leadqual.crm.changes import ChangeKind
 from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, UTCDateTime
 from leadqual.decisions import DecisionInput, Problem, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
+from leadqual.follow_ups import FollowUpRef
 from leadqual.lead import Outcome
 from leadqual.readmodels import Applied, LeadCard
-from leadqual.services import follow_up_questions, outbox, writeback
+from leadqual.services import follow_up_questions, follow_ups, outbox, writeback
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
 from leadqual.statuses import LeadEvent, LeadStatus
@@ -143,11 +144,21 @@ def begin_decision(ctx: Context, *, lead_id: int, user_id: str, key: str | None 
         return card_for(ctx, session, row)
 
 
-def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput, key: str | None = None) -> Applied:
+def decide(
+    ctx: Context,
+    *,
+    lead_id: int,
+    user_id: str,
+    decision: DecisionInput,
+    key: str | None = None,
+    follow_up: FollowUpRef | None = None,
+) -> Applied:
     """Store a qualification decision on the lead and queue the card update and the thread line.
 
     The owner or a manager may decide on a claimed lead; an unclaimed one is claimed by the
     decider first. Raise InvalidDecision, AlreadyDecided, NotOwner, AlreadyClaimed, LeadNotFound.
+    A decision from a follow-up's reminder (`follow_up`) replaces the lead's decision while that
+    follow-up still stands (else FollowUpNoLongerDue), and records the follow-up as done.
     """
     with ctx.transaction() as session:
         errors = _problems(ctx, session, decision)
@@ -156,7 +167,12 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
         row = _lock(session, lead_id)
         if _seen(session, key):
             return Applied(card_for(ctx, session, row), changed=False)
-        if row.outcome is not None:
+        now = ctx.now()
+        if follow_up is not None:  # as the reminder showed it, so still decided: this decision replaces that one
+            follow_ups.check_standing(ctx, session, row, follow_up, user_id)
+            follow_ups.decided_from_due(ctx, session, row, user_id, key, now)
+            _supersede(session, lead_id, now)
+        elif row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
         is_manager = ctx.is_manager(user_id)
         if row.owner_id is None:
@@ -164,8 +180,7 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
             session.refresh(row)
         elif row.owner_id != user_id and not is_manager:
             raise NotOwner(row.owner_id)
-        now = ctx.now()
-        follow_up = decision.follow_up_on or (decision.next_step_on if decision.outcome is Outcome.QUALIFIED else None)
+        next_date = decision.follow_up_on or (decision.next_step_on if decision.outcome is Outcome.QUALIFIED else None)
         note = (decision.note or "").strip() or None
         record = Decision(
             lead_id=lead_id,
@@ -183,7 +198,7 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
         row.decided_at = now
         row.decided_by = user_id
         row.first_action_at = row.first_action_at or now
-        row.follow_up_on = local_midnight(follow_up, ctx.config.tz) if follow_up else None
+        row.follow_up_on = local_midnight(next_date, ctx.config.tz) if next_date else None
         row.version += 1
         session.flush()
         reason = ctx.config.reason(decision.reason) if decision.reason else None
@@ -223,11 +238,7 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
             raise NotOwner(holder) if holder else NotManager()
         now = ctx.now()
         previous = row.outcome
-        session.execute(
-            update(Decision)
-            .where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
-            .values(superseded_at=literal(now, UTCDateTime()))
-        )
+        _supersede(session, lead_id, now)
         row.outcome = None
         row.reason = None
         row.decided_at = None
@@ -304,6 +315,15 @@ def _claim(
     return True
 
 
+def _supersede(session: Session, lead_id: int, now: datetime) -> None:
+    """Mark the lead's current decision superseded (kept; statistics count the final one only)."""
+    session.execute(
+        update(Decision)
+        .where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
+        .values(superseded_at=literal(now, UTCDateTime()))
+    )
+
+
 def _close_claims(session: Session, lead_id: int, now: datetime, by: str) -> None:
     session.execute(
         update(Claim)
@@ -364,3 +384,8 @@ def _card_channel(session: Session, row: LeadRow) -> str | None:
     if found is None or found.status == outbox.DEAD:
         return None
     return found.channel_id
+
+
+# Sibling services that change a decided lead (follow-ups) go through the same lock, key check
+# and audit-and-outbox path as the changes above.
+lock_lead, seen_key, log_change = _lock, _seen, _log

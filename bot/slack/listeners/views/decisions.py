@@ -7,6 +7,7 @@ key, so a double-clicked Submit or a retried delivery is stored once.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -15,6 +16,8 @@ from blocks import ids
 from blocks.modals import decision_errors, decode_metadata, read_decision, read_reassign
 from bot.slack.deps import leadbot
 from bot.slack.listeners import lead_id
+from leadqual.errors import LeadNotFound
+from leadqual.follow_ups import FollowUpRef
 from leadqual.services import triage
 
 
@@ -27,13 +30,26 @@ def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
         return
     ack()
     user = body["user"]["id"]
+    metadata = decode_metadata(view.get("private_metadata"))
+    lead = lead_id(metadata.get("lead"))
     triage.decide(
         lb.ctx,
-        lead_id=lead_id(decode_metadata(view.get("private_metadata")).get("lead")),
+        lead_id=lead,
         user_id=user,
         decision=decision,
         key=f"view:{view['id']}",
+        follow_up=follow_up_of_modal(lead, metadata),
     )
+
+
+def follow_up_of_modal(lead: int, metadata: dict[str, Any]) -> FollowUpRef | None:
+    """The follow-up a modal opened from a reminder was for (None for a modal opened from the card)."""
+    if "due" not in metadata:
+        return None
+    try:
+        return FollowUpRef(lead, date.fromisoformat(str(metadata["due"])), int(metadata["version"]))
+    except (KeyError, TypeError, ValueError):
+        raise LeadNotFound(lead) from None
 
 
 def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
