@@ -73,6 +73,7 @@ class HubSpotStatuses(_Cfg):
 
 
 class HubSpotWriteBack(_Cfg):
+    enabled: bool = True  # false: claims and decisions queue nothing for HubSpot
     status_property: CrmName = "hs_lead_status"
     statuses: HubSpotStatuses = Field(default_factory=HubSpotStatuses)
     reason_property: CrmName | None = "leadbot_reason"
@@ -102,6 +103,7 @@ class SalesforceStatuses(_Cfg):
 
 
 class SalesforceWriteBack(_Cfg):
+    enabled: bool = True  # false: claims and decisions queue nothing for Salesforce
     status_field: CrmName = "Status"
     statuses: SalesforceStatuses = Field(default_factory=SalesforceStatuses)
     reason_field: CrmName | None = "Leadbot_Reason__c"
@@ -123,3 +125,11 @@ class SalesforceConfig(_Cfg):
 class CrmConfig(_Cfg):
     hubspot: HubSpotConfig = Field(default_factory=HubSpotConfig)
     salesforce: SalesforceConfig = Field(default_factory=SalesforceConfig)
+
+    def writes_back(self, crm: str) -> bool:
+        """Whether write-back to `crm` (`hubspot` | `salesforce`) is switched on."""
+        if crm == "hubspot":
+            return self.hubspot.write_back.enabled
+        if crm == "salesforce":
+            return self.salesforce.write_back.enabled
+        return False
