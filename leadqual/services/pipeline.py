@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -63,12 +64,37 @@ def record_stages(ctx: Context, reports: Sequence[StageReport], *, source: str =
         unknown = [{"index": i, **r.name} for i, r in enumerate(reports) if _key(r) not in leads]
         if unknown:
             raise UnknownLeads(unknown)
-        results = []
-        for report in reports:
-            lead_id, external_id = leads[_key(report)]
-            at = report.at or now
-            results.append(_record(session, lead_id, external_id, report, at, now, report.source or source))
-        return results
+        return _record_all(session, reports, leads, now=now, source=source)
+
+
+def record_known_in(
+    session: Session, reports: Sequence[StageReport], *, now: datetime, source: str
+) -> tuple[list[Recorded], list[StageReport]]:
+    """Record the reports whose lead is stored, in the caller's transaction; (recorded, the unknown ones).
+
+    For outcomes a CRM pushes (a HubSpot deal, a Salesforce Opportunity): a deal of a contact
+    that never came to Leadbot is not an error the CRM could fix by retrying.
+    """
+    leads = _resolve(session, reports)
+    known = [r for r in reports if _key(r) in leads]
+    unknown = [r for r in reports if _key(r) not in leads]
+    return _record_all(session, known, leads, now=now, source=source), unknown
+
+
+def _record_all(
+    session: Session,
+    reports: Sequence[StageReport],
+    leads: dict[tuple[str, object], tuple[int, str | None]],
+    *,
+    now: datetime,
+    source: str,
+) -> list[Recorded]:
+    results = []
+    for report in reports:
+        lead_id, external_id = leads[_key(report)]
+        at = report.at or now
+        results.append(_record(session, lead_id, external_id, report, at, now, report.source or source))
+    return results
 
 
 def _record(
