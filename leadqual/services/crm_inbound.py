@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -75,3 +76,35 @@ def stored_leads(ctx: Context, external_ids: Iterable[str]) -> dict[str, int]:
             )
             found.update({external_id: lead_id for external_id, lead_id in rows if external_id})
     return found
+
+
+def _link_key(opportunity_id: str) -> str:
+    return f"salesforce:opportunity:{opportunity_id}"
+
+
+def link_opportunity_in(session: Session, opportunity_id: str, lead_id: str, *, now: datetime) -> bool:
+    """Remember which Salesforce Lead an Opportunity was converted from; False when already known."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = cast(Table, Event.__table__)
+    stmt = (
+        insert(table)
+        .values(
+            kind="salesforce_conversion",
+            actor="salesforce",
+            at=now,
+            data={"opportunity_id": opportunity_id, "lead_id": lead_id},
+            key=_link_key(opportunity_id),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def linked_leads_in(session: Session, opportunity_ids: Iterable[str]) -> dict[str, str]:
+    """Opportunity id -> the Salesforce Lead Id it was converted from, for those a converted Lead named."""
+    keys = {_link_key(o): o for o in opportunity_ids}
+    if not keys:
+        return {}
+    rows = session.execute(select(Event.key, Event.data).where(Event.key.in_(sorted(keys))))
+    return {keys[key]: str(data["lead_id"]) for key, data in rows if key in keys and data}
