@@ -17,6 +17,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.crm.results import CrmResult, Delivered, Permanent, classify, network_failure
@@ -122,6 +123,11 @@ def hubspot_router(ctx: Context, settings: Settings, *, client: HubSpotClient | 
             return await run_in_threadpool(_take_workflow, ctx, parsed)
         except InvalidLead as exc:
             return JSONResponse(status_code=422, content={"error": "invalid_body", "detail": exc.errors})
+        except SQLAlchemyError:  # nothing of the delivery was stored (one transaction): HubSpot retries 5xx
+            log.exception("POST /crm/hubspot: storing failed; answering 503 so HubSpot retries")
+            return JSONResponse(
+                status_code=503, content={"error": "unavailable", "message": "Leadbot could not store the delivery"}
+            )
 
     return router
 

@@ -26,6 +26,7 @@ from leadqual.pipeline import Stage, StageReport
 
 DEAL_PROPERTIES = ("dealstage", "amount", "deal_currency_code", "closedate")
 _MOMENT = TypeAdapter(datetime)
+MAX_AMOUNT = Decimal("1e16")  # StageReport keeps 18 digits, 2 of them decimals
 
 
 def deal_stage(dealstage: str | None, config: HubSpotDeals) -> Stage:
@@ -139,7 +140,9 @@ def money(value: object) -> Decimal | None:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
         return None
-    return amount.quantize(Decimal("0.01")) if amount.is_finite() and amount >= 0 else None
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        return None
+    return amount.quantize(Decimal("0.01"))
 
 
 def currency_code(value: object) -> str | None:
