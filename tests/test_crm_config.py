@@ -144,3 +144,11 @@ def test_a_write_back_switch_that_is_not_a_boolean_stops_start_up_naming_the_key
     path = write(tmp_path, "crm:\n  salesforce:\n    write_back:\n      enabled: sometimes\n")
     with pytest.raises(ConfigError, match=r"crm\.salesforce\.write_back\.enabled"):
         load_config(path)
+
+
+def test_deal_stage_mappings_add_to_the_defaults_and_an_unknown_stage_stops_start_up(tmp_path: Path) -> None:
+    path = write(tmp_path, "crm:\n  hubspot:\n    deals:\n      stages: {contractsigned: won, closedlost: null}\n")
+    assert load_config(path).crm.hubspot.deals.stages == {"closedwon": "won", "contractsigned": "won"}
+    bad = write(tmp_path, "crm:\n  salesforce:\n    opportunities:\n      stages: {Verbal Yes: maybe}\n")
+    with pytest.raises(ConfigError, match=r"crm\.salesforce\.opportunities\.stages"):
+        load_config(bad)
