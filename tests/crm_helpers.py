@@ -85,11 +85,15 @@ def body_of(data: Any) -> bytes:
 
 
 def outbound_message(
-    leads: list[tuple[str, dict[str, str | None]]], *, org_id: str = SF_ORG_ID, action_id: str = "04k5g000000ABCDAA2"
+    leads: list[tuple[str, dict[str, str | None]]],
+    *,
+    org_id: str = SF_ORG_ID,
+    action_id: str = "04k5g000000ABCDAA2",
+    sobject: str = "Lead",
 ) -> bytes:
-    """A Salesforce Outbound Message for Lead records, as Salesforce posts it (SOAP 1.1).
+    """A Salesforce Outbound Message for Lead (or `sobject`, e.g. Opportunity) records, as Salesforce posts it.
 
-    `leads` holds (Lead Id, fields); a None value is sent as xsi:nil, as Salesforce does.
+    `leads` holds (record Id, fields); a None value is sent as xsi:nil, as Salesforce does.
     """
     notifications = []
     for i, (lead_id, fields) in enumerate(leads, start=1):
@@ -98,7 +102,7 @@ def outbound_message(
             cells.append(f'<sf:{name} xsi:nil="true"/>' if value is None else f"<sf:{name}>{escape(value)}</sf:{name}>")
         notifications.append(
             f"<Notification><Id>04l5g00000{i:06d}AAA</Id>"
-            f'<sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">{"".join(cells)}</sObject>'
+            f'<sObject xsi:type="sf:{sobject}" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">{"".join(cells)}</sObject>'
             "</Notification>"
         )
     return (

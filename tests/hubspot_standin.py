@@ -1,4 +1,8 @@
-"""A local stand-in for HubSpot's CRM v3 contacts API (GET and PATCH of one contact).
+"""A local stand-in for HubSpot's CRM v3 contacts API (GET and PATCH of one contact) and deals (GET).
+
+A deal is read with `?properties=...&associations=contacts` and answers as HubSpot does: the
+asked properties (and the default `createdate`, `hs_lastmodifieddate`, `hs_object_id`), and
+`associations.contacts.results` of `{"id", "type": "deal_to_contact"}` only when asked for.
 
 It checks what HubSpot checks: the private-app bearer token, the JSON shape of a PATCH
 (`{"properties": {...}}` with string values) and that every property exists in the portal,
@@ -22,6 +26,7 @@ from tests.http_standin import Answer, HttpStandIn, bearer
 TOKEN = "pat-na1-standin-0000"
 CREATED = "2026-11-20T14:03:00.000Z"
 _CONTACT = re.compile(r"^/crm/v3/objects/contacts/([^/]+)$")
+_DEAL = re.compile(r"^/crm/v3/objects/deals/([^/]+)$")
 
 # Properties of the stand-in portal: HubSpot's standard contact properties Leadbot uses and
 # the two custom ones docs/crm.md asks a sales-op to create.
@@ -60,7 +65,9 @@ class HubSpotStandIn(HttpStandIn):
         self.token = token
         self.known_properties = set(KNOWN_PROPERTIES)
         self._contacts: dict[str, dict[str, str]] = {}
+        self._deals: dict[str, dict[str, Any]] = {}
         self._next_id = 101
+        self._next_deal = 9001
 
     def __enter__(self) -> HubSpotStandIn:
         self.start()
@@ -81,6 +88,30 @@ class HubSpotStandIn(HttpStandIn):
                 "lastmodifieddate": CREATED,
             }
             return contact_id
+
+    def add_deal(
+        self,
+        properties: dict[str, str | None],
+        *,
+        contacts: list[str],
+        created: str = CREATED,
+        deal_id: str | None = None,
+    ) -> str:
+        """Create a deal associated with `contacts`; returns its id."""
+        with self._lock:
+            if deal_id is None:
+                deal_id = str(self._next_deal)
+                self._next_deal += 1
+            self._deals[deal_id] = {
+                "properties": {**properties, "hs_object_id": deal_id, "createdate": created},
+                "contacts": list(contacts),
+            }
+            return deal_id
+
+    def move_deal(self, deal_id: str, **properties: str | None) -> None:
+        """Change a deal's properties (a rep dragging it to another stage)."""
+        with self._lock:
+            self._deals[deal_id]["properties"].update(properties)
 
     @property
     def contacts(self) -> dict[str, dict[str, str]]:
@@ -142,6 +173,9 @@ class HubSpotStandIn(HttpStandIn):
                 "INVALID_AUTHENTICATION",
                 "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
             )
+        deal = _DEAL.match(path)
+        if deal is not None:
+            return self._deal(method, deal.group(1), query)
         match = _CONTACT.match(path)
         if match is None:
             return 404, None, {}
@@ -160,6 +194,31 @@ class HubSpotStandIn(HttpStandIn):
         if method == "PATCH":
             return self._patch(contact_id, body)
         return 405, None, {}
+
+    def _deal(self, method: str, deal_id: str, query: dict[str, list[str]]) -> Answer:
+        if method != "GET":
+            return 405, None, {}
+        deal = self._deals.get(deal_id)
+        if deal is None:
+            return self._error(
+                404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", context={"id": [deal_id]}
+            )
+        wanted = [p for value in query.get("properties", []) for p in value.split(",") if p]
+        names = [*wanted, "createdate", "hs_lastmodifieddate", "hs_object_id"]
+        props = deal["properties"]
+        body: dict[str, Any] = {
+            "id": deal_id,
+            "properties": {name: props.get(name) for name in dict.fromkeys(names)},
+            "createdAt": props["createdate"],
+            "updatedAt": props["createdate"],
+            "archived": False,
+        }
+        associations = {a for value in query.get("associations", []) for a in value.split(",") if a}
+        if "contacts" in associations and deal["contacts"]:  # HubSpot leaves the key out when there are none
+            body["associations"] = {
+                "contacts": {"results": [{"id": c, "type": "deal_to_contact"} for c in deal["contacts"]]}
+            }
+        return 200, body, {}
 
     def _object(self, contact_id: str, wanted: list[str]) -> dict[str, Any]:
         contact = self._contacts[contact_id]

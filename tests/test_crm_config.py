@@ -130,3 +130,25 @@ def test_a_bad_crm_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch, n
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert str(info.value).startswith("Invalid setting " + name)
+
+
+def test_write_back_is_on_by_default_and_a_yaml_switch_turns_it_off_per_crm(tmp_path: Path) -> None:
+    assert load_config().crm.writes_back("hubspot") and load_config().crm.writes_back("salesforce")
+    path = write(tmp_path, "crm:\n  hubspot:\n    write_back: {enabled: false}\n")
+    crm = load_config(path).crm
+    assert not crm.writes_back("hubspot") and crm.writes_back("salesforce")
+    assert crm.hubspot.write_back.status_property == "hs_lead_status"  # the rest keeps its defaults
+
+
+def test_a_write_back_switch_that_is_not_a_boolean_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "crm:\n  salesforce:\n    write_back:\n      enabled: sometimes\n")
+    with pytest.raises(ConfigError, match=r"crm\.salesforce\.write_back\.enabled"):
+        load_config(path)
+
+
+def test_deal_stage_mappings_add_to_the_defaults_and_an_unknown_stage_stops_start_up(tmp_path: Path) -> None:
+    path = write(tmp_path, "crm:\n  hubspot:\n    deals:\n      stages: {contractsigned: won, closedlost: null}\n")
+    assert load_config(path).crm.hubspot.deals.stages == {"closedwon": "won", "contractsigned": "won"}
+    bad = write(tmp_path, "crm:\n  salesforce:\n    opportunities:\n      stages: {Verbal Yes: maybe}\n")
+    with pytest.raises(ConfigError, match=r"crm\.salesforce\.opportunities\.stages"):
+        load_config(bad)

@@ -101,7 +101,7 @@ def test_object_creation_of_contacts_is_taken_and_other_subscriptions_are_ignore
         hubspot_event(
             int(contact_id), event_id=1, subscription_type="object.creation", at=clock.now, objectTypeId="0-1"
         ),
-        hubspot_event(77, event_id=2, subscription_type="object.creation", at=clock.now, objectTypeId="0-3"),
+        hubspot_event(77, event_id=2, subscription_type="object.creation", at=clock.now, objectTypeId="0-5"),
         hubspot_event(
             int(contact_id),
             event_id=3,

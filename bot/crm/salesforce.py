@@ -14,13 +14,17 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from bot.crm.results import CrmResult, Delivered, Unauthorized, classify, error_text, network_failure
 from bot.http_input import MAX_BODY, BodyTooLarge, read_capped
-from leadqual.crm import salesforce
+from leadqual.crm import deals, salesforce
 from leadqual.errors import InvalidLead
+from leadqual.pipeline import Stage, StageReport
+from leadqual.services import crm_inbound
 from leadqual.services.context import Context
 from leadqual.services.intake import ingest, validate_leads
+from leadqual.services.pipeline import record_known_in
 from leadqual.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,11 +162,60 @@ def salesforce_router(ctx: Context, settings: Settings) -> APIRouter:
 
 
 def _store(ctx: Context, message: salesforce.OutboundMessage) -> None:
-    """Validate every notified Lead, then store them all in one transaction (intake's)."""
+    """Validate every notified Lead, then store them and the Opportunities' stages in one transaction."""
     config = ctx.config.crm.salesforce
-    records = [salesforce.lead_record_of(n, config) for n in message.notifications]
-    leads = validate_leads(records, where=lambda i: f"Notification {message.notifications[i].notification_id}")
-    ingest(ctx, leads, source="salesforce")
+    opportunities = [n for n in message.notifications if n.sobject_type == "Opportunity"]
+    notified = [n for n in message.notifications if n.sobject_type != "Opportunity"]
+    records = [salesforce.lead_record_of(n, config) for n in notified]
+    leads = validate_leads(records, where=lambda i: f"Notification {notified[i].notification_id}") if records else []
+
+    def also(session: Session, _: object) -> None:
+        _record_pipeline(session, ctx, notified, opportunities)
+
+    if leads:
+        ingest(ctx, leads, source="salesforce", also=also)
+    else:
+        with ctx.transaction() as session:
+            also(session, None)
+
+
+def _record_pipeline(
+    session: Session,
+    ctx: Context,
+    notified: list[salesforce.Notification],
+    opportunities: list[salesforce.Notification],
+) -> None:
+    """Converted Leads become opportunities (once); notified Opportunities record their stage for their Lead."""
+    cfg = ctx.config.crm.salesforce.opportunities
+    now = ctx.now()
+    reports = []
+    for lead in notified:
+        opportunity_id = deals.long_id(lead.fields.get("ConvertedOpportunityId") or "")
+        lead_id = lead.lead_id
+        if opportunity_id and lead_id and crm_inbound.link_opportunity_in(session, opportunity_id, lead_id, now=now):
+            at = deals.moment(lead.fields.get("ConvertedDate")) or now
+            reports.append(StageReport(external_id=salesforce.external_id(lead_id), stage=Stage.OPPORTUNITY, at=at))
+    ids = {n.notification_id: deals.long_id(n.fields.get("Id") or "") for n in opportunities}
+    linked = crm_inbound.linked_leads_in(session, [i for i in ids.values() if i])
+    for opportunity in opportunities:
+        opportunity_id = ids[opportunity.notification_id]
+        lead_id = deals.opportunity_lead(opportunity.fields, cfg) or linked.get(opportunity_id or "")
+        if lead_id is None:
+            log.warning(
+                "Salesforce Opportunity %s names no Lead (no %s, and no converted Lead named it): acknowledged, "
+                "nothing recorded",
+                opportunity_id or "?",
+                cfg.lead_field or "lead field",
+            )
+            continue
+        reports.append(deals.opportunity_report(opportunity.fields, lead_id, cfg, now=now))
+    _, unknown = record_known_in(session, reports, now=now, source="salesforce")
+    for report in unknown:
+        log.warning(
+            "Salesforce Opportunity stage %s for %s not recorded: that Lead is not in Leadbot (acknowledged)",
+            report.stage.value,
+            report.external_id,
+        )
 
 
 def _fault(status: int, message: str, *, code: str = "soapenv:Server") -> Response:

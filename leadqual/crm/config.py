@@ -7,7 +7,7 @@ to drop a default.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -16,6 +16,7 @@ from leadqual.crm.fields import check_lead_field
 LeadField = Annotated[str, AfterValidator(check_lead_field)]
 CrmName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # Keys of `owners`: Slack user ids (as in the rest of the config).
+PipelineStageName = Literal["opportunity", "won", "lost"]  # leadqual.pipeline.Stage's values
 SlackUser = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,}$")]
 
 HUBSPOT_PROPERTIES: dict[str, str] = {
@@ -73,6 +74,7 @@ class HubSpotStatuses(_Cfg):
 
 
 class HubSpotWriteBack(_Cfg):
+    enabled: bool = True  # false: claims and decisions queue nothing for HubSpot
     status_property: CrmName = "hs_lead_status"
     statuses: HubSpotStatuses = Field(default_factory=HubSpotStatuses)
     reason_property: CrmName | None = "leadbot_reason"
@@ -80,9 +82,38 @@ class HubSpotWriteBack(_Cfg):
     owner_property: CrmName = "hubspot_owner_id"
 
 
+# HubSpot's default pipeline's closing stages (internal ids); any other stage is an opportunity.
+HUBSPOT_DEAL_STAGES: dict[str, PipelineStageName] = {"closedwon": "won", "closedlost": "lost"}
+
+
+class HubSpotDeals(_Cfg):
+    """How a HubSpot deal's `dealstage` (its internal id) becomes a pipeline stage."""
+
+    stages: dict[CrmName, PipelineStageName] = Field(default_factory=lambda: dict(HUBSPOT_DEAL_STAGES))
+    otherwise: PipelineStageName = "opportunity"  # every stage not in `stages`
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _over_defaults(cls, v: object) -> object:
+        return over_defaults(v, dict(HUBSPOT_DEAL_STAGES))
+
+
+class SalesforceOpportunities(_Cfg):
+    """How an Opportunity in an Outbound Message finds its lead and its pipeline stage.
+
+    Its lead: `lead_field` on the Opportunity holding the Lead Id it was converted from, or
+    else the Opportunity a converted Lead named in its `ConvertedOpportunityId`. Its stage:
+    `stages` (StageName -> stage) first, then IsWon / IsClosed, else an opportunity.
+    """
+
+    lead_field: CrmName | None = "Leadbot_Lead_Id__c"
+    stages: dict[CrmName, PipelineStageName] = Field(default_factory=dict)
+
+
 class HubSpotConfig(_Cfg):
     properties: dict[CrmName, LeadField] = Field(default_factory=lambda: dict(HUBSPOT_PROPERTIES))
     write_back: HubSpotWriteBack = Field(default_factory=HubSpotWriteBack)
+    deals: HubSpotDeals = Field(default_factory=HubSpotDeals)
     owners: dict[SlackUser, CrmName] = Field(default_factory=dict)  # Slack user -> hubspot_owner_id
 
     @field_validator("properties", mode="before")
@@ -102,6 +133,7 @@ class SalesforceStatuses(_Cfg):
 
 
 class SalesforceWriteBack(_Cfg):
+    enabled: bool = True  # false: claims and decisions queue nothing for Salesforce
     status_field: CrmName = "Status"
     statuses: SalesforceStatuses = Field(default_factory=SalesforceStatuses)
     reason_field: CrmName | None = "Leadbot_Reason__c"
@@ -112,6 +144,7 @@ class SalesforceWriteBack(_Cfg):
 class SalesforceConfig(_Cfg):
     fields: dict[CrmName, LeadField] = Field(default_factory=lambda: dict(SALESFORCE_FIELDS))
     write_back: SalesforceWriteBack = Field(default_factory=SalesforceWriteBack)
+    opportunities: SalesforceOpportunities = Field(default_factory=SalesforceOpportunities)
     owners: dict[SlackUser, CrmName] = Field(default_factory=dict)  # Slack user -> Salesforce user id
 
     @field_validator("fields", mode="before")
@@ -123,3 +156,11 @@ class SalesforceConfig(_Cfg):
 class CrmConfig(_Cfg):
     hubspot: HubSpotConfig = Field(default_factory=HubSpotConfig)
     salesforce: SalesforceConfig = Field(default_factory=SalesforceConfig)
+
+    def writes_back(self, crm: str) -> bool:
+        """Whether write-back to `crm` (`hubspot` | `salesforce`) is switched on."""
+        if crm == "hubspot":
+            return self.hubspot.write_back.enabled
+        if crm == "salesforce":
+            return self.salesforce.write_back.enabled
+        return False

@@ -28,6 +28,7 @@ SIGNATURE_HEADER = "X-HubSpot-Signature-v3"
 TIMESTAMP_HEADER = "X-HubSpot-Request-Timestamp"
 MAX_AGE = timedelta(minutes=5)
 CONTACT_OBJECT_TYPE = "0-1"  # objectTypeId of contacts in generic `object.*` events
+DEAL_OBJECT_TYPE = "0-3"
 # HubSpot decodes these in the URI before signing (its table; the `?` of the query stays as is).
 _DECODED = {
     "%3A": ":",
@@ -90,12 +91,25 @@ class WebhookEvent:
     portal_id: int | None = None
     occurred_at: int | None = None
     attempt_number: int = 0
+    property_name: str | None = None  # propertyChange events
 
     @property
     def creates_contact(self) -> bool:
         return self.subscription_type == "contact.creation" or (
             self.subscription_type == "object.creation" and self.object_type_id == CONTACT_OBJECT_TYPE
         )
+
+    @property
+    def moves_deal(self) -> bool:
+        """A deal was created or its stage changed (`deal.*`, or `object.*` of objectTypeId 0-3)."""
+        kind = self.subscription_type
+        if kind.startswith("object."):
+            if self.object_type_id != DEAL_OBJECT_TYPE:
+                return False
+            kind = "deal." + kind.removeprefix("object.")
+        if kind == "deal.creation":
+            return True
+        return kind == "deal.propertyChange" and self.property_name in (None, "dealstage")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +150,7 @@ def _events(items: list[Any]) -> list[WebhookEvent]:
                 portal_id=_int(item.get("portalId")),
                 occurred_at=_int(item.get("occurredAt")),
                 attempt_number=_int(item.get("attemptNumber")) or 0,
+                property_name=str(item["propertyName"]) if item.get("propertyName") is not None else None,
             )
         )
     if errors:

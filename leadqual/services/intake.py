@@ -34,6 +34,8 @@ from leadqual.services.context import Context
 from leadqual.statuses import LeadStatus
 
 OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.CLAIMED)
+# More work for intake's transaction, given the session and what was stored (see `ingest`).
+Also = Callable[[Session, "list[Ingested]"], None]
 CHUNK = 500
 
 
@@ -132,10 +134,15 @@ def ingest(
     post: bool = True,
     source: str = "intake",
     progress: Callable[[int], None] | None = None,
+    also: Also | None = None,
 ) -> list[Ingested]:
-    """Store new leads with their scores and queue their cards; duplicates are answered, not stored."""
+    """Store new leads with their scores and queue their cards; duplicates are answered, not stored.
+
+    `also` runs in the same transaction, after the leads are stored (a CRM's delivery receipts).
+    """
     ruleset, now = ctx.active_ruleset(), ctx.now()
-    return store(ctx, [prepare(lead, ruleset, now) for lead in leads], post=post, source=source, progress=progress)
+    rows = [prepare(lead, ruleset, now) for lead in leads]
+    return store(ctx, rows, post=post, source=source, progress=progress, also=also)
 
 
 def store(
@@ -145,6 +152,7 @@ def store(
     post: bool = True,
     source: str = "intake",
     progress: Callable[[int], None] | None = None,
+    also: Also | None = None,
 ) -> list[Ingested]:
     """Store prepared rows in one transaction: either every new lead is stored or none is.
 
@@ -155,7 +163,10 @@ def store(
         try:
             with ctx.transaction() as session:
                 # A retry overwrites each row's id and suggested owner, so rows need no copying.
-                return _store(ctx, session, rows, post=post, source=source, progress=progress)
+                results = _store(ctx, session, rows, post=post, source=source, progress=progress)
+                if also is not None:
+                    also(session, results)
+                return results
         except IntegrityError:
             if attempt == 2:
                 raise

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import LeadPipeline, LeadRow, PipelineStage
@@ -61,53 +64,97 @@ def record_stages(ctx: Context, reports: Sequence[StageReport], *, source: str =
         unknown = [{"index": i, **r.name} for i, r in enumerate(reports) if _key(r) not in leads]
         if unknown:
             raise UnknownLeads(unknown)
-        results = []
-        for report in reports:
-            lead_id, external_id = leads[_key(report)]
-            at = report.at or now
-            results.append(_record(session, lead_id, external_id, report, at, now, report.source or source))
-        return results
+        return _record_all(session, reports, leads, now=now, source=source)
+
+
+def record_known_in(
+    session: Session, reports: Sequence[StageReport], *, now: datetime, source: str
+) -> tuple[list[Recorded], list[StageReport]]:
+    """Record the reports whose lead is stored, in the caller's transaction; (recorded, the unknown ones).
+
+    For outcomes a CRM pushes (a HubSpot deal, a Salesforce Opportunity): a deal of a contact
+    that never came to Leadbot is not an error the CRM could fix by retrying.
+    """
+    leads = _resolve(session, reports)
+    known = [r for r in reports if _key(r) in leads]
+    unknown = [r for r in reports if _key(r) not in leads]
+    return _record_all(session, known, leads, now=now, source=source), unknown
+
+
+def _record_all(
+    session: Session,
+    reports: Sequence[StageReport],
+    leads: dict[tuple[str, object], tuple[int, str | None]],
+    *,
+    now: datetime,
+    source: str,
+) -> list[Recorded]:
+    results = []
+    for report in reports:
+        lead_id, external_id = leads[_key(report)]
+        at = report.at or now
+        results.append(_record(session, lead_id, external_id, report, at, now, report.source or source))
+    return results
 
 
 def _record(
     session: Session, lead_id: int, external_id: str | None, report: StageReport, at: Any, now: Any, source: str
 ) -> Recorded:
-    existing = session.scalar(
-        select(PipelineStage).where(
-            PipelineStage.lead_id == lead_id, PipelineStage.stage == report.stage.value, PipelineStage.at == at
-        )
+    """Add the stage to the history and move the lead's current stage, safely beside a concurrent report.
+
+    Both rows are inserted with ON CONFLICT DO NOTHING (SQLite and PostgreSQL): a second first
+    report for the same lead waits for the first one's commit instead of failing on the key,
+    then locks the row that one wrote and applies itself on top.
+    """
+    fresh = _insert_absent(
+        session,
+        PipelineStage,
+        {
+            "lead_id": lead_id,
+            "stage": report.stage.value,
+            "at": at,
+            "amount": report.amount,
+            "currency": report.currency,
+            "source": source,
+            "recorded_at": now,
+        },
+        key=["lead_id", "stage", "at"],
     )
-    if existing is None:
-        session.add(
-            PipelineStage(
-                lead_id=lead_id,
-                stage=report.stage.value,
-                at=at,
-                amount=report.amount,
-                currency=report.currency,
-                source=source,
-                recorded_at=now,
-            )
-        )
-    current = session.get(LeadPipeline, lead_id, with_for_update=True)
-    if current is None:
-        current = LeadPipeline(
-            lead_id=lead_id,
-            stage=report.stage.value,
-            at=at,
-            amount=report.amount,
-            currency=report.currency,
-            updated_at=now,
-        )
-        session.add(current)
-    elif later(at, current.at):
-        current.stage, current.at, current.updated_at = report.stage.value, at, now
-        if report.amount is not None:  # else the opportunity's amount stands for the won or lost deal
-            current.amount, current.currency = report.amount, report.currency
-    if report.stage is Stage.OPPORTUNITY and (current.opportunity_at is None or at < current.opportunity_at):
-        current.opportunity_at = at
+    opportunity_at = at if report.stage is Stage.OPPORTUNITY else None
+    created = _insert_absent(
+        session,
+        LeadPipeline,
+        {
+            "lead_id": lead_id,
+            "stage": report.stage.value,
+            "at": at,
+            "amount": report.amount,
+            "currency": report.currency,
+            "opportunity_at": opportunity_at,
+            "updated_at": now,
+        },
+        key=["lead_id"],
+    )
+    current = session.get(LeadPipeline, lead_id, with_for_update=True, populate_existing=True)
+    assert current is not None  # inserted above, or by a transaction that has committed
+    if not created:
+        if later(at, current.at):
+            current.stage, current.at, current.updated_at = report.stage.value, at, now
+            if report.amount is not None:  # else the opportunity's amount stands for the won or lost deal
+                current.amount, current.currency = report.amount, report.currency
+        if opportunity_at is not None and (current.opportunity_at is None or at < current.opportunity_at):
+            current.opportunity_at = at
     session.flush()
-    return Recorded(lead_id, external_id, report.stage, Stage(current.stage), repeated=existing is not None)
+    return Recorded(lead_id, external_id, report.stage, Stage(current.stage), repeated=not fresh)
+
+
+def _insert_absent(session: Session, model: type[Any], values: dict[str, Any], *, key: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (key) DO NOTHING; whether the row was inserted."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = model.__table__
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    # RETURNING tells an insert from a conflict on both engines (psycopg's rowcount here is -1).
+    return session.execute(stmt.returning(table.c[key[0]])).first() is not None
 
 
 def _key(report: StageReport) -> tuple[str, object]:

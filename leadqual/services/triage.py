@@ -348,7 +348,7 @@ def _log(
     session.add(Event(lead_id=row.id, kind=kind, actor=actor, at=now, data=data, key=key))
     change = _WRITTEN_BACK.get(kind)
     if change is not None:
-        writeback.queue_write_back(session, row, change, owner_id=row.owner_id, now=now)
+        writeback.queue_write_back(session, row, change, owner_id=row.owner_id, now=now, crm_config=ctx.config.crm)
     channel = _card_channel(session, row)
     if channel is None:
         return

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from leadqual.crm.changes import ChangeKind, LeadChange, crm_of
+from leadqual.crm.config import CrmConfig
 from leadqual.db.models import LeadRow
 from leadqual.lead import Outcome
 from leadqual.services import outbox
@@ -22,9 +23,16 @@ KIND_OF_CRM = {"hubspot": outbox.HUBSPOT, "salesforce": outbox.SALESFORCE}
 
 
 def queue_write_back(
-    session: Session, row: LeadRow, change: ChangeKind, *, owner_id: str | None = None, now: datetime
+    session: Session,
+    row: LeadRow,
+    change: ChangeKind,
+    *,
+    owner_id: str | None = None,
+    now: datetime,
+    crm_config: CrmConfig | None = None,
 ) -> bool:
-    """Queue the write-back of `change` to the lead's CRM; False when the lead did not come from one.
+    """Queue the write-back of `change` to the lead's CRM; False when the lead did not come from one
+    or write-back to its CRM is switched off (`crm.<crm>.write_back.enabled: false`).
 
     Keyed by the lead's version, so a repeated delivery of the same change queues nothing new.
     """
@@ -32,6 +40,8 @@ def queue_write_back(
     if found is None:
         return False
     crm, _ = found
+    if crm_config is not None and not crm_config.writes_back(crm):
+        return False
     payload: dict[str, Any] = {"change": change.value, "external_id": row.external_id}
     if change is ChangeKind.CLAIM:
         payload["owner_id"] = owner_id or row.owner_id
