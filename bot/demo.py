@@ -15,7 +15,6 @@ Everything runs on a settable clock, so the week takes seconds, not days.
 from __future__ import annotations
 
 import heapq
-import json
 import random
 import shutil
 import time
@@ -27,11 +26,9 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from blocks.chart import digest_chart
-from blocks.digest import digest_blocks
 from blocks.follow_ups import read_follow_up_value
 from blocks.terminal import blocks_text, digest_report
-from bot.slack.messages import render_outbox
+from bot.demo_files import FileOutbox, write_digest
 from leadqual import calendar
 from leadqual.bootstrap import bootstrap
 from leadqual.config import DATA
@@ -43,7 +40,7 @@ from leadqual.importing import read_records
 from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import Digest
 from leadqual.scoring import score
-from leadqual.services import delivery, follow_ups, proposals, triage
+from leadqual.services import follow_ups, proposals, triage
 from leadqual.services.context import Context
 from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
@@ -139,7 +136,7 @@ def run_demo(
 
     leads, source = _sample_leads(seed)
     echo(f"2. receiving {len(leads)} leads from {source}, each at the moment it came in")
-    outbox = _Outbox(ctx, folder / "slack")
+    outbox = FileOutbox(ctx, folder / "slack")
     _play_week(ctx, clock, leads, outbox, result, random.Random(seed))
     result.cards = outbox.cards
     result.files += outbox.write()
@@ -159,7 +156,7 @@ def run_demo(
     clock.now = WEEK_START + timedelta(days=14, hours=8)
     digest = build_digest(ctx, iso_week=week)
     result.digest = digest
-    result.files += _write_digest(folder, digest)
+    result.files += write_digest(folder, digest)
     echo(f"\n4. the weekly digest for {week} (files: {folder / f'digest-{week}.*'}):\n")
     echo(digest_report(digest))
 
@@ -188,7 +185,7 @@ def run_demo(
 # --- a follow-up comes due ------------------------------------------------------------------------
 
 
-def _follow_up(ctx: Context, clock: DemoClock, outbox: _Outbox, echo: Callable[[str], None]) -> None:
+def _follow_up(ctx: Context, clock: DemoClock, outbox: FileOutbox, echo: Callable[[str], None]) -> None:
     """Jump to the morning the first follow-up comes due: the owner's reminder DM, and Done from it."""
     day = follow_ups.first_due_day(ctx)
     if day is None:
@@ -233,7 +230,7 @@ def _sample_leads(seed: int) -> tuple[list[Lead], str]:
 
 
 def _play_week(
-    ctx: Context, clock: DemoClock, leads: list[Lead], outbox: _Outbox, result: DemoResult, rng: random.Random
+    ctx: Context, clock: DemoClock, leads: list[Lead], outbox: FileOutbox, result: DemoResult, rng: random.Random
 ) -> None:
     """Arrivals, claims and decisions in time order, each at its own moment on the clock."""
     order = count()
@@ -292,93 +289,6 @@ def _decision(outcome: Outcome, reason: str | None, today: date) -> DecisionInpu
     if outcome is Outcome.NURTURE:
         return DecisionInput(outcome=outcome, follow_up_on=today + timedelta(days=60))
     return DecisionInput(outcome=outcome, missing=("specs", "timeline"))
-
-
-# --- Slack, as files ---------------------------------------------------------------------------
-
-
-class _Outbox:
-    """Delivers the outbox as the worker would, into files: cards, their updates, thread lines."""
-
-    def __init__(self, ctx: Context, folder: Path) -> None:
-        self.ctx = ctx
-        self.folder = folder
-        self.cards = 0
-        self.messages = 0
-        self._ts = count(1)
-        self._latest: dict[str, dict[str, Any]] = {}  # ts -> latest card message
-        self._first: list[dict[str, Any]] = []
-        self._log: list[dict[str, Any]] = []
-
-    def deliver(self) -> None:
-        while leases := delivery.lease_due(self.ctx, limit=50, worker_id="demo", per_channel=50):
-            for lease in leases:
-                with self.ctx.transaction() as session:
-                    message = render_outbox(self.ctx, session, lease)
-                ts = self._record(lease.kind, message)
-                delivery.mark_sent(self.ctx, lease.id, ts, channel_id=message.get("channel"))
-
-    def _record(self, kind: str, message: dict[str, Any]) -> str:
-        self.messages += 1
-        self._log.append({"kind": kind, **{k: v for k, v in message.items() if k != "metadata"}})
-        if kind == "card":
-            ts = f"{1763272800 + next(self._ts)}.000100"
-            self.cards += 1
-            self._latest[ts] = message
-            self._first.append(message)
-            return ts
-        if kind == "card_update":
-            self._latest[message["ts"]] = message
-            return str(message["ts"])
-        return f"{1763272800 + next(self._ts)}.000200"
-
-    def last(self, kind: str) -> dict[str, Any]:
-        """The last message of `kind` delivered."""
-        return next(m for m in reversed(self._log) if m["kind"] == kind)
-
-    def first_cards(self, n: int) -> list[str]:
-        return [blocks_text(m.get("blocks") or []) for m in self._first[:n]]
-
-    def write(self) -> list[Path]:
-        cards = self.folder / "cards"
-        cards.mkdir(parents=True, exist_ok=True)
-        written = []
-        for i, (ts, message) in enumerate(sorted(self._latest.items()), 1):
-            path = cards / f"card-{i:03d}.json"
-            path.write_text(
-                json.dumps(
-                    {
-                        "ts": ts,
-                        "channel": message.get("channel"),
-                        "text": message.get("text"),
-                        "blocks": message.get("blocks"),
-                    },
-                    indent=2,
-                    ensure_ascii=False,
-                )
-            )
-            written.append(path)
-        text = self.folder / "cards.txt"
-        text.write_text("\n\n".join(blocks_text(m.get("blocks") or []) for _, m in sorted(self._latest.items())))
-        log = self.folder / "messages.jsonl"
-        log.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in self._log))
-        return [*written, text, log]
-
-
-def _write_digest(folder: Path, digest: Digest) -> list[Path]:
-    stem = folder / f"digest-{digest.iso_week}"
-    files = {
-        stem.with_suffix(".json"): json.dumps(digest.as_json(), indent=2, ensure_ascii=False),
-        folder / f"digest-{digest.iso_week}-blocks.json": json.dumps(
-            [b.to_dict() for b in digest_blocks(digest)], indent=2, ensure_ascii=False
-        ),
-        stem.with_suffix(".txt"): digest_report(digest),
-    }
-    for path, text in files.items():
-        path.write_text(text)
-    chart = stem.with_suffix(".png")
-    chart.write_bytes(digest_chart(digest.week, digest.trailing, title=f"Leadbot weekly digest · {digest.iso_week}"))
-    return [*files, chart]
 
 
 def _changed_lead(ctx: Context, leads: list[Lead], old: int, new: int) -> str:

@@ -97,3 +97,26 @@ def test_what_is_new_lists_changed_fields_and_unseen_signals_only() -> None:
     assert new.fields == (("company.employees", "900"), ("company.region", "TX"))
     assert new.signals == ("page_view:/pricing",)
     assert what_is_new(stored, stored).empty
+
+
+def test_the_same_contact_twice_in_one_batch_speaks_once_and_a_resend_of_the_batch_says_nothing(bot: Bot) -> None:
+    first, again = ingest(bot.ctx, validate_leads([FIRST, AGAIN]))
+    assert first.duplicate is False and again.duplicate is True and again.id == first.id
+    ingest(bot.ctx, validate_leads([FIRST, AGAIN]))  # the whole request retried
+    ingest(bot.ctx, validate_leads([AGAIN]))  # the duplicate alone, as it was
+    bot.deliver()
+    [line] = thread_lines(bot)
+    assert "hubspot:77" in line
+    with bot.ctx.session_factory() as session:
+        events = session.scalars(select(Event).where(Event.kind == IntakeEvent.DUPLICATE)).all()
+    assert [e.lead_id for e in events] == [first.id]
+
+
+def test_a_duplicate_of_a_lead_without_a_card_is_recorded_once_however_often_it_is_resent(bot: Bot) -> None:
+    [first] = ingest(bot.ctx, validate_leads([FIRST]), post=False)
+    for _ in range(3):
+        ingest(bot.ctx, validate_leads([AGAIN]))
+    with bot.ctx.session_factory() as session:
+        events = session.scalars(select(Event).where(Event.kind == IntakeEvent.DUPLICATE)).all()
+        lines = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "thread")).all()
+    assert [e.lead_id for e in events] == [first.id] and lines == []

@@ -458,6 +458,21 @@ def counts(ctx: Context) -> dict[str, int]:
         return dict(row._mapping)
 
 
+def last_event_id(ctx: Context) -> int:
+    with ctx.session_factory() as session:
+        return int(session.scalar(select(func.max(Event.id))) or 0)
+
+
+def duplicate_lines(ctx: Context, *, after_id: int) -> list[tuple[int, bool]]:
+    """The duplicate events written after event `after_id`: (lead, whether a thread line was queued)."""
+    with ctx.session_factory() as session:
+        found = session.execute(
+            select(Event.lead_id, Event.key).where(Event.kind == "duplicate", Event.id > after_id)
+        ).all()
+        lines = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "thread")))
+    return [(int(lead), key in lines) for lead, key in found]
+
+
 def stored_leads(ctx: Context, ids: set[int]) -> dict[int, tuple[str, int, int, bool]]:
     with ctx.session_factory() as session:
         rows = session.execute(
@@ -500,7 +515,7 @@ def post(client: TestClient, body: bytes, headers: dict[str, str] | None = None)
 
 def check_answer(ctx: Context, client: TestClient, body: bytes, submitted: Any, *, resend: bool) -> int:
     """POST `body` and check the contract's promises for whatever status comes back; return the status."""
-    before = counts(ctx)
+    before, first_event = counts(ctx), last_event_id(ctx)
     response = post(client, body)
     event(f"status {response.status_code}")
     assert response.status_code in ALLOWED, (response.status_code, response.text[:500])
@@ -531,9 +546,11 @@ def check_answer(ctx: Context, client: TestClient, body: bytes, submitted: Any, 
     assert after["leads"] - before["leads"] == len(new)
     posted = {i for i in new if not stored[i][3] and ctx.config.channel_for(Group(stored[i][0]))}
     assert cards_queued(ctx, new) == posted
-    assert after["outbox"] - before["outbox"] == len(posted)
+    spoken = duplicate_lines(ctx, after_id=first_event)  # a duplicate of an open lead: a line on its card
+    assert {lead for lead, _ in spoken} <= ids, "a duplicate spoke on a lead it was not answered with"
+    assert after["outbox"] - before["outbox"] == len(posted) + sum(queued for _, queued in spoken)
     assert after["decisions"] - before["decisions"] == sum(stored[i][3] for i in new)
-    assert after["events"] - before["events"] == (1 if new else 0)
+    assert after["events"] - before["events"] == (1 if new else 0) + len(spoken)
 
     event(
         f"{len(new)} new of {len(items)}"

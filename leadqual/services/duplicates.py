@@ -1,8 +1,9 @@
 """Duplicates speak: a duplicate of an open lead adds a line to that lead's card thread.
 
 Called by intake inside its transaction. The line is an outbox `thread` row in the card's
-channel (so it follows the card), keyed by the lead and the duplicate's content: the same
-duplicate sent again (a retried request) is not told twice. Resends of the same
+channel (so it follows the card); the audit event is keyed by the lead and the duplicate's
+content, so the same duplicate sent again (a retried request) is not told twice, card or not.
+The same contact twice in one batch speaks too, so a resend of that batch says nothing new. Resends of the same
 `external_id` are retries, not news: intake answers them without a line.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadqual.db.models import Event, LeadRow, OutboxMessage
+from leadqual.db.models import Event, LeadRow
 from leadqual.duplicates import what_is_new
 from leadqual.services import outbox
 from leadqual.services.triage import _card_channel as card_channel
@@ -28,21 +29,25 @@ def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *,
     """For each (stored lead id, prepared duplicate row): an audit event and a thread line on its card."""
     keyed: dict[str, tuple[int, dict[str, Any], str]] = {}
     for lead_id, row in duplicates:
-        text = str(row["payload"])
-        key = f"duplicate:{lead_id}:{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+        text = str(row["payload"])  # the lead as stored (JSON text)
+        # What the sender sent, not when it arrived: intake stamps a missing received_at with now,
+        # and a resend of the same request must hash the same.
+        sent = _as_sent(json.loads(text))
+        digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()[:24]
+        key = f"duplicate:{lead_id}:{digest}"
         keyed.setdefault(key, (lead_id, row, text))
     if not keyed:
         return
-    done = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keyed)))))
+    done = set(session.scalars(select(Event.key).where(Event.key.in_(list(keyed)))))
     for key, (lead_id, row, text) in keyed.items():
         if key in done:
             continue
         lead = session.get(LeadRow, lead_id)
-        if lead is None:
-            continue
+        if lead is None or _as_sent(lead.payload or {}) == _as_sent(json.loads(text)):
+            continue  # gone, or the very lead sent again (a retried request without an external id)
         new = what_is_new(lead.payload or {}, json.loads(text))
         data = {"source": row["source"], "external_id": row["external_id"], **new.as_json()}
-        session.add(Event(lead_id=lead_id, kind=IntakeEvent.DUPLICATE, actor=None, at=now, data=data))
+        session.add(Event(lead_id=lead_id, kind=IntakeEvent.DUPLICATE, actor=None, at=now, data=data, key=key))
         channel = card_channel(session, lead)
         if channel is None:
             continue
@@ -50,3 +55,7 @@ def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *,
         outbox.enqueue(
             session, outbox.THREAD, lead_id=lead_id, channel_id=channel, payload=line, dedupe_key=key, now=now
         )
+
+
+def _as_sent(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "received_at"}

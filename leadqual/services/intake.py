@@ -254,6 +254,9 @@ def _store(
         first = results[twin_index]
         assert first is not None
         results[i] = _as_duplicate(first, row["external_id"])
+        resent = row["external_id"] and row["external_id"] == rows[twin_index]["external_id"]
+        if post and not resent:
+            speaking.append((first.id, row))  # the same contact twice in one batch: the second speaks
     _insert_leads(session, [row for _, row in new], progress=progress)
     assign.write_events()  # the skips name their leads: after the leads exist
     if new:  # the lead rows are the receipts; the audit log gets one line per batch
