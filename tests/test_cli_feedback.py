@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from bot.cli import main
+from leadqual.config import default_config_path, default_rules_path
 from leadqual.db.engine import make_engine
 from leadqual.db.models import DigestSend
 from leadqual.groups import Group
@@ -32,6 +34,21 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> str:
     return db_url
 
 
+@pytest.fixture
+def marginal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The packaged config with `proposals.method: marginal`: the tests below expect its threshold move.
+
+    The default (conditional) method keeps only changes that raise Priority's precision on the
+    held-out weeks, and Qualified review's minimum does not change Priority at all.
+    """
+    path = tmp_path / "leadbot.yaml"
+    config = yaml.safe_load(default_config_path().read_text())
+    config["proposals"]["method"] = "marginal"
+    config["rules"] = str(default_rules_path())
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("LEADBOT_CONFIG", str(path))
+
+
 @pytest.fixture(scope="module")
 def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Twelve weeks of planted history as a CRM export (JSON Lines with outcomes)."""
@@ -41,7 +58,7 @@ def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def history(env: str, history_file: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def history(env: str, marginal: None, history_file: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """The database with that history loaded by `leadbot import`."""
     assert main(["import", str(history_file)]) == 0
     assert "imported 2500 leads" in capsys.readouterr().out
