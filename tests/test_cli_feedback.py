@@ -103,6 +103,7 @@ def test_apply_backtest_and_rollback_from_the_command_line(history: str, capsys:
     out = capsys.readouterr().out
     assert out.startswith(f"{move['id']}: {move['title']}\nRescored 500 decided leads")
     assert "Qualified review -> Nurture" in out
+    assert "\nHeld out, the last 3 weeks from 2026-11-02 (" in out and "so these weeks were seen" in out
     assert main(["rules", "apply", move["id"]]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"applied {move['id']}: {move['title']}",
@@ -115,6 +116,29 @@ def test_apply_backtest_and_rollback_from_the_command_line(history: str, capsys:
     assert getattr(spec.groups[Group(move["target"])], move["setting"]) == move["proposed"]
     assert main(["rules", "rollback"]) == 0
     assert capsys.readouterr().out.strip() == "rolled back: ruleset v1 is active again (v2 stays on record)"
+
+
+@freeze_time(WEEK_END + timedelta(days=2))
+def test_the_backtest_shows_a_proposal_on_the_weeks_learnt_from_and_on_the_held_out_weeks(
+    env: str, history_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(history_file)]) == 0  # the packaged config: the conditional method
+    capsys.readouterr()
+    data = digest_json(capsys)
+    assert data["method"] == "conditional" and data["proposals"]
+    top = data["proposals"][0]  # the strongest: checked against today's rules, as the backtest checks it
+    f = top["figures"]
+    assert main(["rules", "backtest", top["id"], "--limit", "200"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{top['id']}: {top['title']}" and lines[1].startswith("Rescored 200 decided leads")
+    learnt = next(line for line in lines if line.startswith("Weeks before 2026-11-02 ("))
+    assert "decided leads, learnt from): Priority precision" in learnt
+    held = next(line for line in lines if line.startswith("Held out, the last 3 weeks from 2026-11-02 ("))
+    assert "decided leads, not learnt from): Priority precision " in held
+    before, after = f["held_out_precision_before"], f["held_out_precision_after"]
+    assert f"Priority precision {100 * before:.1f}% -> {100 * after:.1f}%" in held
+    assert f"successes in Priority {f['held_out_caught_before']:,.0f} -> {f['held_out_caught_after']:,.0f}" in held
+    assert lines[-1].startswith("Held-out verdict: passes the held-out check")
 
 
 def test_mistakes_are_one_line_and_a_non_zero_exit(env: str, capsys: pytest.CaptureFixture[str]) -> None:
