@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from itertools import islice
 
 import numpy as np
@@ -174,6 +175,11 @@ class Patterns:
     @property
     def failure(self) -> Floats:
         return self.leads - self.success
+
+    @cached_property
+    def hits_float(self) -> Floats:
+        """`hits` as 0.0/1.0, made once: every rescoring multiplies it by points (a float product is BLAS's)."""
+        return self.hits.astype(np.float64)
 
 
 def patterns(hits: HitMatrix, success: Bool, *, weights: Floats | None = None) -> Patterns:

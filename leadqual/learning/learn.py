@@ -149,7 +149,7 @@ def learn(
     effects = effects_from_patterns(train, older, spec, prior_strength=settings.prior_strength)
     found = rule_changes(effects, spec, min_decided=settings.min_decided)
     if any(c.kind is not ChangeKind.RAISE_POINTS for c in found):  # a lowering must hold on the raw fit too
-        raw = effects_from_patterns(train, older, spec, prior_strength=1.0, checks=effects.checks)
+        raw = effects_from_patterns(train, older, spec, prior_strength=1.0, checks=effects.checks, warm=effects)
         found = rule_changes(effects, spec, min_decided=settings.min_decided, raw=raw)
     base = _figures(test, hits.rules, spec)
     accepted: list[CheckedChange] = []
