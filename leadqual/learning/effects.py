@@ -299,6 +299,11 @@ def effects_from_patterns(
     total, won = float(pat.leads.sum()), float(pat.success.sum())
     rate = won / total if total else 0.0
     lam = penalty_for(prior_strength, rate) if 0 < rate < 1 else prior_strength * 0.25
+    n_groups = max(0, len(spec.groups) - 1)
+    family = checks if checks is not None else len(testable(spec)) + n_groups
+    z = family_z(family, level=level)
+    if total == 0:  # every lead failed a must-have (or none was decided): nothing to fit
+        return Effects({}, 0.0, lam, z, family, 0, 0.0, 0)
     reuse = warm is not None and warm.gram is not None and warm.coef is not None
     gram = warm.gram if reuse and warm is not None else Gram.of(_design(pat, spec, columns, segments))
     assert gram is not None
@@ -307,9 +312,6 @@ def effects_from_patterns(
     penalty[0] = 0.0
     start = warm.coef if reuse and warm is not None and warm.coef is not None else None
     fit = fit_logistic(x, pat.success, pat.leads, penalty, start=start, gram=gram)
-    n_groups = max(0, len(spec.groups) - 1)
-    family = checks if checks is not None else len(testable(spec)) + n_groups
-    z = family_z(family, level=level)
     offset = 1 + len(segments)
     by_rule = {r.id: r for r in spec.rules}
     out: dict[str, RuleEffect] = {}
