@@ -6,7 +6,7 @@ with fresh received times over the twelve-week window. The baseline is today's m
 same run: the marginal `Evidence` counted from the hits (leadqual.learning.marginal, what the
 database's GROUP BY queries count) and `proposals.propose`. The measured figure is
 `learning.learn`: the time split, two penalised fits on the older weeks, point changes, strata,
-held-out rescoring, thresholds on the rescored points. Time is the best of `REPEATS` runs;
+held-out rescoring, thresholds on the rescored points. Time is the best of `REPEATS` runs, the two methods taking turns;
 peak memory is tracemalloc's peak over one run (numpy reports its buffers to it).
 
 Reading the window (`leadqual.services.window_hits`): the digest reads decided leads a keyset
@@ -38,7 +38,7 @@ END = datetime(2026, 11, 23, tzinfo=UTC)
 WINDOW = timedelta(weeks=12)
 RATIO_TARGET = 2.0  # conditional loop vs marginal method, same leads, same run
 GROWTH_TARGET = 1.5  # time per 20k at the largest size vs the middle one: linear
-REPEATS = 3
+REPEATS = 7  # runs of each method, in turns; the best counts
 PAGE = 20_000  # leadqual.services.window_hits.PAGE
 # Reading under tracemalloc is slow (~10 s per 100k leads): 1M only when asked for.
 READ_SIZES = tuple(int(s) for s in os.environ.get("LEADBOT_BENCH_READ_SIZES", "20000,200000").split(",") if s)
@@ -88,18 +88,24 @@ def _read_peak(pool: Any, pick: np.ndarray, received: np.ndarray) -> tuple[float
     return peak / 2**20, kept / 2**20, seconds
 
 
-def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
-    best = float("inf")
-    result = None
+def _raced(
+    ours: Callable[[], Any], base: Callable[[], Any]
+) -> tuple[tuple[float, float, Any], tuple[float, float, Any]]:
+    """Best time of `REPEATS` runs of each, taken in turns (a busy machine slows both alike), then peak memory."""
+    best = [float("inf"), float("inf")]
+    results: list[Any] = [None, None]
     for _ in range(REPEATS):
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
-    tracemalloc.start()
-    run()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return best, peak / 2**20, result
+        for i, run in enumerate((ours, base)):
+            started = time.perf_counter()
+            results[i] = run()
+            best[i] = min(best[i], time.perf_counter() - started)
+    peaks = []
+    for run in (ours, base):
+        tracemalloc.start()
+        run()
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+    return (best[0], peaks[0], results[0]), (best[1], peaks[1], results[1])
 
 
 def main() -> list[dict[str, Any]]:
@@ -118,13 +124,11 @@ def main() -> list[dict[str, Any]]:
     per: dict[int, float] = {}
     for n in SIZES:
         hits, success = _copies(pool, qualified, n)
-        base_s, base_mb, found = _timed(
+        (ours_s, ours_mb, learnt), (base_s, base_mb, found) = _raced(
+            lambda h=hits, y=success: learn(h, y, spec, version=1, settings=settings, end=END, holdout_weeks=3),
             lambda h=hits, y=success: propose(
                 spec, version=1, evidence=marginal_evidence(h, y, spec), settings=settings
-            )
-        )
-        ours_s, ours_mb, learnt = _timed(
-            lambda h=hits, y=success: learn(h, y, spec, version=1, settings=settings, end=END, holdout_weeks=3)
+            ),
         )
         per[n] = ours_s / (n / 20_000)
         ratio = ours_s / base_s
