@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.handoff import handoff_lines, missing_words
 from blocks.text import (
     CONTEXT_TEXT,
     FALLBACK_TEXT,
@@ -37,6 +38,7 @@ from blocks.text import (
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.readmodels import LeadCard
+from leadqual.screen import Answer, ask_early
 
 PART = 300  # any one lead field on the card
 MESSAGE = 700  # the lead's own words: enough to judge, short enough to scan
@@ -57,7 +59,7 @@ OUTCOME_ICONS = {
 
 
 def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
-    """The card's blocks for chat.postMessage / chat.update (at most 8 of Slack's 50)."""
+    """The card's blocks for chat.postMessage / chat.update (at most 9 of Slack's 50)."""
     tz = tz or ZoneInfo("UTC")
     blocks: list[Block] = [
         HeaderBlock(
@@ -69,6 +71,10 @@ def lead_card(card: LeadCard, *, tz: ZoneInfo | None = None) -> list[Block]:
     words = _words(card)
     if words:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=words)))
+    if card.screen:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(quick_screen_text(card), CONTEXT_TEXT))])
+        )
     blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_status(card, tz)))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(_footer(card, tz), CONTEXT_TEXT))]))
     blocks.append(ActionsBlock(block_id=ids.CARD_ACTIONS, elements=card_buttons(card)))
@@ -93,6 +99,11 @@ def fallback_text(card: LeadCard) -> str:
 def card_buttons(card: LeadCard) -> list[ButtonElement | OverflowMenuElement]:
     """Reopen when decided; otherwise Claim (or Release), the four decisions and a Reassign menu."""
     value = str(card.id)
+    if card.outcome is Outcome.NEEDS_INFO:  # owner or manager; the listener checks
+        return [
+            ButtonElement(text="Info received", action_id=ids.INFO_RECEIVED, value=value, style="primary"),
+            ButtonElement(text="Reopen", action_id=ids.REOPEN, value=value),
+        ]
     if card.decided:
         return [ButtonElement(text="Reopen", action_id=ids.REOPEN, value=value)]
     first = (
@@ -162,6 +173,19 @@ def _words(card: LeadCard) -> str:
     return fit_mrkdwn("\n".join(parts))
 
 
+SCREEN_ICONS = {Answer.YES: "✅", Answer.NO: "❌", Answer.UNKNOWN: "❔"}
+
+
+def quick_screen_text(card: LeadCard) -> str:
+    """The quick screen in two lines: each answer, then (until the lead is decided) the unknowns to ask early."""
+    answers = " · ".join(f"{SCREEN_ICONS[a.answer]} {mrkdwn(a.label, 60)}" for a in card.screen)
+    text = f"*Quick screen:* {answers}"
+    asks = ask_early(card.screen)
+    if asks and not card.decided:
+        text += "\n*Ask early:* " + " · ".join(mrkdwn(q, 200) for q in asks)
+    return text
+
+
 def _status(card: LeadCard, tz: ZoneInfo) -> str:
     if card.outcome is not None:
         text = f"{OUTCOME_ICONS[card.outcome]} *{card.outcome.label}* by {mention(card.decided_by)}"
@@ -169,8 +193,17 @@ def _status(card: LeadCard, tz: ZoneInfo) -> str:
             text += f" · {when(card.decided_at, tz)}"
         if card.reason_label:
             text += f"\nReason: {one_line(card.reason_label, PART)}"
-        if card.follow_up_on:
+        if card.outcome is Outcome.QUALIFIED:
+            on = card.follow_up_on.isoformat() if card.follow_up_on else None
+            owner = card.owner_id or card.decided_by
+            lines = handoff_lines(
+                dict(card.fian), artefacts=card.artefacts, next_step=card.next_step, next_step_on=on, owner=owner
+            )
+            text += "\n" + "\n".join(lines)
+        elif card.follow_up_on:
             text += f"\nFollow up on {card.follow_up_on.isoformat()}"
+        if card.outcome is Outcome.NEEDS_INFO and card.missing:
+            text += f"\nWaiting for: {one_line(missing_words(card.missing), PART)}"
         if card.owner_id and card.owner_id != card.decided_by:
             text += f"\nOwner: {mention(card.owner_id)}"
         return text

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
+from blocks.digest_followthrough import costs_text, first_response_text
 from blocks.format import (
     band_table,
     held_out_line,
@@ -90,6 +91,12 @@ def digest_blocks(digest: Digest) -> list[Block]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_pipeline(digest.pipeline)))))
     if digest.bands is not None:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(_bands(digest)))))
+    if digest.first_response is not None:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(first_response_text(digest.first_response))))
+        )
+    if digest.costs is not None and digest.costs.any:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(costs_text(digest.costs)))))
     blocks.append(DividerBlock())
     blocks += _proposal_blocks(digest)
     if digest.ruleset.from_proposal:

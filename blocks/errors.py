@@ -23,6 +23,7 @@ from leadqual.errors import (
     NothingToRollBack,
     NotManager,
     NotOwner,
+    NotWaitingForInfo,
     ProposalAlreadyApplied,
     ProposalNoLongerApplies,
     ProposalNotFound,
@@ -37,6 +38,10 @@ _WORDS: dict[type, Callable[[Any], str]] = {
     NotManager: lambda e: "Only a manager can do that.",
     AlreadyDecided: lambda e: (
         f"This lead is already decided ({mrkdwn(str(e.outcome).replace('_', ' '))}). Reopen it first."
+    ),
+    NotWaitingForInfo: lambda e: (
+        f"This lead is no longer waiting for info (it is {mrkdwn(str(e.state).replace('_', ' '), 40)}): "
+        "nothing was changed."
     ),
     LeadNotFound: lambda e: f"Lead {mrkdwn(e.lead_id)} was not found.",
     CardNotPosted: lambda e: "This lead's card is not posted yet; try again in a moment.",
@@ -94,4 +99,10 @@ def decision_problem(field: str, problem: Problem) -> str:
             return "Pick the missing details from the list."
         case "missing", _:
             return "Tick at least one missing detail."
+        case "artefacts", _:
+            return "Pick the artefacts from the list."
+        case "arrived", Problem.NOT_LISTED:
+            return "Pick what arrived from the list."
+        case "arrived", _:
+            return "Tick at least one detail that arrived."
     return "Check this field."

@@ -20,6 +20,7 @@ DISQUALIFY = "lead_disqualify"
 NURTURE = "lead_nurture"
 NEEDS_INFO = "lead_needs_info"
 REOPEN = "lead_reopen"
+INFO_RECEIVED = "lead_info_received"  # on a Needs-info card: opens INFO_RECEIVED_VIEW
 MORE = "lead_more"  # overflow menu; option values are f"{MORE_REASSIGN}:{lead_id}"
 MORE_REASSIGN = "reassign"
 
@@ -29,6 +30,7 @@ DISQUALIFY_VIEW = "disqualify_view"
 NURTURE_VIEW = "nurture_view"
 NEEDS_INFO_VIEW = "needs_info_view"
 REASSIGN_VIEW = "reassign_view"
+INFO_RECEIVED_VIEW = "info_received_view"
 ADD_LEAD_VIEW = "add_lead_view"
 
 
@@ -64,6 +66,8 @@ FOLLOW_UP_ON = "follow_up_on"
 MISSING = "missing"
 NOTE = "note"
 REASSIGN_TO = "reassign_to"
+ARTEFACTS = "artefacts"  # Qualify: artefacts requested
+ARRIVED = "arrived"  # Info received: which missing details arrived
 
 # --- /lead add-lead modal ---------------------------------------------------------------
 LEAD_COMMAND = "/lead"

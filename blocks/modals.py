@@ -30,6 +30,7 @@ from slack_sdk.models.views import View
 from blocks import ids
 from blocks.cards import lead_summary
 from blocks.errors import decision_problem
+from blocks.handoff import ARTEFACT_LABELS
 from blocks.text import MODAL_TITLE, OPTION_LABEL, OPTION_VALUE, PRIVATE_METADATA, fit_mrkdwn, plain
 from leadqual.config import Reason
 from leadqual.decisions import FIAN, MISSING_DETAILS, NEXT_STEP_MAX, NOTE_MAX, DecisionInput, Problem, Rating
@@ -47,6 +48,8 @@ DECISION_FIELDS = {
     "reason": ids.REASON,
     "follow_up_on": ids.FOLLOW_UP_ON,
     "missing": ids.MISSING,
+    "artefacts": ids.ARTEFACTS,
+    "arrived": ids.ARRIVED,
     "note": ids.NOTE,
 }
 
@@ -101,6 +104,21 @@ def _note(*, optional: bool = True, label: str = "Note") -> InputBlock:
     )
 
 
+# For the other modals built on these (blocks.needs_info).
+about, note_input = _about, _note
+
+
+def _artefacts() -> InputBlock:
+    options = [Option(value=value, label=label) for value, label in ARTEFACT_LABELS.items()]
+    return InputBlock(
+        block_id=ids.ARTEFACTS,
+        label="Artefacts requested",
+        optional=True,
+        hint="What you asked the customer for; the handoff lists them as still missing.",
+        element=CheckboxesElement(action_id=ids.ARTEFACTS, options=options),
+    )
+
+
 def _rating_options() -> list[Option]:
     return [Option(value=r.value, label=r.label) for r in Rating]
 
@@ -148,6 +166,7 @@ def qualify_modal(card: LeadCard, *, motions: Iterable[tuple[str, str]], metadat
             optional=True,
             element=DatePickerElement(action_id=ids.NEXT_STEP_ON),
         ),
+        _artefacts(),
         _note(),
     ]
     return modal(ids.QUALIFY_VIEW, "Qualify lead", blocks, metadata=metadata, submit="Qualify")
@@ -192,6 +211,16 @@ def needs_info_modal(card: LeadCard, *, metadata: str) -> View:
             block_id=ids.MISSING,
             label="What is missing?",
             element=CheckboxesElement(action_id=ids.MISSING, options=options),
+        ),
+        # Optional ratings: a criterion rated unknown gets its follow-up questions in the thread.
+        *(
+            InputBlock(
+                block_id=ids.FIAN_BLOCKS[criterion],
+                label=criterion.label,
+                optional=True,
+                element=RadioButtonsElement(action_id=ids.FIAN_BLOCKS[criterion], options=_rating_options()),
+            )
+            for criterion in FIAN
         ),
         _note(),
     ]
@@ -272,12 +301,19 @@ def read_decision(callback_id: str, state: State) -> DecisionInput:
             motion=value_of(state, ids.MOTION),
             next_step=value_of(state, ids.NEXT_STEP),
             next_step_on=_date(value_of(state, ids.NEXT_STEP_ON)),
+            artefacts=tuple(value_of(state, ids.ARTEFACTS) or ()),
         )
     if outcome is Outcome.NOT_QUALIFIED:
         return DecisionInput(outcome=outcome, reason=value_of(state, ids.REASON), note=note)
     if outcome is Outcome.NURTURE:
         return DecisionInput(outcome=outcome, follow_up_on=_date(value_of(state, ids.FOLLOW_UP_ON)), note=note)
-    return DecisionInput(outcome=outcome, missing=tuple(value_of(state, ids.MISSING) or ()), note=note)
+    rated = {c.value: _rating(value_of(state, ids.FIAN_BLOCKS[c])) for c in FIAN}
+    return DecisionInput(
+        outcome=outcome,
+        missing=tuple(value_of(state, ids.MISSING) or ()),
+        fian={k: v for k, v in rated.items() if v is not None},
+        note=note,
+    )
 
 
 def _rating(value: Any) -> Rating | None:

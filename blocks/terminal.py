@@ -68,8 +68,9 @@ def _plain(text: dict[str, Any]) -> str:
     if text.get("type") != "mrkdwn":
         return value
     parts = value.split("```")
-    # Even parts are prose; odd parts were fenced (tables): kept verbatim, on their own lines.
-    out = [_prose(p) if i % 2 == 0 else p.strip("\n") for i, p in enumerate(parts)]
+    # Even parts are prose; odd parts were fenced (tables): kept as laid out, on their own lines
+    # (Slack shows the entities escaped inside a fence as their characters, so does the terminal).
+    out = [_prose(p) if i % 2 == 0 else html.unescape(p.strip("\n")) for i, p in enumerate(parts)]
     return "\n".join(part for part in (o.strip("\n") for o in out) if part)
 
 

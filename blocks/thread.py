@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from blocks.cards import OUTCOME_ICONS
+from blocks.handoff import handoff_lines
+from blocks.needs_info import info_received_text
 from blocks.text import fit_mrkdwn, mention, one_line, when
 from leadqual.decisions import MISSING_DETAILS
 from leadqual.groups import Group
@@ -42,6 +44,8 @@ def thread_line(payload: dict[str, Any], *, tz: ZoneInfo | None = None) -> str:
             text = f"🔄 {actor} reopened this lead" + (f" (was {one_line(label, PART)})" if label else "")
         case "decided":
             text = _decision(payload, actor)
+        case "info_received":
+            text = info_received_text(payload, actor)
         case _:
             text = f"{actor}: {one_line(event or 'update', PART)}"
     note = payload.get("note")
@@ -82,18 +86,26 @@ def _decision(payload: dict[str, Any], actor: str) -> str:
         text += f"\nReason: {one_line(payload.get('reason_label') or payload.get('reason') or '-', PART)}"
     elif outcome is Outcome.QUALIFIED:
         fian = payload.get("fian") or {}
-        ratings = " · ".join(f"{k.capitalize()} {one_line(v, 20)}" for k, v in fian.items() if v)
-        if ratings:
-            text += f"\n{ratings}"
-        if payload.get("next_step"):
-            due = f" (by {one_line(payload['next_step_on'], 20)})" if payload.get("next_step_on") else ""
-            text += f"\nNext step: {one_line(payload['next_step'], PART)}{due}"
+        # The handoff (DOMAIN.md: fit and intent confirmed, next step defined, artefacts requested).
+        text += "\n" + "\n".join(
+            handoff_lines(
+                fian if isinstance(fian, dict) else {},
+                artefacts=payload.get("artefacts") or (),
+                next_step=payload.get("next_step"),
+                next_step_on=payload.get("next_step_on"),
+                owner=payload.get("actor"),
+            )
+        )
     elif outcome is Outcome.NURTURE and payload.get("follow_up_on"):
         text += f"\nFollow up on {one_line(payload['follow_up_on'], 20)}"
     elif outcome is Outcome.NEEDS_INFO:
         missing = ", ".join(MISSING_DETAILS.get(str(m), str(m)).lower() for m in payload.get("missing") or ())
         if missing:
             text += f"\nMissing: {one_line(missing, PART)}"
+        fian = payload.get("fian") or {}
+        ratings = " · ".join(f"{k.capitalize()} {one_line(v, 20)}" for k, v in fian.items() if v)
+        if ratings:
+            text += f"\n{ratings}"
     return text
 
 

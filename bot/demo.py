@@ -19,7 +19,7 @@ import random
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -32,6 +32,7 @@ from bot.slack.messages import render_outbox
 from leadqual import calendar
 from leadqual.bootstrap import bootstrap
 from leadqual.config import DATA
+from leadqual.costs import CostEntry
 from leadqual.decisions import DecisionInput, Rating
 from leadqual.errors import LeadbotError
 from leadqual.groups import Group
@@ -83,6 +84,20 @@ class DemoResult:
     seconds: float = 0.0
 
 
+# What the demo's campaigns and sources cost (the packaged config has none): two currencies for one
+# campaign show that the digest never adds them together.
+DEMO_COSTS = [
+    CostEntry.model_validate(e)
+    for e in (
+        {"campaign": "pump-retrofit-2026", "cost": 4200, "currency": "USD"},
+        {"campaign": "expo-houston", "cost": 12000, "currency": "USD"},
+        {"campaign": "expo-houston", "cost": 1500, "currency": "EUR"},
+        {"source": "web_form", "cost": 2500, "currency": "USD"},
+        {"source": "trade_show", "cost": 18000, "currency": "USD"},
+    )
+]
+
+
 def demo_settings(folder: Path) -> Settings:
     """Settings for the demo's own database; the packaged config and rules, whatever the environment says."""
     values: dict[str, Any] = {
@@ -107,6 +122,8 @@ def run_demo(
     result = DemoResult(folder=folder)
     clock = DemoClock(WEEK_START)
     ctx = bootstrap(demo_settings(folder), clock=clock)
+    # The digest's cost per qualified lead needs costs, which the packaged config leaves empty.
+    ctx = replace(ctx, config=ctx.config.model_copy(update={"costs": DEMO_COSTS}))
     echo(f"demo folder: {folder.resolve()}")
 
     records = list(simulate_leads(n=history, seed=seed, world=PLANTED, end=WEEK_START, weeks=12, prefix="crm"))

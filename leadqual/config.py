@@ -21,12 +21,15 @@ from pydantic import (
     model_validator,
 )
 
+from leadqual.costs import CostEntry
 from leadqual.crm.config import CrmConfig
 from leadqual.decisions import Criterion
 from leadqual.errors import ConfigError
 from leadqual.groups import Group
+from leadqual.questions import QuestionBank
 from leadqual.routing.hours import HoursError, parse_hours
 from leadqual.routing.routes import check_route_condition
+from leadqual.screen import ScreenSettings, default_screen
 from leadqual.yamlfile import dotted, line_for, line_index, yaml_error_line
 
 SLACK_ID_PATTERN = r"^[A-Z0-9]{2,}$"
@@ -185,6 +188,14 @@ class PipelineSettings(_Cfg):
     stale_after_days: int = Field(30, ge=1, le=365)
 
 
+class FollowUpSettings(_Cfg):
+    """`follow_ups:` the local `hour` reminders go out, when a follow-up is overdue, when Needs info is chased."""
+
+    hour: int = Field(9, ge=0, le=23)
+    overdue_days: int = Field(3, ge=1, le=90)
+    needs_info_days: int = Field(7, ge=1, le=365)  # still waiting this long: the owner gets a reminder
+
+
 class AppConfig(_Cfg):
     rules: str | None = None
     timezone: str = "UTC"
@@ -200,6 +211,10 @@ class AppConfig(_Cfg):
     proposals: ProposalSettings = Field(default_factory=ProposalSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     crm: CrmConfig = Field(default_factory=CrmConfig)
+    follow_ups: FollowUpSettings = Field(default_factory=FollowUpSettings)
+    questions: QuestionBank = Field(default_factory=QuestionBank)  # follow-up questions for unknowns
+    screen: ScreenSettings = Field(default_factory=default_screen)  # the card's quick screen
+    costs: list[CostEntry] = Field(default_factory=list)  # spend per campaign or source: cost per qualified lead
 
     # Where the file was read from: relative paths inside it resolve against this.
     base_dir: Path | None = Field(None, exclude=True)

@@ -61,13 +61,24 @@ MISSING_DETAILS = {
 }
 
 
+class Artefact(StrEnum):
+    """What a qualified lead usually needs from the customer (DOMAIN.md); the Qualify modal records those asked for."""
+
+    DRAWINGS = "drawings"  # drawings, schematics or part numbers
+    SITE_CONSTRAINTS = "site_constraints"  # site constraints and installation requirements
+    COMPLIANCE = "compliance_documents"  # compliance requirements and standards references
+    LEAD_TIME = "lead_time"  # lead-time confirmation
+    CONTACTS = "contact_list"  # engineering, procurement and approval roles
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionInput:
     """What a rep submitted for one of the four outcomes.
 
     Qualified: `fian` ratings, `motion`, `next_step`, `next_step_on`. Not qualified:
     `reason` (a code from config.reasons). Nurture: `follow_up_on`. Needs info: `missing`
-    (keys of MISSING_DETAILS). Any outcome: `note`.
+    (keys of MISSING_DETAILS), optionally `fian` ratings as far as known. Qualified may add
+    `artefacts` (Artefact values) requested from the customer. Any outcome: `note`.
     """
 
     outcome: Outcome
@@ -79,6 +90,13 @@ class DecisionInput:
     next_step_on: date | None = None
     follow_up_on: date | None = None
     missing: tuple[str, ...] = ()
+    artefacts: tuple[str, ...] = ()
+
+    def unknown_criteria(self) -> tuple[Criterion, ...]:
+        """The FIAN criteria this decision rates unknown (each gets its follow-up questions), in FIAN order."""
+        if self.outcome not in (Outcome.QUALIFIED, Outcome.NEEDS_INFO):
+            return ()
+        return tuple(c for c in Criterion if self.fian.get(c) is Rating.UNKNOWN)
 
     def details(self) -> dict[str, Any]:
         """The outcome-specific details, as stored on the Decision row and shown in the thread."""
@@ -88,10 +106,14 @@ class DecisionInput:
             data["motion"] = self.motion
             data["next_step"] = self.next_step
             data["next_step_on"] = self.next_step_on.isoformat() if self.next_step_on else None
+            data["artefacts"] = list(self.artefacts)
         elif self.outcome is Outcome.NURTURE:
             data["follow_up_on"] = self.follow_up_on.isoformat() if self.follow_up_on else None
         elif self.outcome is Outcome.NEEDS_INFO:
             data["missing"] = list(self.missing)
+            rated = {k: v.value for k, v in self.fian.items() if v}
+            if rated:
+                data["fian"] = rated
         return data
 
 
@@ -136,6 +158,8 @@ def check_decision(
                 errors["next_step_on"] = Problem.IN_PAST
             if decision.motion and motions is not None and decision.motion not in motions:
                 errors["motion"] = Problem.NOT_LISTED
+            if any(a not in Artefact._value2member_map_ for a in decision.artefacts):
+                errors["artefacts"] = Problem.NOT_LISTED
         case Outcome.NOT_QUALIFIED:
             if not decision.reason:
                 errors["reason"] = Problem.REQUIRED

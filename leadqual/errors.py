@@ -80,6 +80,15 @@ class AlreadyDecided(LeadbotError):
         super().__init__(f"This lead is already decided ({outcome}). Reopen it first.")
 
 
+class NotWaitingForInfo(LeadbotError):
+    """Info received on a lead that is not (or no longer) waiting in Needs info; `state` is its status now."""
+
+    def __init__(self, lead_id: object, state: str) -> None:
+        self.lead_id = lead_id
+        self.state = state
+        super().__init__(f"Lead {lead_id} is not waiting for info (it is {state}).")
+
+
 class ProposalNotFound(LeadbotError):
     def __init__(self, proposal_id: str) -> None:
         self.proposal_id = proposal_id

@@ -11,10 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 from leadqual.backtest import Backtest
+from leadqual.costs import CostFigures
 from leadqual.figures import Figures, Inflation, PipelineFigures, ScoreBands
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.proposals import Proposal
+from leadqual.response import FirstResponse
+from leadqual.screen import ScreenAnswer
 from leadqual.statuses import RulesetOrigin
 
 # --- the lead card ------------------------------------------------------------------------------
@@ -75,6 +78,12 @@ class LeadCard:
     channel_id: str | None
     message_ts: str | None
     version: int
+    # From the current decision's details (empty while undecided): what the card and the handoff show.
+    missing: tuple[str, ...] = ()  # Needs info: MISSING_DETAILS keys still awaited
+    artefacts: tuple[str, ...] = ()  # Qualified: Artefact values requested from the customer
+    next_step: str | None = None  # Qualified: what happens next
+    fian: tuple[tuple[str, str], ...] = ()  # (criterion, rating) as the decision rated them
+    screen: tuple[ScreenAnswer, ...] = ()  # the quick screen's four answers (leadqual.screen)
 
     @property
     def display_name(self) -> str:
@@ -177,6 +186,8 @@ class Digest:
     held_out: dict[str, float] | None = None  # every proposed change together on the held-out weeks
     bands: ScoreBands | None = None  # the window's decided leads by fit and intent band
     inflation: Inflation | None = None  # Priority this week against the week before
+    first_response: FirstResponse | None = None  # time to first response, the week and the window
+    costs: CostFigures | None = None  # cost per qualified lead, from `costs:` (None when there are none)
 
     @property
     def ruleset_version(self) -> int:
@@ -203,6 +214,8 @@ class Digest:
             "score_bands": self.bands.as_json() if self.bands else None,
             "score_inflation": self.inflation.as_json() if self.inflation else None,
             "pipeline": self.pipeline.as_json() if self.pipeline else None,
+            "first_response": self.first_response.as_json() if self.first_response else None,
+            "cost_per_qualified_lead": self.costs.as_json() if self.costs else None,
             "proposals": [
                 {**c.proposal.as_json(), "backtest": c.backtest.as_json() if c.backtest else None}
                 for c in self.proposals

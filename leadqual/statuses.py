@@ -28,6 +28,7 @@ class LeadEvent(StrEnum):
     REASSIGNED = "reassigned"
     DECIDED = "decided"
     REOPENED = "reopened"
+    INFO_RECEIVED = "info_received"  # a Needs-info lead back to its owner, claimed and undecided
 
 
 class RoutingEvent(StrEnum):

@@ -217,8 +217,9 @@ def test_a_qualified_line_carries_the_fian_ratings_and_the_next_step() -> None:
             "next_step_on": "2026-12-01",
         }
     )
-    assert "Fit confirmed · Intent confirmed · Authority partial" in line
-    assert "Next step: Site visit (by 2026-12-01)" in line
+    assert "*Known:* Fit, Intent confirmed" in line
+    assert "*Missing:* Authority partial" in line
+    assert "*Next:* Site visit (by 2026-12-01) · <@UDANA>" in line
 
 
 def test_ownership_lines_name_the_people_involved() -> None:

@@ -98,7 +98,7 @@ def test_qualify_opens_a_fian_modal_and_a_valid_submission_decides_and_logs_in_t
     thread = [c.params["text"] for c in bot.slack.calls_to("chat.postMessage") if c.params.get("thread_ts")]
     assert any(
         "*Qualified to pursue* — decided by <@UDANA>" in t
-        and "Next step: Site visit on line 3" in t
+        and "*Next:* Site visit on line 3" in t
         and "&lt;!channel&gt;" in t
         for t in thread
     )

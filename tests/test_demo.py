@@ -42,6 +42,10 @@ def test_the_demo_runs_the_week_and_writes_cards_digest_chart_and_a_rule_change(
     assert active == 2 and versions == {1}
     text = "\n".join(said)
     assert f"demo folder: {folder.resolve()}" in text and "Proposed rule changes" in text
+    assert "Time to first response" in text and "Cost per qualified lead" in text
+    assert digest["first_response"]["week"]["overall"]["answered"] > 10
+    assert {c["currency"] for c in digest["cost_per_qualified_lead"]["by_campaign"]} == {"USD", "EUR"}
+    assert "Quick screen:" in (folder / "slack" / "cards.txt").read_text()
     assert f"5. applied the top proposal {result.applied[0]}" in text
 
 

@@ -249,6 +249,15 @@ card_state = st.fixed_dictionaries(
         "reason": st.one_of(st.sampled_from([r.code for r in CONFIG.reasons]), hostile(64)),
         "follow_up_on": moments,
         "posted": st.booleans(),
+        "details": st.fixed_dictionaries(
+            {},
+            optional={
+                "next_step": hostile(300),
+                "missing": st.lists(st.one_of(st.sampled_from(["specs", "site"]), hostile(40)), max_size=6),
+                "artefacts": st.lists(st.one_of(st.sampled_from(["drawings", "lead_time"]), hostile(40)), max_size=5),
+                "fian": st.dictionaries(st.sampled_from(["fit", "intent", "authority", "need"]), hostile(20)),
+            },
+        ),
     },
 )
 
@@ -260,15 +269,18 @@ def card_of(lead: Lead, state: dict[str, Any], *, lead_id: int = 42) -> LeadCard
     # JSON columns hand back parsed JSON; prepare holds it serialised for the insert.
     row |= {"id": lead_id, "payload": json.loads(row["payload"]), "hits": json.loads(row["hits"])}
     stored = LeadRow(**row)
+    details: dict[str, Any] = {}
     for key, value in state.items():
-        if key == "posted":
+        if key == "details":
+            details = value
+        elif key == "posted":
             stored.channel_id, stored.message_ts = (CHANNEL, CARD_TS) if value else (None, None)
         elif key == "outcome":
             stored.outcome = stored.status = value.value
         else:
             setattr(stored, key, value)
     with Session() as unbound:
-        return cards.card_for(PLAIN, unbound, stored)
+        return cards.card_for(PLAIN, unbound, stored, details=details)
 
 
 # ---------------------------------------------------------------------------

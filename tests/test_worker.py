@@ -26,13 +26,19 @@ from slack_sdk import WebClient
 from bot.digest import JOB_ID as DIGEST_JOB
 from bot.worker import Worker, WorkerOptions, WorkerStats, start_scheduler
 from leadqual.bootstrap import bootstrap
-from leadqual.services import delivery, outbox
+from leadqual.services import delivery, outbox, outbox_admin
 from leadqual.services.context import Context, utcnow
 from leadqual.services.delivery import Lease
 from leadqual.services.sla import sla_tick
 from tests.conftest import make_settings
 from tests.outbox_helpers import ingest_leads, lead, leads_with_cards, outbox_rows, plain_render, queue
 from tests.slack_standin import SlackStandIn
+
+
+def dead_rows(ctx: Context) -> list[outbox_admin.OutboxEntry]:
+    """The dead rows, oldest first, as `leadbot outbox list` shows them."""
+    return outbox_admin.entries(ctx, statuses=(delivery.DEAD,))
+
 
 FAST = WorkerOptions(
     rate_per_channel=20,
@@ -181,7 +187,7 @@ def test_a_refused_card_goes_dead_with_its_thread_and_the_rest_still_go(live: Co
     assert stats.dead == 1 and stats.sent == 1
     assert [(r.kind, r.status) for r in outbox_rows(live, channel_id="CBAD")] == [("card", "dead"), ("thread", "dead")]
     assert [r.status for r in outbox_rows(live, channel_id="CGOOD")] == ["sent"]
-    assert delivery.dead_rows(live)[-1].last_error == "slack: not_in_channel"
+    assert dead_rows(live)[0].last_error == "slack: not_in_channel"  # the card, which died first
 
 
 def test_a_slack_outage_is_waited_out_without_loss_or_duplicates(live: Context, standin: SlackStandIn) -> None:
@@ -409,7 +415,7 @@ def test_a_transient_failure_is_retried_without_a_count_limit_until_the_message_
     old = dataclasses.replace(live, clock=lambda: utcnow() + timedelta(hours=24, seconds=1))
     stats = drain(old, standin)
     assert stats.dead == 1 and stats.sent == 0  # a day of failures: dead, visible in `leadbot outbox list`
-    assert delivery.dead_rows(old)[-1].last_error.startswith("gave up after 1 attempts")
+    assert dead_rows(old)[0].last_error.startswith("gave up after 1 attempts")
 
 
 # -- a failed lookup never costs the message (issue 11, bug 1) --------------------------------

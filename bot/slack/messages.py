@@ -28,6 +28,10 @@ Payloads, for rows other slices queue:
   "reassigned" | "decided" | "reopened", "actor", "at", ...}` (blocks.thread renders them).
   `thread` and `dm` rows written by the SLA ladder carry `{"sla": "remind" | "escalate" |
   "reassign", "step", "after_minutes", "group", "suggested_owner"?}` (blocks.thread.sla_line).
+  `thread` rows of follow-up questions carry `{"questions": [{"criterion", "items"}],
+  "motion", "outcome"}` (blocks.questions); the owner's Needs info reminder is a `dm` row
+  with `{"needs_info": "reminder", "user", "days", "missing", "decided_at"}`
+  (blocks.needs_info.reminder_text).
   Any other thread, `dm` or `ephemeral` row carries `{"text": "..."}`: mrkdwn written by our
   code, sent as is, in which the placeholder `{lead}` becomes the lead's name, escaped
   and linked to its card. Lead data must never be put in `text` directly. A `dm` row may
@@ -48,6 +52,8 @@ from sqlalchemy.orm import Session
 from blocks.cards import fallback_text, lead_card
 from blocks.home import card_link
 from blocks.ids import CARD_EVENT_TYPE
+from blocks.needs_info import is_reminder, reminder_text
+from blocks.questions import is_questions, questions_line
 from blocks.text import FALLBACK_TEXT, fit_mrkdwn, one_line
 from blocks.thread import sla_line, thread_line
 from leadqual.config import SlaAction
@@ -108,6 +114,10 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
             text = thread_line(payload, tz=ctx.config.tz)
         elif _is_sla_step(payload):
             text = sla_line(payload, lead=_lead_name(ctx, session, row))
+        elif is_questions(payload):
+            card = card_for(ctx, session, lead)
+            label = card.segment_label if payload.get("motion") == card.segment else None
+            text = questions_line(payload, motion_label=label)
         else:
             text = _text(ctx, session, row, payload)
         return {
@@ -121,11 +131,12 @@ def render_outbox(ctx: Context, session: Session, row: OutboxRow) -> dict[str, A
         user = payload.get("user") or row.channel_id
         if not user:
             raise ValueError(f"outbox row {row.id}: a dm needs a user")
-        text = (
-            sla_line(payload, lead=_lead_name(ctx, session, row))
-            if _is_sla_step(payload)
-            else _text(ctx, session, row, payload)
-        )
+        if _is_sla_step(payload):
+            text = sla_line(payload, lead=_lead_name(ctx, session, row))
+        elif is_reminder(payload):
+            text = reminder_text(payload, lead=_lead_name(ctx, session, row), tz=ctx.config.tz)
+        else:
+            text = _text(ctx, session, row, payload)
         message: dict[str, Any] = {"channel": user, "text": text}
         if payload.get("blocks"):
             message["blocks"] = payload["blocks"]

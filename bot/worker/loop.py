@@ -1,6 +1,8 @@
 """The worker's scheduling loop: lease due rows, queue them per channel, pace each channel, hand sends to a pool.
 
-See the package docstring (bot.worker) for the pacing and crash-safety rules.
+See the package docstring (bot.worker) for the pacing and crash-safety rules. It is one class
+over 350 lines because leasing, per-lane pacing and settling share the lanes' state; splitting
+them would pass that state around instead of keeping it in one place.
 """
 
 from __future__ import annotations

@@ -112,12 +112,7 @@ class Sender:
         writer = self.crm.get(crm)
         if writer is None:  # not leased without a writer; a row that slips through waits, not dies
             later = timedelta(seconds=self.options.crm_missing_log_every)
-            self._safely(
-                lambda: delivery.retry_later(
-                    self.ctx, lease.id, later, f"{crm} is not configured", until=lease.until, counts=False
-                ),
-                False,
-            )
+            self._wait(lease, later, f"{crm} is not configured")
             return Done(lease, "retry", time.monotonic(), called=False)
         started = time.monotonic()
         card = self._card_of(lease)
@@ -132,17 +127,7 @@ class Sender:
             time.sleep(wait)
         held = self._crm_hold.get(crm, 0.0) - time.monotonic()
         if held > 0:  # a 429 or 401 arrived while this row waited for its slot: the whole lane waits
-            self._safely(
-                lambda: delivery.retry_later(
-                    self.ctx,
-                    lease.id,
-                    timedelta(seconds=held),
-                    "waiting with its CRM lane",
-                    until=lease.until,
-                    counts=False,
-                ),
-                False,
-            )
+            self._wait(lease, timedelta(seconds=held), "waiting with its CRM lane")
             return Done(lease, "ratelimited", time.monotonic(), called=False, retry_after=held)
         result = writer.write_back(change, self.ctx.config.crm)
         finished = time.monotonic()
@@ -153,17 +138,7 @@ class Sender:
             return Done(lease, "sent" if marked else "unmarked", finished)
         if isinstance(result, RetryAfter):
             seconds = result.seconds
-            self._safely(
-                lambda: delivery.retry_later(
-                    self.ctx,
-                    lease.id,
-                    timedelta(seconds=seconds),
-                    f"{result.error} (Retry-After {seconds:g}s)",
-                    until=lease.until,
-                    counts=False,
-                ),
-                False,
-            )
+            self._wait(lease, timedelta(seconds=seconds), f"{result.error} (Retry-After {seconds:g}s)")
             self._crm_hold[crm] = max(self._crm_hold.get(crm, 0.0), finished + seconds)
             log.info("%s rate limited the write-backs: holding its lane for %gs", writer.label, seconds)
             metrics.crm_written(crm, "ratelimited")
@@ -171,17 +146,7 @@ class Sender:
         if isinstance(result, Unauthorized):
             hold = self.options.crm_unauthorized_wait
             self._crm_hold[crm] = max(self._crm_hold.get(crm, 0.0), finished + hold.total_seconds())
-            self._safely(
-                lambda: delivery.retry_later(
-                    self.ctx,
-                    lease.id,
-                    hold,
-                    f"{result.error} (waiting for a working token)",
-                    until=lease.until,
-                    counts=False,
-                ),
-                False,
-            )
+            self._wait(lease, hold, f"{result.error} (waiting for a working token)")
             log.warning(
                 "%s refused the token (%s): write-backs wait and try again every %.0fs; fix %s",
                 writer.label,
@@ -255,17 +220,7 @@ class Sender:
         error = str(exc.response.get("error") or f"http_{status}")
         if status == 429 or error == "ratelimited":
             retry_after = _retry_after(exc.response.headers)
-            self._safely(
-                lambda: delivery.retry_later(
-                    self.ctx,
-                    lease.id,
-                    timedelta(seconds=retry_after),
-                    f"ratelimited (Retry-After {retry_after:g}s)",
-                    until=lease.until,
-                    counts=False,
-                ),
-                False,
-            )
+            self._wait(lease, timedelta(seconds=retry_after), f"ratelimited (Retry-After {retry_after:g}s)")
             log.info("rate limited on %s: holding the channel for %gs", lease.channel_id, retry_after)
             metrics.rate_limited(lease.kind)
             return Done(lease, "ratelimited", finished, retry_after=retry_after)
@@ -300,6 +255,12 @@ class Sender:
             delay.total_seconds(),
         )
         return Done(lease, "retry", finished)
+
+    def _wait(self, lease: Lease, delay: timedelta, why: str) -> None:
+        """Send the row again after `delay` without counting an attempt (a rate limit, a held lane)."""
+        self._safely(
+            lambda: delivery.retry_later(self.ctx, lease.id, delay, why, until=lease.until, counts=False), False
+        )
 
     def _dead(self, lease: Lease, error: str) -> str:
         self._safely(lambda: delivery.mark_dead(self.ctx, lease.id, error), False)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadqual.db.models import LeadRow
+from leadqual.db.models import Decision, LeadRow
 from leadqual.errors import LeadNotFound
 from leadqual.groups import Group
-from leadqual.lead import Outcome
+from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import CardReason, LeadCard
+from leadqual.screen import ScreenAnswer, quick_screen
 from leadqual.services.context import Context
 
 TOP_REASONS = 3
@@ -22,8 +25,11 @@ def read_card(ctx: Context, *, lead_id: int) -> LeadCard:
         return card_for(ctx, session, _row(session, lead_id))
 
 
-def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
-    """Build the read model from a stored lead (for renderers that already hold a session)."""
+def card_for(ctx: Context, session: Session, row: LeadRow, *, details: dict[str, Any] | None = None) -> LeadCard:
+    """Build the read model from a stored lead (for renderers that already hold a session).
+
+    `details` are the current decision's (read from the database when not given).
+    """
     payload = row.payload or {}
     company: dict[str, Any] = payload.get("company") or {}
     contact: dict[str, Any] = payload.get("contact") or {}
@@ -69,7 +75,43 @@ def card_for(ctx: Context, session: Session, row: LeadRow) -> LeadCard:
         channel_id=row.channel_id,
         message_ts=row.message_ts,
         version=row.version,
+        **_decision_details(session, row, details),
+        screen=_screen(ctx, payload),
     )
+
+
+def _decision_details(session: Session, row: LeadRow, details: dict[str, Any] | None) -> dict[str, Any]:
+    """The current decision's missing details, artefacts, next step and FIAN ratings, for the card."""
+    if row.outcome is None:
+        return {}
+    details = (
+        details
+        if details is not None
+        else session.scalar(
+            select(Decision.details)
+            .where(Decision.lead_id == row.id, Decision.superseded_at.is_(None))
+            .order_by(Decision.id.desc())
+            .limit(1)
+        )
+    )
+    if not isinstance(details, dict):
+        return {}
+    fian = details.get("fian")
+    fian = fian if isinstance(fian, dict) else {}
+    return {
+        "missing": tuple(str(m) for m in details.get("missing") or ()),
+        "artefacts": tuple(str(a) for a in details.get("artefacts") or ()),
+        "next_step": str(details["next_step"]) if details.get("next_step") else None,
+        "fian": tuple((str(k), str(v)) for k, v in fian.items() if v),
+    }
+
+
+def _screen(ctx: Context, payload: dict[str, Any]) -> tuple[ScreenAnswer, ...]:
+    try:
+        lead = Lead.model_validate(payload)
+    except ValidationError:  # a payload stored by an older format: every answer unknown
+        lead = None
+    return quick_screen(lead, ctx.config.screen, today=ctx.today())
 
 
 def _top_reasons(hits: list[Any] | None) -> tuple[CardReason, ...]:

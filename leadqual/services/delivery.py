@@ -61,17 +61,6 @@ class Lease:
         return self.attempts > 1
 
 
-@dataclass(frozen=True, slots=True)
-class DeadRow:
-    id: int
-    kind: str
-    lead_id: int | None
-    channel_id: str | None
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-
-
 def lease_due(
     ctx: Context,
     *,
@@ -333,15 +322,6 @@ def mark_dead(ctx: Context, row_id: int, error: str, *, now: datetime | None = N
                 .values(status=DEAD, last_error=CARD_NEVER_POSTED)
             )
         return True
-
-
-def dead_rows(ctx: Context, *, limit: int = 100) -> list[DeadRow]:
-    """The dead rows, newest first, with why they died."""
-    with ctx.reading() as session:
-        rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(OutboxMessage.id.desc()).limit(limit)
-        )
-        return [DeadRow(r.id, r.kind, r.lead_id, r.channel_id, r.attempts, r.last_error, r.created_at) for r in rows]
 
 
 def counts(ctx: Context) -> dict[str, int]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from leadqual import analytics
+from leadqual import analytics, analytics_followthrough
 from leadqual.backtest import Backtest, backtest
 from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, ProposalMethod, Weekday
@@ -28,6 +28,7 @@ from leadqual.learning.learn import learn
 from leadqual.learning.proposals import as_proposals
 from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.readmodels import Digest, ProposedChange, RulesetChange
+from leadqual.response import FirstResponse
 from leadqual.scoring import Ruleset
 from leadqual.services import digest_guard, proposal_store
 from leadqual.services.context import Context
@@ -97,6 +98,12 @@ def build_digest(
         pipeline = analytics.pipeline(session, trailing, stale_after_days=ctx.config.pipeline.stale_after_days)
     with ctx.reading() as session:
         evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
+    with ctx.reading() as session:
+        first_response = FirstResponse(
+            week=analytics_followthrough.response_times(session, week),
+            trailing=analytics_followthrough.response_times(session, trailing),
+        )
+        costs = analytics_followthrough.costs(session, ctx.config.costs, until=week) if ctx.config.costs else None
     settings = ctx.config.proposals
     held_out: dict[str, float] | None = None
     if settings.method is ProposalMethod.CONDITIONAL:
@@ -122,6 +129,8 @@ def build_digest(
             intent_edges=cutoffs([t.intent for t in ruleset.spec.groups.values()]),
         ),
         inflation=Inflation.of(before_figures, week_figures),
+        first_response=first_response,
+        costs=costs,
     )
     if persist:
         proposal_store.save_proposals(ctx, digest)

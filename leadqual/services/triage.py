@@ -25,19 +25,26 @@ from leadqual.decisions import DecisionInput, Problem, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
 from leadqual.lead import Outcome
 from leadqual.readmodels import Applied, LeadCard
-from leadqual.services import outbox, writeback
+from leadqual.services import follow_up_questions, outbox, writeback
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
 from leadqual.statuses import LeadEvent, LeadStatus
 
 # Event kinds written by this module (the audit log and the thread lines use them).
-CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED = LeadEvent
+CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED = (
+    LeadEvent.CLAIMED,
+    LeadEvent.RELEASED,
+    LeadEvent.REASSIGNED,
+    LeadEvent.DECIDED,
+    LeadEvent.REOPENED,
+)
 # What the lead's CRM hears of each (DESIGN.md, write-back): a reassignment is a claim by the new owner.
 _WRITTEN_BACK: dict[str, ChangeKind] = {
     CLAIMED: ChangeKind.CLAIM,
     REASSIGNED: ChangeKind.CLAIM,
     DECIDED: ChangeKind.DECISION,
     REOPENED: ChangeKind.REOPEN,
+    LeadEvent.INFO_RECEIVED: ChangeKind.REOPEN,  # claimed and undecided again
 }
 
 
@@ -197,6 +204,8 @@ def decide(ctx: Context, *, lead_id: int, user_id: str, decision: DecisionInput,
                 **decision.details(),
             },
         )
+        # After the decision's own line (same channel, queued later): the questions for what is unknown.
+        follow_up_questions.queue_questions(ctx, session, row, decision, channel=_card_channel(session, row), now=now)
         return Applied(card_for(ctx, session, row), changed=True)
 
 
