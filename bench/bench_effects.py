@@ -6,10 +6,19 @@ with fresh received times over the twelve-week window. The baseline is today's m
 same run: the marginal `Evidence` counted from the hits (leadqual.learning.marginal, what the
 database's GROUP BY queries count) and `proposals.propose`. The measured figure is
 `learning.learn`: the time split, two penalised fits on the older weeks, point changes, strata,
-held-out rescoring, thresholds on the rescored points. Time is the best of `REPEATS` runs;
+held-out rescoring, thresholds on the rescored points. Time is the best of `REPEATS` runs, the two methods taking turns;
 peak memory is tracemalloc's peak over one run (numpy reports its buffers to it).
 
-The million-lead size takes a few seconds; `LEADBOT_BENCH_SIZES=20000,200000` runs fewer.
+Reading the window (`leadqual.services.window_hits`): the digest reads decided leads a keyset
+page at a time and packs each page into bits (`HitMatrixBuilder`). `_read_peak` measures that
+path without a database: pages of `PAGE` stored rows (hits as the database returns them, a list
+of dicts per lead) turned into the hit matrix, tracemalloc's peak over the whole read, against
+the packed matrix it produces (what must be kept). Bounded memory means the peak stays the
+matrix plus one page, whatever the size.
+
+The million-lead size takes a few seconds; `LEADBOT_BENCH_SIZES=20000,200000` runs fewer. The
+read is measured at 20k and 200k by default (tracemalloc makes it slow);
+`LEADBOT_BENCH_READ_SIZES=20000,200000,1000000` adds the million.
 """
 
 from __future__ import annotations
@@ -29,7 +38,10 @@ END = datetime(2026, 11, 23, tzinfo=UTC)
 WINDOW = timedelta(weeks=12)
 RATIO_TARGET = 2.0  # conditional loop vs marginal method, same leads, same run
 GROWTH_TARGET = 1.5  # time per 20k at the largest size vs the middle one: linear
-REPEATS = 3
+REPEATS = 7  # runs of each method, in turns; the best counts
+PAGE = 20_000  # leadqual.services.window_hits.PAGE
+# Reading under tracemalloc is slow (~10 s per 100k leads): 1M only when asked for.
+READ_SIZES = tuple(int(s) for s in os.environ.get("LEADBOT_BENCH_READ_SIZES", "20000,200000").split(",") if s)
 
 
 def _pool() -> tuple[Any, np.ndarray]:
@@ -49,18 +61,51 @@ def _copies(pool: Any, qualified: np.ndarray, n: int) -> tuple[Any, np.ndarray]:
     return hits, qualified[pick]
 
 
-def _timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
-    best = float("inf")
-    result = None
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - started)
+def _read_peak(pool: Any, pick: np.ndarray, received: np.ndarray) -> tuple[float, float, float]:
+    """Peak MB of reading `pick`'s leads page by page into a hit matrix, the matrix's MB, and seconds."""
+    from leadqual.learning.hits import HitMatrixBuilder
+    from leadqual.learning.proposals import lead_hits
+    from leadqual.worlds import COFIRING
+
+    spec = COFIRING.ruleset.spec
+    dense = pool.dense()
+    stored = [
+        ([{"rule": pool.rules[j], "points": 1} for j in np.flatnonzero(row)], None, [], END) for row in dense
+    ]  # one pool lead as the database returns it (segments and caps do not change the cost)
+    started = time.perf_counter()
     tracemalloc.start()
-    run()
+    builder = HitMatrixBuilder(spec)
+    for lo in range(0, len(pick), PAGE):
+        rows = [stored[i] for i in pick[lo : lo + PAGE]]  # a page of rows, as one query returns them
+        builder.add([lead_hits(r) for r in rows])
+        del rows
+    hits = builder.build()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return best, peak / 2**20, result
+    seconds = time.perf_counter() - started
+    kept = hits.bits.nbytes + hits.segment.nbytes + hits.cap.nbytes + hits.received.nbytes
+    del received
+    return peak / 2**20, kept / 2**20, seconds
+
+
+def _raced(
+    ours: Callable[[], Any], base: Callable[[], Any]
+) -> tuple[tuple[float, float, Any], tuple[float, float, Any]]:
+    """Best time of `REPEATS` runs of each, taken in turns (a busy machine slows both alike), then peak memory."""
+    best = [float("inf"), float("inf")]
+    results: list[Any] = [None, None]
+    for _ in range(REPEATS):
+        for i, run in enumerate((ours, base)):
+            started = time.perf_counter()
+            results[i] = run()
+            best[i] = min(best[i], time.perf_counter() - started)
+    peaks = []
+    for run in (ours, base):
+        tracemalloc.start()
+        run()
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+    return (best[0], peaks[0], results[0]), (best[1], peaks[1], results[1])
 
 
 def main() -> list[dict[str, Any]]:
@@ -79,13 +124,11 @@ def main() -> list[dict[str, Any]]:
     per: dict[int, float] = {}
     for n in SIZES:
         hits, success = _copies(pool, qualified, n)
-        base_s, base_mb, found = _timed(
+        (ours_s, ours_mb, learnt), (base_s, base_mb, found) = _raced(
+            lambda h=hits, y=success: learn(h, y, spec, version=1, settings=settings, end=END, holdout_weeks=3),
             lambda h=hits, y=success: propose(
                 spec, version=1, evidence=marginal_evidence(h, y, spec), settings=settings
-            )
-        )
-        ours_s, ours_mb, learnt = _timed(
-            lambda h=hits, y=success: learn(h, y, spec, version=1, settings=settings, end=END, holdout_weeks=3)
+            ),
         )
         per[n] = ours_s / (n / 20_000)
         ratio = ours_s / base_s
@@ -103,6 +146,22 @@ def main() -> list[dict[str, Any]]:
                 "ratio": round(ratio, 2),
                 "target": f"<= {RATIO_TARGET}x marginal",
                 "ok": ratio <= RATIO_TARGET,
+            }
+        )
+        if n not in READ_SIZES:
+            continue
+        pick = np.random.default_rng(n).integers(0, len(pool), n)
+        read_mb, kept_mb, read_s = _read_peak(pool, pick, hits.received)
+        print(f"effects: {n:>9,} leads read in pages of {PAGE:,}: peak {read_mb:.0f} MB, matrix {kept_mb:.0f} MB")
+        rows.append(
+            {
+                "benchmark": "effects",
+                "figure": f"{n:,} decided leads read in pages, peak memory",
+                "value": f"{read_mb:.0f} MB ({read_s:.1f}s)",
+                "baseline": f"{kept_mb:.0f} MB packed matrix",
+                "ratio": round(read_mb / max(kept_mb, 1e-9), 2),
+                "target": "(reported)",
+                "ok": "",
             }
         )
     if len(SIZES) >= 2:

@@ -369,16 +369,37 @@ def decided_page(
 
 
 def decided_hits(
-    session: Session, period: Period, *, learn_from: LearnFrom = LearnFrom.QUALIFIED
-) -> list[tuple[list[Any], str | None, list[Any], datetime, bool]]:
-    """Every decided lead of `period` for the learner: (hits, segment, failed must-haves, received, success?)."""
+    session: Session,
+    period: Period,
+    *,
+    after: int | None = None,
+    size: int | None = None,
+    learn_from: LearnFrom = LearnFrom.QUALIFIED,
+) -> list[tuple[list[Any], str | None, list[Any], datetime, bool, int]]:
+    """Decided leads of `period` for the learner by id: (hits, segment, failed must-haves, received, success?, id).
+
+    One keyset page: the `size` leads after lead id `after` (every one when `size` is None), so
+    a window of a million leads can be read a page per short transaction (`services.window_hits`).
+    """
     query = (
-        select(LeadRow.hits, LeadRow.segment, LeadRow.failed_must_haves, LeadRow.received_at, _success(learn_from))
+        select(
+            LeadRow.hits,
+            LeadRow.segment,
+            LeadRow.failed_must_haves,
+            LeadRow.received_at,
+            _success(learn_from),
+            LeadRow.id,
+        )
         .select_from(LeadRow)
         .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
         .where(_decided_in(period), _qualified_or_not())
         .order_by(LeadRow.id)
     )
+    if after is not None:
+        query = query.where(LeadRow.id > after)
+    if size is not None:
+        query = query.limit(size)
     return [
-        (hits, segment, failed, received, bool(won)) for hits, segment, failed, received, won in session.execute(query)
+        (hits, segment, failed, received, bool(won), lead_id)
+        for hits, segment, failed, received, won, lead_id in session.execute(query)
     ]

@@ -180,9 +180,7 @@ class ProposalSettings(_Cfg):
     min_decided: int = Field(30, ge=5)
     prior_strength: float = Field(10, gt=0)
     learn_from: LearnFrom = LearnFrom.QUALIFIED
-    method: ProposalMethod = (
-        ProposalMethod.MARGINAL
-    )  # conditional drops bom-review on the 3,000-lead test world: see docs/proposals.md
+    method: ProposalMethod = ProposalMethod.CONDITIONAL  # marginal: each rule on its own (docs/proposals.md)
     holdout_weeks: int = Field(3, ge=0, le=52)
 
 

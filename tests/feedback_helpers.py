@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
 
+from leadqual.config import ProposalMethod
 from leadqual.db.models import ProposalRow
 from leadqual.groups import Group
 from leadqual.lead import Lead, Outcome
@@ -40,6 +42,12 @@ def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> E
     return Evidence(
         overall=overall, rules=rules, segments=segments, cells=[ScoreCell(g, f, i, t) for (g, f, i), t in cells.items()]
     )
+
+
+def with_method(ctx: Context, method: ProposalMethod) -> Context:
+    """`ctx` with `proposals.method` set to `method`."""
+    settings = ctx.config.proposals.model_copy(update={"method": method})
+    return dataclasses.replace(ctx, config=ctx.config.model_copy(update={"proposals": settings}))
 
 
 def import_history(

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from bot.cli import main
+from leadqual.config import default_config_path, default_rules_path
 from leadqual.db.engine import make_engine
 from leadqual.db.models import DigestSend
 from leadqual.groups import Group
@@ -32,6 +34,21 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> str:
     return db_url
 
 
+@pytest.fixture
+def marginal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The packaged config with `proposals.method: marginal`: the tests below expect its threshold move.
+
+    The default (conditional) method keeps only changes that raise Priority's precision on the
+    held-out weeks, and Qualified review's minimum does not change Priority at all.
+    """
+    path = tmp_path / "leadbot.yaml"
+    config = yaml.safe_load(default_config_path().read_text())
+    config["proposals"]["method"] = "marginal"
+    config["rules"] = str(default_rules_path())
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("LEADBOT_CONFIG", str(path))
+
+
 @pytest.fixture(scope="module")
 def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Twelve weeks of planted history as a CRM export (JSON Lines with outcomes)."""
@@ -41,7 +58,7 @@ def history_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def history(env: str, history_file: Path, capsys: pytest.CaptureFixture[str]) -> str:
+def history(env: str, marginal: None, history_file: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """The database with that history loaded by `leadbot import`."""
     assert main(["import", str(history_file)]) == 0
     assert "imported 2500 leads" in capsys.readouterr().out
@@ -86,6 +103,7 @@ def test_apply_backtest_and_rollback_from_the_command_line(history: str, capsys:
     out = capsys.readouterr().out
     assert out.startswith(f"{move['id']}: {move['title']}\nRescored 500 decided leads")
     assert "Qualified review -> Nurture" in out
+    assert "\nHeld out, the last 3 weeks from 2026-11-02 (" in out and "so these weeks were seen" in out
     assert main(["rules", "apply", move["id"]]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"applied {move['id']}: {move['title']}",
@@ -98,6 +116,29 @@ def test_apply_backtest_and_rollback_from_the_command_line(history: str, capsys:
     assert getattr(spec.groups[Group(move["target"])], move["setting"]) == move["proposed"]
     assert main(["rules", "rollback"]) == 0
     assert capsys.readouterr().out.strip() == "rolled back: ruleset v1 is active again (v2 stays on record)"
+
+
+def test_the_backtest_shows_a_proposal_on_the_weeks_learnt_from_and_on_the_held_out_weeks(
+    env: str, history_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(history_file)]) == 0  # the packaged config: the conditional method
+    capsys.readouterr()
+    data = digest_json(capsys)
+    assert data["method"] == "conditional" and data["proposals"]
+    top = data["proposals"][0]  # the strongest: checked against today's rules, as the backtest checks it
+    f = top["figures"]
+    with freeze_time(WEEK_END + timedelta(days=2)):  # the backtest's window ends at the last complete week
+        assert main(["rules", "backtest", top["id"], "--limit", "200"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{top['id']}: {top['title']}" and lines[1].startswith("Rescored 200 decided leads")
+    learnt = next(line for line in lines if line.startswith("Weeks before 2026-11-02 ("))
+    assert "decided leads, learnt from): Priority precision" in learnt
+    held = next(line for line in lines if line.startswith("Held out, the last 3 weeks from 2026-11-02 ("))
+    assert "decided leads, not learnt from): Priority precision " in held
+    before, after = f["held_out_precision_before"], f["held_out_precision_after"]
+    assert f"Priority precision {100 * before:.1f}% -> {100 * after:.1f}%" in held
+    assert f"successes in Priority {f['held_out_caught_before']:,.0f} -> {f['held_out_caught_after']:,.0f}" in held
+    assert lines[-1].startswith("Held-out verdict: passes the held-out check")
 
 
 def test_mistakes_are_one_line_and_a_non_zero_exit(env: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,12 +9,15 @@ import pytest
 
 from blocks.digest import digest_blocks
 from blocks.terminal import digest_report
-from leadqual.config import ProposalMethod
+from leadqual.config import ProposalMethod, load_config
+from leadqual.groups import Group
 from leadqual.proposals import ProposalKind
 from leadqual.readmodels import Digest
 from leadqual.services import digest, proposal_store, proposals
 from leadqual.services.context import Context
+from leadqual.services.intake import ingest, validate_leads
 from leadqual.simulate import PLANTED
+from leadqual.worlds import COFIRING, world_leads
 from tests.feedback_helpers import import_history
 
 
@@ -60,3 +63,20 @@ def test_a_conditional_proposal_is_stored_and_applied_like_any_other(ctx: Contex
     proposals.apply_proposal(ctx, top.id, actor="UMANAGER")
     after = digest.build_digest(conditional(ctx), backtest_limit=300, persist=False)
     assert after.ruleset.version == 2 and after.ruleset.proposal_id == top.id
+
+
+def test_the_default_config_judges_rules_together_and_sees_through_rules_that_fire_together(ctx: Context) -> None:
+    assert load_config().proposals.method is ProposalMethod.CONDITIONAL
+    assert (ctx.config.proposals.method, ctx.config.proposals.holdout_weeks) == (ProposalMethod.CONDITIONAL, 3)
+    records = list(world_leads(COFIRING, n=12_000, seed=3, end=ctx.now()))
+    ingest(ctx, validate_leads(records), post=False, source="test-history")
+    built = digest.build_digest(ctx, backtest_limit=200, persist=False)  # the packaged config, nothing set
+    assert built.method == "conditional"
+    kinds = {c.proposal.target: c.proposal.kind for c in built.proposals}
+    assert kinds["bom-review"] is ProposalKind.RAISE_POINTS  # strong, and brings a weak rule along
+    assert kinds["pricing-page"] in (ProposalKind.LOWER_POINTS, ProposalKind.RETIRE_RULE)  # rides along with rfq
+    assert "application-note" not in kinds and "capex-approved" not in kinds  # right, and rare
+    assert set(kinds) <= {"bom-review", "pricing-page"} | {g.value for g in Group}
+    for change in built.proposals:
+        f = change.proposal.figures
+        assert f["held_out_weeks"] == 3 and f["held_out_precision_after"] > f["held_out_precision_before"]

@@ -96,6 +96,14 @@ def test_leads_failing_a_must_have_are_left_out_of_the_fit() -> None:
         assert with_capped.effects[rid].log_odds == pytest.approx(without.effects[rid].log_odds)
 
 
+def test_when_every_lead_failed_a_must_have_there_is_nothing_to_fit() -> None:
+    hits, success = _planted(200, 5)
+    spec = SPEC.model_copy(update={"rules": [r for r in SPEC.rules if r.id in RULES]})
+    capped = from_dense(hits, rules=RULES, cap=np.full(200, Group.RESEARCH.rank))
+    fit = conditional_effects(capped, success, spec, prior_strength=10)
+    assert (fit.effects, fit.leads, fit.iterations) == ({}, 0, 0)
+
+
 def test_a_segment_rule_is_judged_within_its_segment() -> None:
     rng = np.random.default_rng(6)
     n = 6_000

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 
 from blocks.digest import digest_blocks
 from blocks.terminal import digest_report
-from leadqual.config import LearnFrom, load_config
+from leadqual.config import LearnFrom, ProposalMethod, load_config
 from leadqual.db.models import LeadPipeline, LeadRow
 from leadqual.errors import ConfigError
 from leadqual.lead import Outcome
@@ -47,9 +47,10 @@ def plant_pipeline_that_disagrees_on_one_rule(ctx: Context) -> None:
 
 
 def build(ctx: Context, learn_from: LearnFrom) -> Digest:
-    config = ctx.config.model_copy(
-        update={"proposals": ctx.config.proposals.model_copy(update={"learn_from": learn_from})}
-    )
+    # The marginal method, stated: its raise of RULE by the reps' decisions is what this test contrasts
+    # with the pipeline's; the conditional default drops it on the held-out weeks (test_digest_service).
+    update = {"learn_from": learn_from, "method": ProposalMethod.MARGINAL}
+    config = ctx.config.model_copy(update={"proposals": ctx.config.proposals.model_copy(update=update)})
     return digest.build_digest(dataclasses.replace(ctx, config=config), backtest_limit=300, persist=False)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from itertools import islice
 
 import numpy as np
 import numpy.typing as npt
@@ -100,34 +102,63 @@ LeadHits = tuple[Iterable[str], str | None, Iterable[str], datetime]
 
 def from_leads(leads: Iterable[LeadHits], spec: RulesetSpec) -> HitMatrix:
     """Which of `spec`'s rules fired on each lead (rule ids no longer in `spec` are ignored)."""
-    rules = tuple(r.id for r in spec.rules)
-    segments = tuple(sg.id for sg in spec.segments)
-    column = {rid: j for j, rid in enumerate(rules)}
-    seg_index = {sid: i for i, sid in enumerate(segments)}
-    caps = {m.id: m.otherwise for m in spec.must_have}
-    rows: list[list[int]] = []
-    seg: list[int] = []
-    cap: list[int] = []
-    received: list[int] = []
-    for fired, segment, failed, at in leads:
-        rows.append([column[rid] for rid in fired if rid in column])
-        seg.append(seg_index.get(segment, -1) if segment is not None else -1)
-        best = Group.PRIORITY
-        for must in failed:
-            best = best.capped_at(caps[must]) if must in caps else best
-        cap.append(best.rank)
-        received.append(int(at.timestamp()))
-    dense = np.zeros((len(rows), len(rules)), dtype=bool)
-    for i, cols in enumerate(rows):
-        dense[i, cols] = True
-    return from_dense(
-        dense,
-        rules=rules,
-        segments=segments,
-        segment=np.array(seg, np.int64),
-        cap=np.array(cap, np.int64),
-        received=np.array(received, np.int64),
-    )
+    builder = HitMatrixBuilder(spec)
+    it = iter(leads)
+    while chunk := list(islice(it, CHUNK)):
+        builder.add(chunk)
+    return builder.build()
+
+
+CHUNK = 10_000  # leads turned into packed bits at a time: Python lists for no more than these
+
+
+class HitMatrixBuilder:
+    """A hit matrix built a page of leads at a time, so memory stays bounded however many leads.
+
+    Each page becomes packed arrays at once (about 12 bytes a lead with up to 40 rules); only
+    those are kept, never the page's Python objects.
+    """
+
+    def __init__(self, spec: RulesetSpec) -> None:
+        self.rules = tuple(r.id for r in spec.rules)
+        self.segments = tuple(sg.id for sg in spec.segments)
+        self._column = {rid: j for j, rid in enumerate(self.rules)}
+        self._segment = {sid: i for i, sid in enumerate(self.segments)}
+        self._caps = {m.id: m.otherwise for m in spec.must_have}
+        self._pages: list[HitMatrix] = []
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._pages)
+
+    def add(self, leads: Sequence[LeadHits]) -> None:
+        """Add one page of leads."""
+        dense = np.zeros((len(leads), len(self.rules)), dtype=bool)
+        seg = np.empty(len(leads), np.int16)
+        cap = np.empty(len(leads), np.int8)
+        received = np.empty(len(leads), np.int64)
+        column, seg_index, caps = self._column, self._segment, self._caps
+        for i, (fired, segment, failed, at) in enumerate(leads):
+            dense[i, [column[rid] for rid in fired if rid in column]] = True
+            seg[i] = seg_index.get(segment, -1) if segment is not None else -1
+            best = Group.PRIORITY
+            for must in failed:
+                best = best.capped_at(caps[must]) if must in caps else best
+            cap[i] = best.rank
+            received[i] = int(at.timestamp())
+        self._pages.append(HitMatrix(self.rules, self.segments, np.packbits(dense, axis=1), seg, cap, received))
+
+    def build(self) -> HitMatrix:
+        """Every page added, as one matrix (the pages are released)."""
+        pages, self._pages = self._pages, []
+        width = (len(self.rules) + 7) // 8
+        return HitMatrix(
+            self.rules,
+            self.segments,
+            np.concatenate([p.bits for p in pages]) if pages else np.zeros((0, width), np.uint8),
+            np.concatenate([p.segment for p in pages]) if pages else np.zeros(0, np.int16),
+            np.concatenate([p.cap for p in pages]) if pages else np.zeros(0, np.int8),
+            np.concatenate([p.received for p in pages]) if pages else np.zeros(0, np.int64),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +175,11 @@ class Patterns:
     @property
     def failure(self) -> Floats:
         return self.leads - self.success
+
+    @cached_property
+    def hits_float(self) -> Floats:
+        """`hits` as 0.0/1.0, made once: every rescoring multiplies it by points (a float product is BLAS's)."""
+        return self.hits.astype(np.float64)
 
 
 def patterns(hits: HitMatrix, success: Bool, *, weights: Floats | None = None) -> Patterns:

@@ -109,16 +109,36 @@ def points_of(changes: tuple[CheckedChange, ...] | list[CheckedChange]) -> dict[
     return {c.change.rule: (None if c.change.kind is ChangeKind.RETIRE_RULE else c.change.proposed) for c in changes}
 
 
-def _held_out(test: Patterns | None, rules: tuple[str, ...], before: RulesetSpec, after: RulesetSpec) -> HeldOut | None:
-    if test is None:
-        return None
-    return HeldOut(
-        priority_figures(test, rescore(test, rules, before)), priority_figures(test, rescore(test, rules, after))
+def _scoring_key(spec: RulesetSpec) -> tuple[object, ...]:
+    """What rescoring from hits depends on: each rule's points and kind, and the group minimums."""
+    return (
+        tuple((r.id, r.points, r.kind, r.target) for r in spec.rules),
+        tuple((g, t.fit, t.intent) for g, t in spec.groups.items()),
     )
 
 
-def _figures(test: Patterns | None, rules: tuple[str, ...], spec: RulesetSpec) -> PriorityFigures | None:
-    return None if test is None else priority_figures(test, rescore(test, rules, spec))
+class _HeldOutFigures:
+    """Priority on the held-out patterns under a ruleset, each ruleset rescored once.
+
+    Changes are tried one on top of another, so the "before" of one is the "after" (or the
+    "before") of the last: remembering them halves the rescoring.
+    """
+
+    def __init__(self, test: Patterns | None, rules: tuple[str, ...]) -> None:
+        self.test, self.rules = test, rules
+        self._seen: dict[tuple[object, ...], PriorityFigures] = {}
+
+    def of(self, spec: RulesetSpec) -> PriorityFigures | None:
+        if self.test is None:
+            return None
+        key = _scoring_key(spec)
+        if key not in self._seen:
+            self._seen[key] = priority_figures(self.test, rescore(self.test, self.rules, spec))
+        return self._seen[key]
+
+    def held_out(self, before: RulesetSpec, after: RulesetSpec) -> HeldOut | None:
+        a, b = self.of(before), self.of(after)
+        return None if a is None or b is None else HeldOut(a, b)
 
 
 def learn(
@@ -149,9 +169,10 @@ def learn(
     effects = effects_from_patterns(train, older, spec, prior_strength=settings.prior_strength)
     found = rule_changes(effects, spec, min_decided=settings.min_decided)
     if any(c.kind is not ChangeKind.RAISE_POINTS for c in found):  # a lowering must hold on the raw fit too
-        raw = effects_from_patterns(train, older, spec, prior_strength=1.0, checks=effects.checks)
+        raw = effects_from_patterns(train, older, spec, prior_strength=1.0, checks=effects.checks, warm=effects)
         found = rule_changes(effects, spec, min_decided=settings.min_decided, raw=raw)
-    base = _figures(test, hits.rules, spec)
+    held_out = _HeldOutFigures(test, hits.rules)
+    base = held_out.of(spec)
     accepted: list[CheckedChange] = []
     checked = []
     for change in found:
@@ -159,7 +180,7 @@ def learn(
         # manager applies them in, and a raise can make room for a lowering (or the reverse).
         before = with_changes(spec, points=points_of(accepted))
         after = with_changes(spec, points=points_of([*accepted, CheckedChange(change, None, None, True)]))
-        held = _held_out(test, hits.rules, before, after)
+        held = held_out.held_out(before, after)
         one = CheckedChange(
             change,
             strata_evidence(train, hits.rules, hits.segments, spec, change.rule),
@@ -175,9 +196,7 @@ def learn(
     for proposal in _threshold_proposals(train, hits.rules, changed, version=version, settings=settings):
         assert proposal.proposed is not None
         key = (Group(proposal.target), proposal.setting)
-        held = _held_out(
-            test,
-            hits.rules,
+        held = held_out.held_out(
             with_changes(changed, thresholds=moves),
             with_changes(changed, thresholds=moves | {key: proposal.proposed}),
         )
@@ -190,7 +209,7 @@ def learn(
         effects,
         tuple(checked),
         tuple(thresholds),
-        _held_out(test, hits.rules, spec, final),
+        held_out.held_out(spec, final),
         split_at,
         len(older),
         int(recent.sum()),

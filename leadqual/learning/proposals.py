@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from leadqual.learning.effects import Counts
-from leadqual.learning.hits import HitMatrix, from_leads
+from leadqual.learning.hits import HitMatrix, LeadHits, from_leads
 from leadqual.learning.learn import CheckedChange, CheckedThreshold, HeldOut, Learning
 from leadqual.learning.strata import StrataEvidence
 from leadqual.proposals import Proposal, ProposalKind, proposal_id
@@ -29,17 +29,17 @@ StoredLead = tuple[Sequence[Any], str | None, Sequence[Any], datetime]
 
 def hit_matrix(leads: Iterable[StoredLead], spec: RulesetSpec) -> HitMatrix:
     """Which of `spec`'s rules fired on each stored lead (rules no longer in `spec` are ignored)."""
-    return from_leads(
-        (
-            (
-                [str(h["rule"]) for h in hits or () if isinstance(h, dict) and h.get("rule") is not None],
-                segment,
-                [str(must) for must in failed or ()],
-                at,
-            )
-            for hits, segment, failed, at in leads
-        ),
-        spec,
+    return from_leads((lead_hits(lead) for lead in leads), spec)
+
+
+def lead_hits(lead: StoredLead) -> LeadHits:
+    """What the hit matrix needs of one stored lead: the rule ids of its hits, segment, failed must-haves, received."""
+    hits, segment, failed, at = lead
+    return (
+        [str(h["rule"]) for h in hits or () if isinstance(h, dict) and h.get("rule") is not None],
+        segment,
+        [str(must) for must in failed or ()],
+        at,
     )
 
 

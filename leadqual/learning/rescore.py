@@ -51,9 +51,9 @@ def rescore(pat: Patterns, rules: tuple[str, ...], spec: RulesetSpec) -> Regroup
             to_fit[j] = points
         else:
             to_intent[j] = points
-    hits = pat.hits.astype(np.int64)
-    fit = np.clip(hits @ to_fit, 0, 100)
-    intent = np.clip(hits @ to_intent, 0, 100)
+    both = pat.hits_float @ np.stack([to_fit, to_intent], axis=1).astype(np.float64)  # sums of ints: exact
+    fit = np.clip(both[:, 0].round().astype(np.int64), 0, 100)
+    intent = np.clip(both[:, 1].round().astype(np.int64), 0, 100)
     group = np.full(len(fit), Group.POOR_FIT.rank, np.int8)
     for g, t in reversed(list(spec.groups.items())):  # first match wins: the earliest writes last
         group[(fit >= t.fit) & (intent >= t.intent)] = g.rank

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,7 @@ from leadqual.config import AppConfig, ProposalMethod, Weekday
 from leadqual.db.models import ProposalRow, RulesetVersion
 from leadqual.figures import Inflation, ScoreBands, cutoffs
 from leadqual.learning.learn import learn
-from leadqual.learning.proposals import as_proposals, hit_matrix
+from leadqual.learning.proposals import as_proposals
 from leadqual.proposals import Proposal, apply_to_spec, propose
 from leadqual.readmodels import Digest, ProposedChange, RulesetChange
 from leadqual.response import FirstResponse
@@ -35,6 +34,7 @@ from leadqual.services import digest_guard, proposal_store
 from leadqual.services import follow_up_completion as follow_up_figures
 from leadqual.services.context import Context
 from leadqual.services.fairness import fairness_in
+from leadqual.services.window_hits import window_hits
 from leadqual.statuses import RulesetOrigin
 
 BACKTEST_LIMIT = 2_000
@@ -153,13 +153,10 @@ def conditional_proposals(
     (fewer when the window is short: at least one week is always learnt from).
     """
     settings = ctx.config.proposals
-    with ctx.reading() as session:
-        rows = analytics.decided_hits(session, period, learn_from=settings.learn_from)
-    if not rows:
+    hits, success = window_hits(ctx, ruleset.spec, period)
+    if not len(hits):
         return [], None
-    weeks = max(0, min(settings.holdout_weeks, ctx.config.digest.trailing_weeks - 1))
-    hits = hit_matrix(((h, seg, failed, at) for h, seg, failed, at, _ in rows), ruleset.spec)
-    success = np.array([won for *_, won in rows], dtype=bool)
+    weeks = holdout_weeks(ctx)
     learning = learn(
         hits, success, ruleset.spec, version=ruleset.version, settings=settings, end=period.end, holdout_weeks=weeks
     )
@@ -177,6 +174,11 @@ def conditional_proposals(
         else None
     )
     return as_proposals(learning, version=ruleset.version, holdout_weeks=weeks), figures
+
+
+def holdout_weeks(ctx: Context) -> int:
+    """`proposals.holdout_weeks`, fewer when the window is short: at least one week is always learnt from."""
+    return max(0, min(ctx.config.proposals.holdout_weeks, ctx.config.digest.trailing_weeks - 1))
 
 
 def backtest_proposals(

@@ -1,0 +1,39 @@
+"""The decided leads of a window as a hit matrix, read a page per short transaction.
+
+The conditional learner (`leadqual.learning`) and the held-out backtest read every decided
+lead of the trailing window, which can be a million. They are read in keyset pages of `PAGE`
+leads by id (`analytics.decided_hits`), each page its own short read (on SQLite a long one
+would hold up a rep's claim), and each page is packed into bits at once
+(`learning.hits.HitMatrixBuilder`): memory is the packed matrix, about 12 bytes a lead, plus
+one page of rows, never the whole window's rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from leadqual import analytics
+from leadqual.calendar import Period
+from leadqual.learning.hits import Bool, HitMatrix, HitMatrixBuilder
+from leadqual.learning.proposals import lead_hits
+from leadqual.rules import RulesetSpec
+from leadqual.services.context import Context
+
+PAGE = 20_000
+
+
+def window_hits(ctx: Context, spec: RulesetSpec, period: Period, *, page: int = PAGE) -> tuple[HitMatrix, Bool]:
+    """The hit matrix of `period`'s decided leads under `spec`, and whether each succeeded (`proposals.learn_from`)."""
+    builder = HitMatrixBuilder(spec)
+    success: list[Bool] = []
+    after: int | None = None
+    while True:
+        with ctx.reading() as session:
+            rows = analytics.decided_hits(
+                session, period, after=after, size=page, learn_from=ctx.config.proposals.learn_from
+            )
+        builder.add([lead_hits((hits, segment, failed, at)) for hits, segment, failed, at, _, _ in rows])
+        success.append(np.fromiter((won for *_, won, _ in rows), dtype=bool, count=len(rows)))
+        if len(rows) < page:
+            return builder.build(), np.concatenate(success)
+        after = rows[-1][-1]

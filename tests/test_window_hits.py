@@ -1,0 +1,34 @@
+"""The window's decided leads read a page at a time give the same hit matrix as one read."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from leadqual import calendar
+from leadqual.learning.hits import HitMatrixBuilder, from_leads
+from leadqual.services.context import Context
+from leadqual.services.digest import last_complete_week
+from leadqual.services.window_hits import window_hits
+from leadqual.simulate import PLANTED
+from tests.feedback_helpers import import_history
+
+
+def test_a_window_read_in_pages_is_the_window_read_at_once(ctx: Context) -> None:
+    import_history(ctx, n=1200, seed=3, world=PLANTED)
+    period = calendar.trailing_period(last_complete_week(ctx), 12, ctx.config.tz)
+    spec = ctx.active_ruleset().spec
+    whole, whole_success = window_hits(ctx, spec, period, page=10_000)
+    paged, paged_success = window_hits(ctx, spec, period, page=97)
+    assert 900 < len(whole) == len(paged) and whole_success.sum() > 0
+    for a, b in ((whole.bits, paged.bits), (whole.segment, paged.segment), (whole.cap, paged.cap)):
+        assert np.array_equal(a, b)
+    assert np.array_equal(whole.received, paged.received) and np.array_equal(whole_success, paged_success)
+    assert whole.capped.any() and (whole.segment >= 0).any() and whole.dense().any()
+
+
+def test_an_empty_window_is_an_empty_matrix(ctx: Context) -> None:
+    period = calendar.trailing_period(last_complete_week(ctx), 12, ctx.config.tz)
+    hits, success = window_hits(ctx, ctx.active_ruleset().spec, period, page=50)
+    assert len(hits) == 0 == len(success) and hits.bits.shape[1] == (len(hits.rules) + 7) // 8
+    assert len(HitMatrixBuilder(ctx.active_ruleset().spec).build()) == 0
+    assert len(from_leads([], ctx.active_ruleset().spec)) == 0
