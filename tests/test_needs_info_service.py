@@ -20,6 +20,7 @@ from leadqual.services.context import Context, utcnow
 from leadqual.statuses import LeadEvent
 from tests.bot_helpers import add_lead
 from tests.conftest import Clock
+from tests.feedback_helpers import import_history
 
 MANAGER = "UMANAGER"
 ALL_CONFIRMED = {c: Rating.CONFIRMED for c in ("fit", "intent", "authority", "need")}
@@ -225,3 +226,11 @@ def test_an_artefact_the_list_lacks_is_refused(ctx: Context) -> None:
     with pytest.raises(InvalidDecision) as refused:
         triage.decide(ctx, lead_id=lead_id, user_id="UDANA", decision=decision)
     assert set(refused.value.errors) == {"artefacts"}
+
+
+def test_imported_history_waiting_for_info_reminds_nobody(ctx: Context) -> None:
+    records = import_history(ctx, n=300, seed=5, end=ctx.now() - timedelta(days=30))
+    assert any(r["outcome"]["status"] == "needs_info" for r in records)  # the history has waiting leads
+    assert needs_info.needs_info_reminders(ctx, now=ctx.now()) == []
+    with ctx.session_factory() as session:
+        assert session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dm")).all() == []

@@ -150,6 +150,7 @@ def needs_info_reminders(ctx: Context, *, now: datetime | None = None) -> list[R
             .join(Decision, (Decision.lead_id == LeadRow.id) & Decision.superseded_at.is_(None))
             .where(
                 LeadRow.outcome == Outcome.NEEDS_INFO,
+                LeadRow.historical.is_(False),  # imported history waits for nobody: no reminders
                 Decision.outcome == Outcome.NEEDS_INFO,
                 Decision.decided_at <= literal(cutoff, UTCDateTime()),
                 ~exists(select(Event.id).where(Event.key == key)),
