@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from leadqual.db.models import Event, LeadRow
 from leadqual.duplicates import what_is_new
 from leadqual.services import outbox
-from leadqual.services.triage import _card_channel as card_channel
+from leadqual.services.lead_changes import card_channel
 from leadqual.statuses import IntakeEvent
 
 

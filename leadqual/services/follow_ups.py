@@ -36,7 +36,7 @@ from leadqual.follow_ups import (
 )
 from leadqual.lead import Outcome
 from leadqual.readmodels import Applied, LeadCard
-from leadqual.services import outbox, triage
+from leadqual.services import lead_changes, outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
 from leadqual.statuses import FollowUpEvent, LeadEvent
@@ -177,28 +177,28 @@ def reminder(
 def mark_done(ctx: Context, *, ref: FollowUpRef, user_id: str, key: str | None = None) -> Applied:
     """Record the follow-up as done and clear the lead's follow-up date."""
     with ctx.transaction() as session:
-        row = triage.lock_lead(session, ref.lead_id)
-        if triage.seen_key(session, key):
+        row = lead_changes.lock_lead(session, ref.lead_id)
+        if lead_changes.seen_key(session, key):
             return Applied(card_for(ctx, session, row), changed=False)
         check_standing(ctx, session, row, ref, user_id)
         row.follow_up_on = None
         row.version += 1
-        triage.log_change(ctx, session, row, DONE, user_id, key, ctx.now(), {"due": ref.due.isoformat()})
+        lead_changes.log_change(ctx, session, row, DONE, user_id, key, ctx.now(), {"due": ref.due.isoformat()})
         return Applied(card_for(ctx, session, row), changed=True)
 
 
 def snooze(ctx: Context, *, ref: FollowUpRef, user_id: str, key: str | None = None) -> Applied:
     """Move the lead's follow-up a week on (from today when it is already past)."""
     with ctx.transaction() as session:
-        row = triage.lock_lead(session, ref.lead_id)
-        if triage.seen_key(session, key):
+        row = lead_changes.lock_lead(session, ref.lead_id)
+        if lead_changes.seen_key(session, key):
             return Applied(card_for(ctx, session, row), changed=False)
         check_standing(ctx, session, row, ref, user_id)
         until = snoozed_until(ref.due, ctx.today())
         row.follow_up_on = local_midnight(until, ctx.config.tz)
         row.version += 1
         data = {"due": ref.due.isoformat(), "until": until.isoformat()}
-        triage.log_change(ctx, session, row, SNOOZED, user_id, key, ctx.now(), data)
+        lead_changes.log_change(ctx, session, row, SNOOZED, user_id, key, ctx.now(), data)
         return Applied(card_for(ctx, session, row), changed=True)
 
 

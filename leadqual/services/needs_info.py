@@ -30,7 +30,7 @@ from leadqual.readmodels import Applied, LeadCard
 from leadqual.services import outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.services.triage import _get, _lock, _log, _seen
+from leadqual.services.lead_changes import get_lead, lock_lead, log_change, seen_key
 from leadqual.statuses import LeadEvent, LeadStatus
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Reminded:
 def begin_info_received(ctx: Context, *, lead_id: int, user_id: str) -> LeadCard:
     """Check `user_id` may mark the lead's info received before the modal opens; raise NotWaitingForInfo or NotOwner."""
     with ctx.reading() as session:
-        row = _get(session, lead_id)
+        row = get_lead(session, lead_id)
         _check(ctx, row, user_id)
         return card_for(ctx, session, row)
 
@@ -74,8 +74,8 @@ def info_received(
     if any(a not in MISSING_DETAILS for a in arrived):
         raise InvalidDecision({"arrived": Problem.NOT_LISTED})
     with ctx.transaction() as session:
-        row = _lock(session, lead_id)
-        if _seen(session, key):
+        row = lock_lead(session, lead_id)
+        if seen_key(session, key):
             return Applied(card_for(ctx, session, row), changed=False)
         _check(ctx, row, user_id)
         now = ctx.now()
@@ -97,7 +97,7 @@ def info_received(
         row.version += 1
         still = [m for m in missing if m not in arrived]
         note = (note or "").strip() or None
-        _log(
+        log_change(
             ctx,
             session,
             row,
@@ -171,9 +171,9 @@ def needs_info_reminders(ctx: Context, *, now: datetime | None = None) -> list[R
 def _remind(ctx: Context, lead_id: int, decision_id: int, *, days: int, now: datetime) -> Reminded | None:
     key = reminder_key(lead_id, decision_id)
     with ctx.transaction() as session:
-        row = _lock(session, lead_id)
+        row = lock_lead(session, lead_id)
         waiting = _waiting_decision(session, lead_id)
-        if row.outcome != Outcome.NEEDS_INFO or waiting is None or waiting.id != decision_id or _seen(session, key):
+        if row.outcome != Outcome.NEEDS_INFO or waiting is None or waiting.id != decision_id or seen_key(session, key):
             return None  # info came back, or another worker sent it, since we looked
         owner = row.owner_id or waiting.decided_by
         if owner is None:

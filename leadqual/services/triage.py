@@ -12,23 +12,28 @@ a change whose key is already in the event log is not applied again.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from leadqual.calendar import local_midnight
-from leadqual.crm.changes import ChangeKind
-from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, UTCDateTime
+from leadqual.db.models import Claim, Decision, LeadRow, UTCDateTime
 from leadqual.decisions import DecisionInput, Problem, check_decision
 from leadqual.errors import AlreadyClaimed, AlreadyDecided, InvalidDecision, LeadNotFound, NotManager, NotOwner
 from leadqual.follow_ups import FollowUpRef
 from leadqual.lead import Outcome
 from leadqual.readmodels import Applied, LeadCard
-from leadqual.services import follow_up_questions, follow_ups, outbox, writeback
+from leadqual.services import follow_up_questions, follow_ups
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
+from leadqual.services.lead_changes import (
+    card_channel,
+    close_claims,
+    get_lead,
+    lock_lead,
+    log_change,
+    seen_key,
+    supersede,
+)
 from leadqual.statuses import LeadEvent, LeadStatus
 
 # Event kinds written by this module (the audit log and the thread lines use them).
@@ -39,14 +44,6 @@ CLAIMED, RELEASED, REASSIGNED, DECIDED, REOPENED = (
     LeadEvent.DECIDED,
     LeadEvent.REOPENED,
 )
-# What the lead's CRM hears of each (DESIGN.md, write-back): a reassignment is a claim by the new owner.
-_WRITTEN_BACK: dict[str, ChangeKind] = {
-    CLAIMED: ChangeKind.CLAIM,
-    REASSIGNED: ChangeKind.CLAIM,
-    DECIDED: ChangeKind.DECISION,
-    REOPENED: ChangeKind.REOPEN,
-    LeadEvent.INFO_RECEIVED: ChangeKind.REOPEN,  # claimed and undecided again
-}
 
 
 def check(ctx: Context, decision: DecisionInput) -> dict[str, Problem]:
@@ -76,17 +73,17 @@ def claim(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) -
     you already own changes nothing.
     """
     with ctx.transaction() as session:
-        if _seen(session, key):
-            return Applied(card_for(ctx, session, _get(session, lead_id)), changed=False)
+        if seen_key(session, key):
+            return Applied(card_for(ctx, session, get_lead(session, lead_id)), changed=False)
         changed = _claim(ctx, session, lead_id, user_id, key=key)
-        return Applied(card_for(ctx, session, _get(session, lead_id)), changed=changed)
+        return Applied(card_for(ctx, session, get_lead(session, lead_id)), changed=changed)
 
 
 def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) -> Applied:
     """Give a claimed lead back to the queue; only its owner or a manager may."""
     with ctx.transaction() as session:
-        row = _lock(session, lead_id)
-        if _seen(session, key) or row.owner_id is None:
+        row = lock_lead(session, lead_id)
+        if seen_key(session, key) or row.owner_id is None:
             return Applied(card_for(ctx, session, row), changed=False)
         if row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
@@ -94,13 +91,13 @@ def release(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None)
             raise NotOwner(row.owner_id)
         now = ctx.now()
         previous = row.owner_id
-        _close_claims(session, lead_id, now, user_id)
+        close_claims(session, lead_id, now, user_id)
         row.owner_id = None
         row.status = LeadStatus.NEW
         row.claimed_at = None
         row.sla_step = 0  # back in the queue: the SLA ladder starts again (timed from this release)
         row.version += 1
-        _log(ctx, session, row, RELEASED, user_id, key, now, {"owner": previous})
+        log_change(ctx, session, row, RELEASED, user_id, key, now, {"owner": previous})
         return Applied(card_for(ctx, session, row), changed=True)
 
 
@@ -109,21 +106,21 @@ def reassign(ctx: Context, *, lead_id: int, user_id: str, to_user: str, key: str
     if not ctx.is_manager(user_id):
         raise NotManager()
     with ctx.transaction() as session:
-        row = _lock(session, lead_id)
-        if _seen(session, key) or row.owner_id == to_user:
+        row = lock_lead(session, lead_id)
+        if seen_key(session, key) or row.owner_id == to_user:
             return Applied(card_for(ctx, session, row), changed=False)
         if row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
         now = ctx.now()
         previous = row.owner_id
-        _close_claims(session, lead_id, now, user_id)
+        close_claims(session, lead_id, now, user_id)
         session.add(Claim(lead_id=lead_id, user_id=to_user, claimed_at=now, how="reassign"))
         row.owner_id = to_user
         row.status = LeadStatus.CLAIMED
         row.claimed_at = now
         row.first_claimed_at = row.first_claimed_at or now
         row.version += 1
-        _log(ctx, session, row, REASSIGNED, user_id, key, now, {"from": previous, "to": to_user})
+        log_change(ctx, session, row, REASSIGNED, user_id, key, now, {"from": previous, "to": to_user})
         return Applied(card_for(ctx, session, row), changed=True)
 
 
@@ -133,7 +130,7 @@ def begin_decision(ctx: Context, *, lead_id: int, user_id: str, key: str | None 
     Raise AlreadyDecided, NotOwner (naming the owner) or AlreadyClaimed.
     """
     with ctx.transaction() as session:
-        row = _get(session, lead_id)
+        row = get_lead(session, lead_id)
         if row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
         if row.owner_id is None:
@@ -164,14 +161,14 @@ def decide(
         errors = _problems(ctx, session, decision)
         if errors:
             raise InvalidDecision(errors)
-        row = _lock(session, lead_id)
-        if _seen(session, key):
+        row = lock_lead(session, lead_id)
+        if seen_key(session, key):
             return Applied(card_for(ctx, session, row), changed=False)
         now = ctx.now()
         if follow_up is not None:  # as the reminder showed it, so still decided: this decision replaces that one
             follow_ups.check_standing(ctx, session, row, follow_up, user_id)
             follow_ups.decided_from_due(ctx, session, row, user_id, key, now)
-            _supersede(session, lead_id, now)
+            supersede(session, lead_id, now)
         elif row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
         is_manager = ctx.is_manager(user_id)
@@ -202,7 +199,7 @@ def decide(
         row.version += 1
         session.flush()
         reason = ctx.config.reason(decision.reason) if decision.reason else None
-        _log(
+        log_change(
             ctx,
             session,
             row,
@@ -220,7 +217,7 @@ def decide(
             },
         )
         # After the decision's own line (same channel, queued later): the questions for what is unknown.
-        follow_up_questions.queue_questions(ctx, session, row, decision, channel=_card_channel(session, row), now=now)
+        follow_up_questions.queue_questions(ctx, session, row, decision, channel=card_channel(session, row), now=now)
         return Applied(card_for(ctx, session, row), changed=True)
 
 
@@ -230,15 +227,15 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
     Its owner, the rep who decided, or a manager may; statistics then count the next decision only.
     """
     with ctx.transaction() as session:
-        row = _lock(session, lead_id)
-        if _seen(session, key) or row.outcome is None:
+        row = lock_lead(session, lead_id)
+        if seen_key(session, key) or row.outcome is None:
             return Applied(card_for(ctx, session, row), changed=False)
         if user_id not in (row.owner_id, row.decided_by) and not ctx.is_manager(user_id):
             holder = row.owner_id or row.decided_by
             raise NotOwner(holder) if holder else NotManager()
         now = ctx.now()
         previous = row.outcome
-        _supersede(session, lead_id, now)
+        supersede(session, lead_id, now)
         row.outcome = None
         row.reason = None
         row.decided_at = None
@@ -248,34 +245,13 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
         if row.owner_id is None:
             row.sla_step = 0  # back in the queue unclaimed: the SLA ladder starts again
         row.version += 1
-        _log(ctx, session, row, REOPENED, user_id, key, now, {"previous": previous})
+        log_change(ctx, session, row, REOPENED, user_id, key, now, {"previous": previous})
         return Applied(card_for(ctx, session, row), changed=True)
 
 
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def _get(session: Session, lead_id: int) -> LeadRow:
-    row = session.get(LeadRow, lead_id)
-    if row is None:
-        raise LeadNotFound(lead_id)
-    return row
-
-
-def _lock(session: Session, lead_id: int) -> LeadRow:
-    # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
-    row = session.scalar(
-        select(LeadRow).where(LeadRow.id == lead_id).with_for_update().execution_options(populate_existing=True)
-    )
-    if row is None:
-        raise LeadNotFound(lead_id)
-    return row
-
-
-def _seen(session: Session, key: str | None) -> bool:
-    return key is not None and session.scalar(select(Event.id).where(Event.key == key)) is not None
 
 
 def _claim(
@@ -308,84 +284,8 @@ def _claim(
         if owner is None:  # released between our UPDATE and this read: try again
             return _claim(ctx, session, lead_id, user_id, key=key, allow_manager=allow_manager)
         raise AlreadyClaimed(owner)
-    row = _get(session, lead_id)
+    row = get_lead(session, lead_id)
     session.refresh(row)
     session.add(Claim(lead_id=lead_id, user_id=user_id, claimed_at=ctx.now(), how="claim"))
-    _log(ctx, session, row, CLAIMED, user_id, key, ctx.now(), {})
+    log_change(ctx, session, row, CLAIMED, user_id, key, ctx.now(), {})
     return True
-
-
-def _supersede(session: Session, lead_id: int, now: datetime) -> None:
-    """Mark the lead's current decision superseded (kept; statistics count the final one only)."""
-    session.execute(
-        update(Decision)
-        .where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
-        .values(superseded_at=literal(now, UTCDateTime()))
-    )
-
-
-def _close_claims(session: Session, lead_id: int, now: datetime, by: str) -> None:
-    session.execute(
-        update(Claim)
-        .where(Claim.lead_id == lead_id, Claim.released_at.is_(None))
-        .values(released_at=literal(now, UTCDateTime()), released_by=by)
-    )
-
-
-def _log(
-    ctx: Context,
-    session: Session,
-    row: LeadRow,
-    kind: str,
-    actor: str,
-    key: str | None,
-    now: datetime,
-    data: dict[str, Any],
-    *,
-    thread: dict[str, Any] | None = None,
-) -> None:
-    """Write the audit event, queue the CRM write-back and, when the lead has a card, its update and a thread line."""
-    session.add(Event(lead_id=row.id, kind=kind, actor=actor, at=now, data=data, key=key))
-    change = _WRITTEN_BACK.get(kind)
-    if change is not None:
-        writeback.queue_write_back(session, row, change, owner_id=row.owner_id, now=now, crm_config=ctx.config.crm)
-    channel = _card_channel(session, row)
-    if channel is None:
-        return
-    line = {"event": kind, "actor": actor, "at": now.isoformat(), **data, **(thread or {})}
-    # Same channel as the card: the outbox sends each channel in order, so these follow the card.
-    outbox.enqueue(
-        session,
-        outbox.CARD_UPDATE,
-        lead_id=row.id,
-        channel_id=channel,
-        payload={"version": row.version},
-        dedupe_key=f"card_update:{row.id}:v{row.version}",
-        now=now,
-    )
-    outbox.enqueue(
-        session,
-        outbox.THREAD,
-        lead_id=row.id,
-        channel_id=channel,
-        payload=line,
-        dedupe_key=f"thread:{row.id}:v{row.version}",
-        now=now,
-    )
-
-
-def _card_channel(session: Session, row: LeadRow) -> str | None:
-    """The channel of the lead's card, posted or queued; None when it has none (history, Poor fit, --no-post)."""
-    if row.message_ts and row.channel_id:
-        return row.channel_id
-    found = session.execute(
-        select(OutboxMessage.channel_id, OutboxMessage.status).where(OutboxMessage.dedupe_key == f"card:{row.id}")
-    ).first()
-    if found is None or found.status == outbox.DEAD:
-        return None
-    return found.channel_id
-
-
-# Sibling services that change a decided lead (follow-ups) go through the same lock, key check
-# and audit-and-outbox path as the changes above.
-lock_lead, seen_key, log_change = _lock, _seen, _log
