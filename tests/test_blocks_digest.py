@@ -8,7 +8,8 @@ from typing import Any
 
 from blocks import ids
 from blocks.chart import digest_chart
-from blocks.digest import MAX_PROPOSALS, digest_blocks, digest_text
+from blocks.digest import digest_blocks, digest_text
+from blocks.digest_proposals import MAX_PROPOSALS
 from leadqual.backtest import Backtest, PriorityQuality
 from leadqual.calendar import Period
 from leadqual.figures import Figures, GroupFigures, SliceFigures

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from blocks.digest import applied_blocks, rolled_back_text
+from blocks.digest_proposals import applied_blocks, rolled_back_text
 from bot.slack.deps import leadbot
 from bot.slack.errors import tell
 from leadqual.services import proposals
