@@ -20,7 +20,7 @@ from leadqual.simulate import PLANTED, World, simulate_leads
 
 
 def reference_evidence(records: Iterable[dict[str, Any]], ruleset: Ruleset) -> Evidence:
-    """What analytics.evidence should count, computed lead by lead in Python (decided leads only)."""
+    """What analytics_evidence.evidence should count, computed lead by lead in Python (decided leads only)."""
     qualified = {Outcome.QUALIFIED.value: True, Outcome.NOT_QUALIFIED.value: False}
     rules: dict[str, Tally] = {}
     segments: dict[str | None, Tally] = {}

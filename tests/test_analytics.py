@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadqual import analytics, calendar
+from leadqual import analytics, analytics_evidence, calendar
 from leadqual.calendar import Period
 from leadqual.db.models import Decision, LeadRow
 from leadqual.figures import Figures
@@ -252,7 +252,7 @@ def test_evidence_from_sql_matches_a_lead_by_lead_count(ctx: Context) -> None:
     records = import_history(ctx, n=800, seed=5, world=PLANTED)
     period = Period("all", datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
     with ctx.transaction() as session:
-        found = analytics.evidence(session, period)
+        found = analytics_evidence.evidence(session, period)
         ruleset = ctx.ruleset(session)
     expected = reference_evidence(records, ruleset)
     assert found.overall == expected.overall and found.overall.decided > 600
@@ -267,8 +267,8 @@ def test_decided_leads_stream_page_by_page_most_recent_first(ctx: Context) -> No
     recent = list(digest.stream_decided(ctx, period, limit=50, page=7))
     everything = list(digest.stream_decided(ctx, period, limit=10_000, page=64))
     with ctx.transaction() as session:
-        decided = analytics.evidence(session, period).overall
-        first = analytics.decided_page(session, period, before=None, size=3)
+        decided = analytics_evidence.evidence(session, period).overall
+        first = analytics_evidence.decided_page(session, period, before=None, size=3)
     assert len(recent) == 50 and recent == everything[:50]
     assert len(everything) == decided.decided and sum(qualified for _, qualified in everything) == decided.qualified
     assert [p for p, _, _, _ in first] == [p for p, _ in everything[:3]]

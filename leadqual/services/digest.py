@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from leadqual import analytics, analytics_followthrough
+from leadqual import analytics, analytics_evidence, analytics_followthrough
 from leadqual.backtest import Backtest, backtest
 from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, ProposalMethod, Weekday
@@ -102,7 +102,7 @@ def build_digest(
         rotation = fairness_in(ctx, session, starts=week.start, ends=week.end)
         follow_up_completion = follow_up_figures.completion(ctx, session, week=week, window=trailing)
     with ctx.reading() as session:
-        evidence = analytics.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
+        evidence = analytics_evidence.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
     with ctx.reading() as session:
         first_response = FirstResponse(
             week=analytics_followthrough.response_times(session, week),
@@ -200,7 +200,7 @@ def stream_decided(
     left = limit
     while left > 0:
         with ctx.reading() as session:
-            rows = analytics.decided_page(
+            rows = analytics_evidence.decided_page(
                 session, period, before=after, size=min(page, left), learn_from=ctx.config.proposals.learn_from
             )
         yield from ((payload, qualified) for payload, qualified, _, _ in rows)

@@ -2,7 +2,7 @@
 
 The conditional learner (`leadqual.learning`) and the held-out backtest read every decided
 lead of the trailing window, which can be a million. They are read in keyset pages of `PAGE`
-leads by id (`analytics.decided_hits`), each page its own short read (on SQLite a long one
+leads by id (`analytics_evidence.decided_hits`), each page its own short read (on SQLite a long one
 would hold up a rep's claim), and each page is packed into bits at once
 (`learning.hits.HitMatrixBuilder`): memory is the packed matrix, about 12 bytes a lead, plus
 one page of rows, never the whole window's rows.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from leadqual import analytics
+from leadqual import analytics_evidence
 from leadqual.calendar import Period
 from leadqual.learning.hits import Bool, HitMatrix, HitMatrixBuilder
 from leadqual.learning.proposals import lead_hits
@@ -29,7 +29,7 @@ def window_hits(ctx: Context, spec: RulesetSpec, period: Period, *, page: int = 
     after: int | None = None
     while True:
         with ctx.reading() as session:
-            rows = analytics.decided_hits(
+            rows = analytics_evidence.decided_hits(
                 session, period, after=after, size=page, learn_from=ctx.config.proposals.learn_from
             )
         builder.add([lead_hits((hits, segment, failed, at)) for hits, segment, failed, at, _, _ in rows])
