@@ -42,11 +42,7 @@ def split_backtest(
 ) -> SplitBacktest:
     """Rescore the older and the held-out leads of `hits` under `current` and under `proposed`."""
     success = np.asarray(success, dtype=bool)
-    if holdout_weeks > 0:
-        recent, at = split(hits, end=end, holdout_weeks=holdout_weeks)
-        split_at: datetime | None = at
-    else:
-        recent, split_at = np.zeros(len(hits), dtype=bool), None
+    recent, split_at = split(hits, end=end, holdout_weeks=holdout_weeks)
 
     def figures(mask: Bool) -> HeldOut:
         pat = patterns(hits.take(mask), success[mask])

@@ -99,8 +99,13 @@ class Learning:
         return tuple(c for c in self.changes if not c.kept)
 
 
-def split(hits: HitMatrix, *, end: datetime, holdout_weeks: int) -> tuple[Bool, datetime]:
-    """A mask of the leads received in the last `holdout_weeks` before `end`, and where it starts."""
+def split(hits: HitMatrix, *, end: datetime, holdout_weeks: int) -> tuple[Bool, datetime | None]:
+    """A mask of the leads received in the last `holdout_weeks` before `end`, and where it starts.
+
+    `holdout_weeks=0`: nothing is held out (an all-false mask, no start).
+    """
+    if holdout_weeks <= 0:
+        return np.zeros(len(hits), dtype=bool), None
     at = end - timedelta(weeks=holdout_weeks)
     return hits.received >= int(at.timestamp()), at
 
@@ -158,11 +163,7 @@ def learn(
     end of the window. `holdout_weeks=0` skips the check (every change is kept, no figures).
     """
     success = np.asarray(success, dtype=bool)
-    if holdout_weeks > 0:
-        recent, at = split(hits, end=end, holdout_weeks=holdout_weeks)
-        split_at: datetime | None = at
-    else:
-        recent, split_at = np.zeros(len(hits), dtype=bool), None
+    recent, split_at = split(hits, end=end, holdout_weeks=holdout_weeks)
     older = hits.take(~recent)
     train = patterns(older, success[~recent])
     test = patterns(hits.take(recent), success[recent]) if holdout_weeks > 0 else None

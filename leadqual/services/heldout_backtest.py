@@ -8,10 +8,10 @@ part under the active rules and with the proposal applied (`learning.heldout`).
 from __future__ import annotations
 
 from leadqual import calendar
-from leadqual.db.models import ProposalRow
-from leadqual.errors import ProposalNoLongerApplies, ProposalNotFound
+from leadqual.errors import ProposalNoLongerApplies
 from leadqual.learning.heldout import SplitBacktest, split_backtest
-from leadqual.proposals import Proposal, apply_to_spec
+from leadqual.proposals import apply_to_spec
+from leadqual.services import proposal_store
 from leadqual.services.context import Context
 from leadqual.services.digest import holdout_weeks, last_complete_week
 from leadqual.services.window_hits import window_hits
@@ -19,12 +19,7 @@ from leadqual.services.window_hits import window_hits
 
 def held_out_backtest(ctx: Context, proposal_id: str, *, iso_week: str | None = None) -> SplitBacktest:
     """Priority before and after the proposal, on the window's older weeks and on its most recent ones."""
-    with ctx.transaction() as session:
-        row = session.get(ProposalRow, proposal_id)
-        if row is None:
-            raise ProposalNotFound(proposal_id)
-        proposal = Proposal.from_json(row.data["proposal"])
-        ruleset = ctx.ruleset(session)
+    proposal, ruleset = proposal_store.proposal_and_active_ruleset(ctx, proposal_id)
     try:
         proposed = apply_to_spec(ruleset.spec, proposal)
     except KeyError as exc:

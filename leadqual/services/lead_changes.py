@@ -19,7 +19,7 @@ from leadqual.db.models import Claim, Decision, Event, LeadRow, OutboxMessage, U
 from leadqual.errors import LeadNotFound
 from leadqual.services import outbox, writeback
 from leadqual.services.context import Context
-from leadqual.statuses import LeadEvent
+from leadqual.statuses import LeadEvent, LeadStatus
 
 # What the lead's CRM hears of each (DESIGN.md, write-back): a reassignment is a claim by the new owner.
 _WRITTEN_BACK: dict[str, ChangeKind] = {
@@ -59,6 +59,17 @@ def supersede(session: Session, lead_id: int, now: datetime) -> None:
         .where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
         .values(superseded_at=literal(now, UTCDateTime()))
     )
+
+
+def undecide(session: Session, row: LeadRow, now: datetime) -> None:
+    """Take the lead's decision back (kept, superseded): open again, with its owner if it has one."""
+    supersede(session, row.id, now)
+    row.outcome = None
+    row.reason = None
+    row.decided_at = None
+    row.decided_by = None
+    row.follow_up_on = None
+    row.status = LeadStatus.CLAIMED if row.owner_id else LeadStatus.NEW
 
 
 def close_claims(session: Session, lead_id: int, now: datetime, by: str) -> None:

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, exists, literal, select, update
+from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,8 @@ from leadqual.readmodels import Applied, LeadCard
 from leadqual.services import outbox
 from leadqual.services.cards import card_for
 from leadqual.services.context import Context
-from leadqual.services.lead_changes import get_lead, lock_lead, log_change, seen_key
-from leadqual.statuses import LeadEvent, LeadStatus
+from leadqual.services.lead_changes import get_lead, lock_lead, log_change, seen_key, undecide
+from leadqual.statuses import LeadEvent
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +81,8 @@ def info_received(
         now = ctx.now()
         waiting = _waiting_decision(session, lead_id)
         missing = [str(m) for m in (waiting.details.get("missing") or ())] if waiting else []
-        session.execute(
-            update(Decision)
-            .where(Decision.lead_id == lead_id, Decision.superseded_at.is_(None))
-            .values(superseded_at=literal(now, UTCDateTime()))
-        )
         row.owner_id = row.owner_id or row.decided_by
-        row.outcome = None
-        row.reason = None
-        row.decided_at = None
-        row.decided_by = None
-        row.follow_up_on = None
-        row.status = LeadStatus.CLAIMED if row.owner_id else LeadStatus.NEW
+        undecide(session, row, now)
         row.claimed_at = row.claimed_at or (now if row.owner_id else None)
         row.version += 1
         still = [m for m in missing if m not in arrived]

@@ -6,8 +6,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadqual.db.models import ProposalRow
+from leadqual.errors import ProposalNotFound
 from leadqual.proposals import Proposal
 from leadqual.readmodels import Digest
+from leadqual.scoring import Ruleset
 from leadqual.services.context import Context
 from leadqual.statuses import ProposalStatus
 
@@ -50,3 +52,12 @@ def load_proposal(ctx: Context, proposal_id: str) -> tuple[ProposalRow, Proposal
             return None
         session.expunge(row)
         return row, Proposal.from_json(row.data["proposal"])
+
+
+def proposal_and_active_ruleset(ctx: Context, proposal_id: str) -> tuple[Proposal, Ruleset]:
+    """A stored proposal and the ruleset it would change now (ProposalNotFound when there is no such id)."""
+    with ctx.transaction() as session:  # the active ruleset is created on first use
+        row = session.get(ProposalRow, proposal_id)
+        if row is None:
+            raise ProposalNotFound(proposal_id)
+        return Proposal.from_json(row.data["proposal"]), ctx.ruleset(session)

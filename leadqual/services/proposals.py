@@ -21,7 +21,7 @@ from leadqual.errors import (
 )
 from leadqual.proposals import Proposal, apply_to_spec
 from leadqual.rules import content_hash
-from leadqual.services import rulesets
+from leadqual.services import proposal_store, rulesets
 from leadqual.services.context import Context
 from leadqual.services.digest import BACKTEST_LIMIT, backtest_proposals, last_complete_week
 from leadqual.statuses import ProposalStatus, RulesetOrigin
@@ -99,12 +99,7 @@ def backtest_proposal(
     ctx: Context, proposal_id: str, *, iso_week: str | None = None, limit: int = BACKTEST_LIMIT
 ) -> tuple[Proposal, Backtest]:
     """Rescore recent decided leads under the active ruleset with the proposal applied."""
-    with ctx.transaction() as session:
-        row = session.get(ProposalRow, proposal_id)
-        if row is None:
-            raise ProposalNotFound(proposal_id)
-        proposal = Proposal.from_json(row.data["proposal"])
-        ruleset = ctx.ruleset(session)
+    proposal, ruleset = proposal_store.proposal_and_active_ruleset(ctx, proposal_id)
     week = iso_week or last_complete_week(ctx)
     period = calendar.trailing_period(week, ctx.config.digest.trailing_weeks, ctx.config.tz)
     try:

@@ -33,6 +33,7 @@ from leadqual.services.lead_changes import (
     log_change,
     seen_key,
     supersede,
+    undecide,
 )
 from leadqual.statuses import LeadEvent, LeadStatus
 
@@ -235,13 +236,7 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
             raise NotOwner(holder) if holder else NotManager()
         now = ctx.now()
         previous = row.outcome
-        supersede(session, lead_id, now)
-        row.outcome = None
-        row.reason = None
-        row.decided_at = None
-        row.decided_by = None
-        row.follow_up_on = None
-        row.status = LeadStatus.CLAIMED if row.owner_id else LeadStatus.NEW
+        undecide(session, row, now)
         if row.owner_id is None:
             row.sla_step = 0  # back in the queue unclaimed: the SLA ladder starts again
         row.version += 1
