@@ -1,11 +1,15 @@
-"""The window's decided leads read a page at a time give the same hit matrix as one read."""
+"""The window's decided leads read a page at a time give the same hit matrix as one read, and as the stored hits."""
 
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import select
 
 from leadqual import calendar
+from leadqual.analytics import decided_in, qualified_or_not
+from leadqual.db.models import LeadRow
 from leadqual.learning.hits import HitMatrixBuilder, from_leads
+from leadqual.learning.proposals import hit_matrix
 from leadqual.services.context import Context
 from leadqual.services.digest import last_complete_week
 from leadqual.services.window_hits import window_hits
@@ -32,3 +36,20 @@ def test_an_empty_window_is_an_empty_matrix(ctx: Context) -> None:
     assert len(hits) == 0 == len(success) and hits.bits.shape[1] == (len(hits.rules) + 7) // 8
     assert len(HitMatrixBuilder(ctx.active_ruleset().spec).build()) == 0
     assert len(from_leads([], ctx.active_ruleset().spec)) == 0
+
+
+def test_the_database_unnested_ids_give_the_matrix_the_stored_hit_lists_give(ctx: Context) -> None:
+    import_history(ctx, n=800, seed=4, world=PLANTED)
+    period = calendar.trailing_period(last_complete_week(ctx), 12, ctx.config.tz)
+    spec = ctx.active_ruleset().spec
+    read, _ = window_hits(ctx, spec, period)
+    with ctx.reading() as session:
+        stored = session.execute(
+            select(LeadRow.hits, LeadRow.segment, LeadRow.failed_must_haves, LeadRow.received_at)
+            .where(decided_in(period), qualified_or_not())
+            .order_by(LeadRow.id)
+        ).all()
+    decoded = hit_matrix([tuple(r) for r in stored], spec)  # every hit list decoded in Python
+    assert len(read) == len(decoded) > 500 and read.capped.any()
+    for a, b in ((read.bits, decoded.bits), (read.segment, decoded.segment), (read.cap, decoded.cap)):
+        assert np.array_equal(a, b)

@@ -15,7 +15,6 @@ import numpy as np
 from leadqual import analytics_evidence
 from leadqual.calendar import Period
 from leadqual.learning.hits import Bool, HitMatrix, HitMatrixBuilder
-from leadqual.learning.proposals import lead_hits
 from leadqual.rules import RulesetSpec
 from leadqual.services.context import Context
 
@@ -32,7 +31,7 @@ def window_hits(ctx: Context, spec: RulesetSpec, period: Period, *, page: int = 
             rows = analytics_evidence.decided_hits(
                 session, period, after=after, size=page, learn_from=ctx.config.proposals.learn_from
             )
-        builder.add([lead_hits((hits, segment, failed, at)) for hits, segment, failed, at, _, _ in rows])
+        builder.add([(rules, segment, failed, at) for rules, segment, failed, at, _, _ in rows])
         success.append(np.fromiter((won for *_, won, _ in rows), dtype=bool, count=len(rows)))
         if len(rows) < page:
             return builder.build(), np.concatenate(success)
