@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from leadqual.analytics import QUALIFIED, decided_in, qualified_or_not
 from leadqual.calendar import Period
 from leadqual.config import LearnFrom
-from leadqual.db.models import LeadPipeline, LeadRow
+from leadqual.db.models import LeadPipeline, LeadRow, UTCDateTime
 from leadqual.groups import Group
 from leadqual.pipeline import Stage
 from leadqual.proposals import Evidence, ScoreCell, Tally
@@ -55,11 +55,15 @@ def _success(learn_from: LearnFrom) -> ColumnElement[Any]:
     return case((condition, 1), else_=0)
 
 
-def evidence(session: Session, period: Period, *, learn_from: LearnFrom = LearnFrom.QUALIFIED) -> Evidence:
+def evidence(
+    session: Session, period: Period, *, learn_from: LearnFrom = LearnFrom.QUALIFIED, by_rule: bool = True
+) -> Evidence:
     """Counts of decided leads for rule proposals: by score cell and segment, and by rule fired.
 
     Two passes: one GROUP BY over the columns (group, fit, intent, segment, whether every
-    must-have passed), one over the unnested `hits`. A "qualified" count is a success as
+    must-have passed), one over the unnested `hits` (skipped with `by_rule=False`: the
+    conditional learner reads the hits itself, and the digest's score bands need only the
+    cells). A "qualified" count is a success as
     `learn_from` says (the rep's decision, an opportunity, a won deal); the leads counted are
     the same decided leads whichever it is.
     """
@@ -85,14 +89,18 @@ def evidence(session: Session, period: Period, *, learn_from: LearnFrom = LearnF
         for (g, fit, intent), (qualified, not_qualified) in cell_counts.items()
     ]
     hits, rule, is_rule = _fired_rules(dialect)
-    rules = _tallies(
-        session.execute(
-            select(rule, success, func.count())
-            .select_from(LeadRow)
-            .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
-            .join(hits, literal(True))
-            .where(window, passes, is_rule)
-            .group_by(rule, success)
+    rules = (
+        {}
+        if not by_rule
+        else _tallies(
+            session.execute(
+                select(rule, success, func.count())
+                .select_from(LeadRow)
+                .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
+                .join(hits, literal(True))
+                .where(window, passes, is_rule)
+                .group_by(rule, success)
+            )
         )
     )
     return Evidence(
@@ -142,15 +150,17 @@ def decided_hits(
     session: Session,
     period: Period,
     *,
-    after: int | None = None,
+    after: tuple[datetime, int] | None = None,
     size: int | None = None,
     learn_from: LearnFrom = LearnFrom.QUALIFIED,
-) -> list[tuple[list[str], str | None, list[str], datetime, bool, int]]:
-    """Decided leads of `period` for the learner by id: (rule ids fired, segment, failed must-haves, received,
-    success?, id).
+) -> list[tuple[list[str], str | None, list[str], datetime, bool, datetime, int]]:
+    """Decided leads of `period` for the learner, in decision order: (rule ids fired, segment, failed
+    must-haves, received, success?, decided at, id).
 
-    One keyset page: the `size` leads after lead id `after` (every one when `size` is None), so
-    a window of a million leads can be read a page per short transaction (`services.window_hits`).
+    One keyset page: the `size` leads after `after` (a (decided_at, id) of the page before; every
+    one when `size` is None), so a window of a million leads can be read a page per short
+    transaction (`services.window_hits`). The key follows the `decided_at` index, so each page
+    starts where the last ended (ordered by id, every page sorted the whole window again).
     """
     dialect = session.get_bind().dialect.name
     query = (
@@ -160,20 +170,22 @@ def decided_hits(
             _joined_ids(dialect, LeadRow.failed_must_haves, None),
             LeadRow.received_at,
             _success(learn_from),
+            LeadRow.decided_at,
             LeadRow.id,
         )
         .select_from(LeadRow)
         .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
         .where(decided_in(period), qualified_or_not())
-        .order_by(LeadRow.id)
+        .order_by(LeadRow.decided_at, LeadRow.id)
     )
     if after is not None:
-        query = query.where(LeadRow.id > after)
+        at = literal(after[0], UTCDateTime())
+        query = query.where(LeadRow.decided_at >= at, tuple_(LeadRow.decided_at, LeadRow.id) > tuple_(at, after[1]))
     if size is not None:
         query = query.limit(size)
     return [
-        (_split(rules), segment, _split(failed), received, bool(won), lead_id)
-        for rules, segment, failed, received, won, lead_id in session.execute(query)
+        (_split(rules), segment, _split(failed), received, bool(won), decided_at, lead_id)
+        for rules, segment, failed, received, won, decided_at, lead_id in session.execute(query)
     ]
 
 

@@ -47,7 +47,7 @@ def test_the_database_unnested_ids_give_the_matrix_the_stored_hit_lists_give(ctx
         stored = session.execute(
             select(LeadRow.hits, LeadRow.segment, LeadRow.failed_must_haves, LeadRow.received_at)
             .where(decided_in(period), qualified_or_not())
-            .order_by(LeadRow.id)
+            .order_by(LeadRow.decided_at, LeadRow.id)
         ).all()
     decoded = hit_matrix([tuple(r) for r in stored], spec)  # every hit list decoded in Python
     assert len(read) == len(decoded) > 500 and read.capped.any()

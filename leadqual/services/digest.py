@@ -102,7 +102,12 @@ def build_digest(
         rotation = fairness_in(ctx, session, starts=week.start, ends=week.end)
         follow_up_completion = follow_up_figures.completion(ctx, session, week=week, window=trailing)
     with ctx.reading() as session:
-        evidence = analytics_evidence.evidence(session, trailing, learn_from=ctx.config.proposals.learn_from)
+        evidence = analytics_evidence.evidence(
+            session,
+            trailing,
+            learn_from=ctx.config.proposals.learn_from,
+            by_rule=ctx.config.proposals.method is ProposalMethod.MARGINAL,
+        )
     with ctx.reading() as session:
         first_response = FirstResponse(
             week=analytics_followthrough.response_times(session, week),

@@ -2,13 +2,15 @@
 
 The conditional learner (`leadqual.learning`) and the held-out backtest read every decided
 lead of the trailing window, which can be a million. They are read in keyset pages of `PAGE`
-leads by id (`analytics_evidence.decided_hits`), each page its own short read (on SQLite a long one
+leads in decision order (`analytics_evidence.decided_hits`), each page its own short read (on SQLite a long one
 would hold up a rep's claim), and each page is packed into bits at once
 (`learning.hits.HitMatrixBuilder`): memory is the packed matrix, about 12 bytes a lead, plus
 one page of rows, never the whole window's rows.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import numpy as np
 
@@ -25,14 +27,14 @@ def window_hits(ctx: Context, spec: RulesetSpec, period: Period, *, page: int = 
     """The hit matrix of `period`'s decided leads under `spec`, and whether each succeeded (`proposals.learn_from`)."""
     builder = HitMatrixBuilder(spec)
     success: list[Bool] = []
-    after: int | None = None
+    after: tuple[datetime, int] | None = None
     while True:
         with ctx.reading() as session:
             rows = analytics_evidence.decided_hits(
                 session, period, after=after, size=page, learn_from=ctx.config.proposals.learn_from
             )
-        builder.add([(rules, segment, failed, at) for rules, segment, failed, at, _, _ in rows])
-        success.append(np.fromiter((won for *_, won, _ in rows), dtype=bool, count=len(rows)))
+        builder.add([(rules, segment, failed, at) for rules, segment, failed, at, *_ in rows])
+        success.append(np.fromiter((won for *_, won, _, _ in rows), dtype=bool, count=len(rows)))
         if len(rows) < page:
             return builder.build(), np.concatenate(success)
-        after = rows[-1][-1]
+        after = (rows[-1][-2], rows[-1][-1])
