@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.worker.jobs import NEEDS_INFO_JOB, needs_info_trigger, schedule_needs_info
+from bot.follow_ups import reminder_trigger
+from bot.worker.jobs import NEEDS_INFO_JOB, schedule_needs_info
 from leadqual.services.context import Context
 from tests.conftest import Clock
 
 
 def test_the_reminder_job_runs_each_morning_at_the_configured_local_hour_across_dst(ctx: Context) -> None:
-    trigger = needs_info_trigger(ctx)  # packaged config: America/Chicago, hour 9
+    trigger = reminder_trigger(ctx)  # packaged config: America/Chicago, hour 9
     before = trigger.get_next_fire_time(None, datetime(2026, 10, 30, 20, tzinfo=UTC))
     after = trigger.get_next_fire_time(None, datetime(2026, 11, 1, 20, tzinfo=UTC))
     assert before == datetime(2026, 10, 31, 14, tzinfo=UTC)  # 09:00 CDT (UTC-5)

@@ -4,15 +4,14 @@ follow-ups and Needs info reminders."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot.digest import schedule_digest, scheduler_time
-from bot.follow_ups import schedule_follow_ups
+from bot.follow_ups import MISFIRE_GRACE, reminder_trigger, schedule_follow_ups
 from bot.slack.client import connected
 from leadqual.services.context import Context
 from leadqual.services.needs_info import needs_info_reminders
@@ -45,11 +44,6 @@ def sla_job(ctx: Context) -> None:
 NEEDS_INFO_JOB = "needs_info_reminders"
 
 
-def needs_info_trigger(ctx: Context) -> CronTrigger:
-    """Daily at `follow_ups.hour` local time (the owners' morning)."""
-    return CronTrigger(hour=ctx.config.follow_ups.hour, minute=0, second=0, timezone=ctx.config.tz)
-
-
 def schedule_needs_info(scheduler: BaseScheduler, ctx: Context) -> None:
     """Add the daily Needs info reminder job, and a run now (on the scheduler's clock) to catch up after downtime.
 
@@ -57,14 +51,14 @@ def schedule_needs_info(scheduler: BaseScheduler, ctx: Context) -> None:
     """
     scheduler.add_job(
         needs_info_job,
-        needs_info_trigger(ctx),
+        reminder_trigger(ctx),  # the owners' morning, like the follow-up reminders
         id=NEEDS_INFO_JOB,
         name="needs info reminders",
         args=[ctx],
         replace_existing=True,
         coalesce=True,
         max_instances=1,
-        misfire_grace_time=int(timedelta(hours=12).total_seconds()),
+        misfire_grace_time=MISFIRE_GRACE,
         next_run_time=scheduler_time(scheduler),
     )
 
