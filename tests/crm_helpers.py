@@ -16,9 +16,24 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
+from tests.hubspot_standin import TOKEN as HUBSPOT_TOKEN
+
 HUBSPOT_SECRET = "hubspot-client-secret-0000"
 PUBLIC_URL = "https://leads.acme.com"
 SF_ORG_ID = "00D5g000004ABCDEAS"
+# A HubSpot contact as the CRM API returns its properties (all strings).
+ACME_CONTACT = {
+    "email": "dana@acmemetals.com",
+    "company": "Acme Metals",
+    "firstname": "Dana",
+    "lastname": "Ruiz",
+    "jobtitle": "Maintenance Manager",
+    "country": "US",
+    "state": "TX",
+    "industry": "metals",
+    "numberofemployees": "850",
+    "message": "Need a quote for a pump before the December outage.",
+}
 HUBSPOT_DECODES = (
     ("%3A", ":"),
     ("%2F", "/"),
@@ -145,3 +160,14 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <Notification><Id>04l1</Id><sObject xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="sf:Lead"
  xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>00Q5g000000LOLAAA</sf:Id><sf:Company>&lol9;</sf:Company>
 </sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>"""
+
+
+def hubspot_env(api_url: str, **more: str) -> dict[str, str]:
+    """The settings a HubSpot connection needs: the public URL it signs, the app secret, the API."""
+    return {
+        "LEADBOT_PUBLIC_URL": PUBLIC_URL,
+        "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET,
+        "HUBSPOT_ACCESS_TOKEN": HUBSPOT_TOKEN,
+        "HUBSPOT_API_URL": api_url,
+        **more,
+    }

@@ -20,23 +20,16 @@ from leadqual.crm.config import CrmConfig, HubSpotConfig, HubSpotDeals
 from leadqual.db.models import Event, LeadPipeline, LeadRow, OutboxMessage, PipelineStage
 from leadqual.services.context import Context
 from leadqual.settings import Settings
-from tests import hubspot_standin
 from tests.conftest import Clock, make_settings
-from tests.crm_helpers import HUBSPOT_SECRET, PUBLIC_URL, body_of, hubspot_event, hubspot_headers
+from tests.crm_helpers import (
+    ACME_CONTACT,
+    body_of,
+    hubspot_env,
+    hubspot_event,
+    hubspot_headers,
+)
 from tests.hubspot_standin import HubSpotStandIn
 
-ACME = {
-    "email": "dana@acmemetals.com",
-    "company": "Acme Metals",
-    "firstname": "Dana",
-    "lastname": "Ruiz",
-    "jobtitle": "Maintenance Manager",
-    "country": "US",
-    "state": "TX",
-    "industry": "metals",
-    "numberofemployees": "850",
-    "message": "Need a quote for a pump before the December outage.",
-}
 BETA = {"email": "k.okafor@betawater.com", "company": "Beta Water", "lastname": "Okafor"}
 
 
@@ -50,10 +43,7 @@ def hubspot() -> Iterator[HubSpotStandIn]:
 def crm_settings(db_url: str, hubspot: HubSpotStandIn) -> Settings:
     return make_settings(
         db_url,
-        LEADBOT_PUBLIC_URL=PUBLIC_URL,
-        HUBSPOT_CLIENT_SECRET=HUBSPOT_SECRET,
-        HUBSPOT_ACCESS_TOKEN=hubspot_standin.TOKEN,
-        HUBSPOT_API_URL=hubspot.url,
+        **hubspot_env(hubspot.url),
     )
 
 
@@ -120,7 +110,7 @@ def counts(ctx: Context) -> tuple[int, int, int]:
 def test_a_new_deal_is_fetched_with_its_contacts_and_recorded_as_an_opportunity_of_their_lead(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = stored_contact(client, hubspot, clock, ACME, event_id=1)
+    contact_id = stored_contact(client, hubspot, clock, ACME_CONTACT, event_id=1)
     deal_id = hubspot.add_deal(
         {"dealstage": "appointmentscheduled", "amount": "40000", "deal_currency_code": "USD", "closedate": None},
         contacts=[contact_id],
@@ -142,7 +132,7 @@ def test_a_new_deal_is_fetched_with_its_contacts_and_recorded_as_an_opportunity_
 def test_a_deal_moved_to_closed_won_makes_every_associated_lead_won_at_the_close_date(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    acme = stored_contact(client, hubspot, clock, ACME, event_id=1)
+    acme = stored_contact(client, hubspot, clock, ACME_CONTACT, event_id=1)
     beta = stored_contact(client, hubspot, clock, BETA, event_id=2)
     deal_id = hubspot.add_deal({"dealstage": "qualifiedtobuy", "amount": "40000"}, contacts=[acme, beta])
     assert post(client, [deal_event(deal_id, 3, clock)], clock).status_code == 200
@@ -162,7 +152,7 @@ def test_closed_lost_is_lost_and_a_configured_stage_maps_as_the_yaml_says(
     ctx.config = ctx.config.model_copy(
         update={"crm": CrmConfig(hubspot=HubSpotConfig(deals=HubSpotDeals(stages={"contractsigned": "won"})))}
     )
-    acme = stored_contact(client, hubspot, clock, ACME, event_id=1)
+    acme = stored_contact(client, hubspot, clock, ACME_CONTACT, event_id=1)
     beta = stored_contact(client, hubspot, clock, BETA, event_id=2)
     lost = hubspot.add_deal({"dealstage": "closedlost", "closedate": "2026-12-01T00:00:00Z"}, contacts=[acme])
     signed = hubspot.add_deal({"dealstage": "contractsigned", "closedate": "2026-12-02T00:00:00Z"}, contacts=[beta])
@@ -177,7 +167,7 @@ def test_closed_lost_is_lost_and_a_configured_stage_maps_as_the_yaml_says(
 def test_other_deal_property_changes_and_other_objects_are_ignored_without_a_fetch(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    acme = stored_contact(client, hubspot, clock, ACME, event_id=1)
+    acme = stored_contact(client, hubspot, clock, ACME_CONTACT, event_id=1)
     deal_id = hubspot.add_deal({"dealstage": "closedwon"}, contacts=[acme])
     events = [
         deal_event(deal_id, 2, clock, "deal.propertyChange", propertyName="dealname", propertyValue="x"),
@@ -206,7 +196,7 @@ def test_a_deal_of_a_contact_leadbot_never_saw_is_acknowledged_logged_and_record
 def test_a_redelivered_deal_event_is_not_fetched_again_and_records_nothing_twice(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    acme = stored_contact(client, hubspot, clock, ACME, event_id=1)
+    acme = stored_contact(client, hubspot, clock, ACME_CONTACT, event_id=1)
     deal_id = hubspot.add_deal({"dealstage": "closedwon", "closedate": "2026-12-20T00:00:00Z"}, contacts=[acme])
     assert post(client, [deal_event(deal_id, 2, clock)], clock).status_code == 200
     again = post(client, [deal_event(deal_id, 2, clock)], clock)
@@ -217,7 +207,7 @@ def test_a_redelivered_deal_event_is_not_fetched_again_and_records_nothing_twice
 def test_a_contact_and_its_deal_in_one_batch_store_the_lead_and_its_stage_together(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    acme = hubspot.add_contact(ACME)
+    acme = hubspot.add_contact(ACME_CONTACT)
     deal_id = hubspot.add_deal({"dealstage": "appointmentscheduled"}, contacts=[acme])
     response = post(client, [hubspot_event(int(acme), event_id=1, at=clock.now), deal_event(deal_id, 2, clock)], clock)
     assert response.status_code == 200, response.text
@@ -228,7 +218,7 @@ def test_a_contact_and_its_deal_in_one_batch_store_the_lead_and_its_stage_togeth
 def test_a_deal_fetch_that_fails_is_503_and_nothing_of_the_batch_is_stored(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, status: int, retry_after: int | None
 ) -> None:
-    acme = hubspot.add_contact(ACME)
+    acme = hubspot.add_contact(ACME_CONTACT)
     deal_id = hubspot.add_deal({"dealstage": "closedwon"}, contacts=[acme])
     hubspot.fail_next(status, after=1, retry_after=retry_after)  # the contact fetch works, the deal's does not
     batch = [hubspot_event(int(acme), event_id=1, at=clock.now), deal_event(deal_id, 2, clock)]
@@ -242,7 +232,7 @@ def test_a_deal_fetch_that_fails_is_503_and_nothing_of_the_batch_is_stored(
 def test_a_deleted_deal_is_skipped_and_the_rest_of_the_batch_is_taken(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    acme = hubspot.add_contact(ACME)
+    acme = hubspot.add_contact(ACME_CONTACT)
     response = post(client, [hubspot_event(int(acme), event_id=1, at=clock.now), deal_event("4242", 2, clock)], clock)
     assert response.status_code == 200
     assert [s["objectId"] for s in response.json()["skipped"]] == ["4242"] and counts(ctx) == (1, 1, 2)
@@ -290,7 +280,7 @@ def _allow_receipts(ctx: Context) -> None:
 def test_a_crash_before_the_event_receipt_stores_no_lead_and_the_retry_stores_it_once(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    acme = hubspot.add_contact(ACME)
+    acme = hubspot.add_contact(ACME_CONTACT)
     deal_id = hubspot.add_deal({"dealstage": "closedwon"}, contacts=[acme])
     batch = [hubspot_event(int(acme), event_id=1, at=clock.now), deal_event(deal_id, 2, clock)]
     _refuse_receipts(ctx)

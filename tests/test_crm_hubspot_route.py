@@ -19,21 +19,16 @@ from leadqual.services.context import Context
 from leadqual.settings import Settings
 from tests import hubspot_standin
 from tests.conftest import Clock, make_settings
-from tests.crm_helpers import HUBSPOT_SECRET, PUBLIC_URL, body_of, hubspot_event, hubspot_headers
+from tests.crm_helpers import (
+    ACME_CONTACT,
+    HUBSPOT_SECRET,
+    PUBLIC_URL,
+    body_of,
+    hubspot_env,
+    hubspot_event,
+    hubspot_headers,
+)
 from tests.hubspot_standin import HubSpotStandIn
-
-ACME = {
-    "email": "dana@acmemetals.com",
-    "company": "Acme Metals",
-    "firstname": "Dana",
-    "lastname": "Ruiz",
-    "jobtitle": "Maintenance Manager",
-    "country": "US",
-    "state": "TX",
-    "industry": "metals",
-    "numberofemployees": "850",
-    "message": "Need a quote for a pump before the December outage.",
-}
 
 
 @pytest.fixture
@@ -46,10 +41,7 @@ def hubspot() -> Iterator[HubSpotStandIn]:
 def crm_settings(db_url: str, hubspot: HubSpotStandIn) -> Settings:
     return make_settings(
         db_url,
-        LEADBOT_PUBLIC_URL=PUBLIC_URL,
-        HUBSPOT_CLIENT_SECRET=HUBSPOT_SECRET,
-        HUBSPOT_ACCESS_TOKEN=hubspot_standin.TOKEN,
-        HUBSPOT_API_URL=hubspot.url,
+        **hubspot_env(hubspot.url),
     )
 
 
@@ -76,7 +68,7 @@ def counts(ctx: Context) -> tuple[int, int]:
 def test_a_signed_contact_creation_fetches_the_contact_and_stores_a_scored_lead_with_its_card(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     response = post(client, [hubspot_event(int(contact_id), event_id=9001, at=clock.now)], clock)
     assert response.status_code == 200, response.text
     [item] = response.json()["leads"]
@@ -96,7 +88,7 @@ def test_a_signed_contact_creation_fetches_the_contact_and_stores_a_scored_lead_
 def test_object_creation_of_contacts_is_taken_and_other_subscriptions_are_ignored(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     events = [
         hubspot_event(
             int(contact_id), event_id=1, subscription_type="object.creation", at=clock.now, objectTypeId="0-1"
@@ -120,7 +112,7 @@ def test_object_creation_of_contacts_is_taken_and_other_subscriptions_are_ignore
 def test_a_redelivered_event_or_another_event_for_the_same_contact_changes_nothing(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = int(hubspot.add_contact(ACME))
+    contact_id = int(hubspot.add_contact(ACME_CONTACT))
     assert post(client, [hubspot_event(contact_id, event_id=10, at=clock.now)], clock).status_code == 200
     again = post(client, [hubspot_event(contact_id, event_id=10, at=clock.now, attemptNumber=1)], clock)
     assert again.status_code == 200 and again.json()["repeated"] == 1 and again.json()["leads"] == []
@@ -139,7 +131,7 @@ def test_a_redelivered_event_or_another_event_for_the_same_contact_changes_nothi
 def test_unsigned_stale_or_forged_requests_are_401_and_store_nothing(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, how: str
 ) -> None:
-    contact_id = int(hubspot.add_contact(ACME))
+    contact_id = int(hubspot.add_contact(ACME_CONTACT))
     body = body_of([hubspot_event(contact_id, event_id=20, at=clock.now)])
     headers = {
         "unsigned": {"Content-Type": "application/json"},
@@ -157,7 +149,7 @@ def test_unsigned_stale_or_forged_requests_are_401_and_store_nothing(
 def test_a_request_four_minutes_old_by_the_routes_clock_is_still_taken(
     client: TestClient, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = int(hubspot.add_contact(ACME))
+    contact_id = int(hubspot.add_contact(ACME_CONTACT))
     body = body_of([hubspot_event(contact_id, event_id=30, at=clock.now)])
     headers = hubspot_headers(body, at=clock.now)
     clock.advance(minutes=4)
@@ -167,7 +159,7 @@ def test_a_request_four_minutes_old_by_the_routes_clock_is_still_taken(
 def test_a_query_string_is_part_of_what_hubspot_signs(
     client: TestClient, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = int(hubspot.add_contact(ACME))
+    contact_id = int(hubspot.add_contact(ACME_CONTACT))
     body = body_of([hubspot_event(contact_id, event_id=31, at=clock.now)])
     query = "?source=hubspot%3Aapp&portal=62515"
     headers = hubspot_headers(body, at=clock.now, url=PUBLIC_URL + "/crm/hubspot" + query)
@@ -178,7 +170,7 @@ def test_a_query_string_is_part_of_what_hubspot_signs(
 def test_a_contact_deleted_before_the_fetch_is_skipped_and_the_rest_are_stored(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    contact_id = int(hubspot.add_contact(ACME))
+    contact_id = int(hubspot.add_contact(ACME_CONTACT))
     events = [hubspot_event(999999, event_id=40, at=clock.now), hubspot_event(contact_id, event_id=41, at=clock.now)]
     response = post(client, events, clock)
     assert response.status_code == 200
@@ -192,7 +184,10 @@ def test_a_contact_deleted_before_the_fetch_is_skipped_and_the_rest_are_stored(
 def test_a_fetch_that_fails_transiently_is_5xx_so_hubspot_retries_and_nothing_is_half_stored(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, status: int
 ) -> None:
-    first, second = int(hubspot.add_contact(ACME)), int(hubspot.add_contact({**ACME, "email": "lee@acmemetals.com"}))
+    first, second = (
+        int(hubspot.add_contact(ACME_CONTACT)),
+        int(hubspot.add_contact({**ACME_CONTACT, "email": "lee@acmemetals.com"})),
+    )
     events = [hubspot_event(first, event_id=50, at=clock.now), hubspot_event(second, event_id=51, at=clock.now)]
     hubspot.fail_next(status, after=1)  # the first contact is fetched, the second is not
     response = post(client, events, clock)
@@ -206,7 +201,7 @@ def test_a_fetch_that_fails_transiently_is_5xx_so_hubspot_retries_and_nothing_is
 def test_hubspot_down_or_the_token_revoked_is_5xx_and_stores_nothing(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:
-    contact_id = int(hubspot.add_contact(ACME))
+    contact_id = int(hubspot.add_contact(ACME_CONTACT))
     hubspot.revoke_token()
     assert post(client, [hubspot_event(contact_id, event_id=60, at=clock.now)], clock).status_code == 503
     hubspot.stop()
@@ -215,7 +210,7 @@ def test_hubspot_down_or_the_token_revoked_is_5xx_and_stores_nothing(
 
 
 def test_a_flat_workflow_body_becomes_a_lead(client: TestClient, ctx: Context, clock: Clock) -> None:
-    response = post(client, {**ACME, "hs_object_id": "555"}, clock)
+    response = post(client, {**ACME_CONTACT, "hs_object_id": "555"}, clock)
     assert response.status_code == 200
     assert response.json()["leads"][0]["external_id"] == "hubspot:555"
     assert counts(ctx) == (1, 1)
@@ -224,7 +219,7 @@ def test_a_flat_workflow_body_becomes_a_lead(client: TestClient, ctx: Context, c
 def test_a_workflow_body_with_object_id_and_value_objects_is_idempotent_on_the_contact(
     client: TestClient, ctx: Context, clock: Clock
 ) -> None:
-    data = {"objectId": 556, "properties": {k: {"value": v} for k, v in ACME.items()}}
+    data = {"objectId": 556, "properties": {k: {"value": v} for k, v in ACME_CONTACT.items()}}
     first = post(client, data, clock).json()["leads"][0]
     again = post(client, data, clock).json()["leads"][0]
     assert first["external_id"] == "hubspot:556" and again["duplicate"] is True and again["id"] == first["id"]

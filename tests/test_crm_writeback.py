@@ -37,11 +37,11 @@ from leadqual.settings import Settings
 from tests import hubspot_standin, salesforce_standin
 from tests.conftest import make_settings
 from tests.crm_helpers import (
-    HUBSPOT_SECRET,
-    PUBLIC_URL,
+    ACME_CONTACT,
     SF_ORG_ID,
     SOAP_HEADERS,
     body_of,
+    hubspot_env,
     hubspot_event,
     hubspot_headers,
     outbound_message,
@@ -63,18 +63,6 @@ FAST = WorkerOptions(
     crm_rates={"hubspot": 50.0, "salesforce": 50.0},
     crm_unauthorized_wait=timedelta(seconds=0.3),
 )
-ACME = {
-    "email": "dana@acmemetals.com",
-    "company": "Acme Metals",
-    "firstname": "Dana",
-    "lastname": "Ruiz",
-    "jobtitle": "Maintenance Manager",
-    "country": "US",
-    "state": "TX",
-    "industry": "metals",
-    "numberofemployees": "850",
-    "message": "Need a quote for a pump before the December outage.",
-}
 SF_LEADS = [
     (
         "00Q5g000001AcmeAAA",
@@ -132,10 +120,7 @@ def slack() -> Iterator[SlackStandIn]:
 def crm_settings(db_url: str, hubspot: HubSpotStandIn, salesforce: SalesforceStandIn) -> Settings:
     return make_settings(
         db_url,
-        LEADBOT_PUBLIC_URL=PUBLIC_URL,
-        HUBSPOT_CLIENT_SECRET=HUBSPOT_SECRET,
-        HUBSPOT_ACCESS_TOKEN=hubspot_standin.TOKEN,
-        HUBSPOT_API_URL=hubspot.url,
+        **hubspot_env(hubspot.url),
         SALESFORCE_INSTANCE_URL=salesforce.url,
         SALESFORCE_ORGANIZATION_ID=SF_ORG_ID,
         SALESFORCE_ACCESS_TOKEN=salesforce_standin.TOKEN,
@@ -263,7 +248,7 @@ def permalink_of(ctx: Context, slack: SlackStandIn, lead_id: int) -> str:
 def test_a_hubspot_contact_becomes_a_card_and_its_claim_and_disqualification_reach_hubspot(
     live: Context, app: TestClient, slack: SlackStandIn, hubspot: HubSpotStandIn
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     lead_id = post_hubspot(app, contact_id, event_id=9001)
     w = worker(live, slack, hubspot=hubspot)
     drain(w)
@@ -291,7 +276,7 @@ def test_a_hubspot_contact_becomes_a_card_and_its_claim_and_disqualification_rea
 def test_a_reopen_writes_the_claimed_status_back_and_clears_the_reason(
     live: Context, app: TestClient, slack: SlackStandIn, hubspot: HubSpotStandIn
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     lead_id = post_hubspot(app, contact_id, event_id=9002)
     triage.decide(live, lead_id=lead_id, user_id=REP, decision=disqualify(), key="view-1")
     triage.reopen(live, lead_id=lead_id, user_id=REP, key="reopen-1")
@@ -318,7 +303,7 @@ def test_a_lead_that_did_not_come_from_a_crm_queues_no_write_back(
 def test_hubspot_down_then_throttling_loses_nothing_keeps_each_leads_order_and_never_holds_up_slack(
     live: Context, app: TestClient, slack: SlackStandIn, hubspot: HubSpotStandIn
 ) -> None:
-    contacts = [hubspot.add_contact({**ACME, "email": f"dana{i}@acmemetals.com"}) for i in range(3)]
+    contacts = [hubspot.add_contact({**ACME_CONTACT, "email": f"dana{i}@acmemetals.com"}) for i in range(3)]
     leads = [post_hubspot(app, c, event_id=9100 + i) for i, c in enumerate(contacts)]
     hubspot.stop()  # connection refused from now on
     # One write-back in flight, so no call was already on the wire when the 429 came back.
@@ -359,7 +344,7 @@ def test_an_expired_hubspot_token_keeps_write_backs_waiting_logs_why_and_sends_t
     hubspot: HubSpotStandIn,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     lead_id = post_hubspot(app, contact_id, event_id=9200)
     hubspot.revoke_token()
     caplog.set_level(logging.WARNING, logger="leadbot.worker")
@@ -389,7 +374,7 @@ def test_a_write_back_hubspot_refuses_goes_dead_with_hubspots_error_and_is_liste
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     lead_id = post_hubspot(app, contact_id, event_id=9300)
     hubspot.known_properties.discard("hubspot_owner_id")  # the portal has no such property
     triage.claim(live, lead_id=lead_id, user_id=REP)
@@ -454,7 +439,7 @@ def test_a_salesforce_outbound_message_of_two_leads_writes_each_claim_and_disqua
 def test_write_backs_of_a_crm_the_worker_cannot_reach_wait_with_a_log_line_and_once_still_finishes(
     live: Context, app: TestClient, slack: SlackStandIn, hubspot: HubSpotStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     lead_id = post_hubspot(app, contact_id, event_id=9400)
     triage.claim(live, lead_id=lead_id, user_id=REP)
     caplog.set_level(logging.WARNING, logger="leadbot.worker")
@@ -478,7 +463,7 @@ def test_each_write_back_is_counted_by_crm_and_outcome(
         return REGISTRY.get_sample_value("leadbot_crm_writebacks_total", labels) or 0.0
 
     before = {o: counted(o) for o in ("delivered", "retry")}
-    contact_id = hubspot.add_contact(ACME)
+    contact_id = hubspot.add_contact(ACME_CONTACT)
     lead_id = post_hubspot(app, contact_id, event_id=9500)
     triage.claim(live, lead_id=lead_id, user_id=REP)
     hubspot.fail_next(status=500)
