@@ -31,8 +31,8 @@ from leadqual.routing.availability import RepState, Skip, next_turn, unavailable
 from leadqual.routing.hours import working_minutes
 from leadqual.routing.routes import RoutePlan, route_table
 from leadqual.services import availability
+from leadqual.services.availability import ensure_status_rows
 from leadqual.services.context import Context
-from leadqual.services.rotation import _ensure_status_rows
 from leadqual.statuses import LeadStatus, RoutingEvent
 
 SKIP_EVENT = RoutingEvent.ROTATION_SKIP
@@ -120,7 +120,7 @@ class Assigner:
         if self._rows is not None:
             return
         users = sorted({rep.user for route in self.table.routes if route.rotates for rep in route.reps})
-        _ensure_status_rows(self.session, users)
+        ensure_status_rows(self.session, users)
         self._rows = {
             s.user_id: s
             for s in self.session.scalars(

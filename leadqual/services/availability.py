@@ -9,9 +9,12 @@ back owed a backlog of turns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.db.models import Event, RepStatus, RouteCredit
@@ -19,7 +22,6 @@ from leadqual.errors import AwayDateInPast, NotYourAvailability
 from leadqual.routing.availability import RepState, is_away
 from leadqual.routing.readmodels import Availability
 from leadqual.services.context import Context
-from leadqual.services.rotation import _ensure_status_rows
 from leadqual.statuses import RoutingEvent
 
 
@@ -84,7 +86,7 @@ def _may_change(ctx: Context, actor: str, rep: str) -> None:
 
 
 def _locked(session: Session, rep: str) -> RepStatus:
-    _ensure_status_rows(session, [rep])
+    ensure_status_rows(session, [rep])
     status = session.get(RepStatus, rep, with_for_update=True)
     assert status is not None
     return status
@@ -93,3 +95,16 @@ def _locked(session: Session, rep: str) -> RepStatus:
 def _reset_credit(session: Session, rep: str, status: RepStatus) -> None:
     status.credit = 0
     session.execute(delete(RouteCredit).where(RouteCredit.user_id == rep))
+
+
+def ensure_status_rows(session: Session, users: Sequence[str]) -> None:
+    """A `rep_status` row for each of `users` (not away, no credit) where there is none yet."""
+    if not users:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(RepStatus)
+        .values([{"user_id": u, "away": False, "credit": 0} for u in users])
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )

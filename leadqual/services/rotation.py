@@ -10,17 +10,14 @@ intake and the SLA ladder go through `services.assignment`, whose credit is per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadqual.config import AppConfig
 from leadqual.db.models import RepStatus
 from leadqual.groups import Group
 from leadqual.routing.wrr import Pick, next_pick  # the algorithm lives in the pure routing package
+from leadqual.services.availability import ensure_status_rows
 from leadqual.services.context import Context
 
 __all__ = ["Pick", "away_reps", "next_pick", "set_away", "suggest_owner", "suggest_owners"]
@@ -46,7 +43,7 @@ def suggest_owners(
     if route is None or not route.rotation or not route.reps or count <= 0:
         return [None] * max(count, 0)
     users = sorted({r.user for r in route.reps})
-    _ensure_status_rows(session, users)
+    ensure_status_rows(session, users)
     rows = {
         s.user_id: s
         for s in session.scalars(
@@ -79,15 +76,3 @@ def set_away(ctx: Context, user_id: str, away: bool) -> bool:
 def away_reps(ctx: Context) -> list[str]:
     with ctx.reading() as session:
         return list(session.scalars(select(RepStatus.user_id).where(RepStatus.away).order_by(RepStatus.user_id)))
-
-
-def _ensure_status_rows(session: Session, users: Sequence[str]) -> None:
-    if not users:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(RepStatus)
-        .values([{"user_id": u, "away": False, "credit": 0} for u in users])
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
