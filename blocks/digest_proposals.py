@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import ids
-from blocks.format import held_out_line, success_phrase
+from blocks.format import success_phrase
+from blocks.proposal_words import backtest_summary, evidence, held_out_line, title
 from blocks.text import CONTEXT_TEXT, SECTION, fit_mrkdwn, mention, mrkdwn, plain
 from leadqual.proposals import ProposalKind
 from leadqual.readmodels import Digest, ProposedChange
@@ -75,11 +76,11 @@ def proposal_blocks(digest: Digest) -> list[Block]:
 def _proposal(change: ProposedChange) -> list[Block]:
     p = change.proposal
     icon = _KIND_ICONS[p.kind]
-    text = f"{icon} *{mrkdwn(p.title, 300)}* `{p.id}`\n{mrkdwn(p.evidence, SECTION - 400)}"
+    text = f"{icon} *{mrkdwn(title(p), 300)}* `{p.id}`\n{mrkdwn(evidence(p), SECTION - 400)}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit_mrkdwn(text)))]
     notes = [line for line in (held_out_line(p.figures),) if line]
     if change.backtest is not None:
-        notes.append("Backtest: " + change.backtest.summary())
+        notes.append("Backtest: " + backtest_summary(change.backtest))
     if notes:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=fit_mrkdwn(mrkdwn("\n".join(notes)), CONTEXT_TEXT))])
@@ -97,7 +98,7 @@ def _proposal(change: ProposedChange) -> list[Block]:
                         title=plain("Apply this change?", 100),
                         text=MarkdownTextObject(
                             text=fit_mrkdwn(
-                                f"{mrkdwn(p.title, 250)}. This makes a new ruleset version for leads that arrive "
+                                f"{mrkdwn(title(p), 250)}. This makes a new ruleset version for leads that arrive "
                                 "from now on; leads already scored keep theirs.",
                                 300,
                             )
@@ -115,7 +116,9 @@ def _proposal(change: ProposedChange) -> list[Block]:
 def rollback_blocks(digest: Digest) -> list[Block]:
     change = digest.ruleset
     made = (
-        f"from proposal `{change.proposal_id}` ({mrkdwn(change.proposal_title or '', 300)})"
+        f"from proposal `{change.proposal_id}` ({mrkdwn(title(change.proposal), 300)})"
+        if change.proposal_id and change.proposal
+        else f"from proposal `{change.proposal_id}`"
         if change.proposal_id
         else "from a proposal"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from leadqual.figures import FIT_BANDS, INTENT_BANDS, Inflation, PipelineFigures, ScoreBands
@@ -100,17 +100,6 @@ _SUCCESS = {
 def success_phrase(learn_from: str) -> str:
     """What the proposals counted as a success (`proposals.learn_from`), as a clause."""
     return "a lead counts as a success when " + _SUCCESS.get(learn_from, learn_from)
-
-
-def held_out_line(figures: Mapping[str, float], *, prefix: str = "held_out_") -> str | None:
-    """How a change did on the held-out weeks, from its figures; None when it was not checked on any."""
-    if f"{prefix}weeks" not in figures:
-        return None
-    f = {k[len(prefix) :]: v for k, v in figures.items() if k.startswith(prefix)}
-    return (
-        f"On the last {f['weeks']:.0f} weeks (not learnt from): Priority precision {pct(f['precision_before'])} → "
-        f"{pct(f['precision_after'])}, successes in Priority {f['caught_before']:.0f} → {f['caught_after']:.0f}."
-    )
 
 
 def band_table(bands: ScoreBands) -> str:

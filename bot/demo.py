@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from blocks.follow_ups import read_follow_up_value
+from blocks.proposal_words import backtest_summary, title
 from blocks.terminal import blocks_text, digest_report
 from bot.demo_files import FileOutbox, write_digest
 from leadqual import calendar
@@ -165,11 +166,11 @@ def run_demo(
         old, new = proposals.apply_proposal(ctx, top.proposal.id, actor=MANAGER)
         result.applied = (top.proposal.id, old, new)
         echo(
-            f"\n5. applied the top proposal {top.proposal.id} ({top.proposal.title}) as {MANAGER} would "
+            f"\n5. applied the top proposal {top.proposal.id} ({title(top.proposal)}) as {MANAGER} would "
             f"from Slack: ruleset v{new} is active (was v{old})."
         )
         if top.backtest is not None:
-            echo("   backtest: " + top.backtest.summary())
+            echo("   backtest: " + backtest_summary(top.backtest))
             for a, b, n in top.backtest.moves():
                 echo(f"     {n:>5}  {a.label} -> {b.label}")
         echo(_changed_lead(ctx, leads, old, new))

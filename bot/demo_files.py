@@ -14,6 +14,7 @@ from typing import Any
 
 from blocks.chart import digest_chart
 from blocks.digest import digest_blocks
+from blocks.proposal_words import digest_json
 from blocks.terminal import blocks_text, digest_report
 from bot.slack.messages import render_outbox
 from leadqual.readmodels import Digest
@@ -92,7 +93,7 @@ class FileOutbox:
 def write_digest(folder: Path, digest: Digest) -> list[Path]:
     stem = folder / f"digest-{digest.iso_week}"
     files = {
-        stem.with_suffix(".json"): json.dumps(digest.as_json(), indent=2, ensure_ascii=False),
+        stem.with_suffix(".json"): json.dumps(digest_json(digest), indent=2, ensure_ascii=False),
         folder / f"digest-{digest.iso_week}-blocks.json": json.dumps(
             [b.to_dict() for b in digest_blocks(digest)], indent=2, ensure_ascii=False
         ),

@@ -44,7 +44,8 @@ class Backtest:
     transitions: dict[tuple[Group, Group], int]  # (group now, group under the change) -> leads
     before: PriorityQuality
     after: PriorityQuality
-    scope: str = ""  # which leads were rescored, in words
+    window: str | None = None  # the period whose decided leads were rescored (its label)
+    limit: int | None = None  # at most this many, the most recently decided
 
     @property
     def moved(self) -> int:
@@ -55,24 +56,11 @@ class Backtest:
         found = [(a, b, n) for (a, b), n in self.transitions.items() if a is not b]
         return sorted(found, key=lambda m: (-m[2], m[0].rank, m[1].rank))
 
-    def summary(self, *, limit: int = 3) -> str:
-        """One line: how many leads change group and what happens to Priority."""
-        head = f"Rescored {self.leads} decided leads{f' ({self.scope})' if self.scope else ''}: "
-        if not self.moved:
-            head += "no lead changes group."
-        else:
-            parts = [f"{n} {a.label} → {b.label}" for a, b, n in self.moves()[:limit]]
-            more = len(self.moves()) - limit
-            head += f"{self.moved} change group ({', '.join(parts)}{f', +{more} more' if more > 0 else ''})."
-        return (
-            f"{head} Priority precision {_pct(self.before.precision)} → {_pct(self.after.precision)}, "
-            f"recall {_pct(self.before.recall)} → {_pct(self.after.recall)}."
-        )
-
     def as_json(self) -> dict[str, Any]:
         return {
             "leads": self.leads,
-            "scope": self.scope,
+            "window": self.window,
+            "limit": self.limit,
             "moved": self.moved,
             "transitions": [
                 {"from": a.value, "to": b.value, "leads": n}
@@ -91,10 +79,6 @@ def _quality_json(q: PriorityQuality) -> dict[str, Any]:
         "precision": round(q.precision, 4),
         "recall": round(q.recall, 4),
     }
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 class _Regrouper:
@@ -150,7 +134,8 @@ def backtest(
     *,
     current: Ruleset,
     proposed: Mapping[str, RulesetSpec],
-    scope: str = "",
+    window: str | None = None,
+    limit: int | None = None,
 ) -> dict[str, Backtest]:
     """Rescore each decided lead (payload, qualified?) under `current` and every proposed ruleset.
 
@@ -189,7 +174,8 @@ def backtest(
             transitions=dict(t.transitions),
             before=base,
             after=PriorityQuality(t.priority_after, t.priority_qualified_after, all_qualified),
-            scope=scope,
+            window=window,
+            limit=limit,
         )
         for key, t in tallies.items()
     }

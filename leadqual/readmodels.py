@@ -159,7 +159,7 @@ class RulesetChange:
     created_at: datetime
     created_by: str | None
     proposal_id: str | None  # the proposal that made it, if any
-    proposal_title: str | None
+    proposal: Proposal | None
     latest_version: int | None = None  # the highest version stored (above `version` after a rollback)
 
     @property

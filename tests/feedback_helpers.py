@@ -87,7 +87,6 @@ def store_proposal(
         current=current,
         proposed=proposed,
         ruleset_version=version,
-        evidence="Fired on 84 decided leads: ...",
     )
     with ctx.transaction() as session:
         session.add(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from blocks.proposal_words import backtest_summary
 from leadqual.backtest import _Regrouper, _same_conditions, backtest
 from leadqual.config import default_rules_path
 from leadqual.groups import Group
@@ -55,7 +56,6 @@ def raise_bom(to: int) -> RulesetSpec:
         current=30,
         proposed=to,
         ruleset_version=CURRENT.version,
-        evidence="",
     )
     return apply_to_spec(CURRENT.spec, proposal)
 
@@ -91,7 +91,7 @@ def test_leads_are_scored_as_of_the_day_they_were_received() -> None:
 def test_an_unchanged_ruleset_moves_nothing() -> None:
     result = backtest(DECIDED, current=CURRENT, proposed={"same": CURRENT.spec})["same"]
     assert result.moved == 0 and result.before == result.after
-    assert "no lead changes group" in result.summary()
+    assert "no lead changes group" in backtest_summary(result)
 
 
 def test_one_pass_serves_every_proposal_and_reads_the_leads_once() -> None:
@@ -109,9 +109,10 @@ def test_one_pass_serves_every_proposal_and_reads_the_leads_once() -> None:
 
 
 def test_the_summary_and_json_name_the_moves_and_the_priority_figures() -> None:
-    result = backtest(DECIDED, current=CURRENT, proposed={"p": raise_bom(50)}, scope="the 5 most recent")["p"]
-    assert result.summary() == (
-        "Rescored 5 decided leads (the 5 most recent): 2 change group "
+    proposed = {"p": raise_bom(50)}
+    result = backtest(DECIDED, current=CURRENT, proposed=proposed, window="12 weeks to 2026-W47", limit=5)["p"]
+    assert backtest_summary(result) == (
+        "Rescored 5 decided leads (the most recently decided of 12 weeks to 2026-W47, at most 5): 2 change group "
         "(2 Qualified review → Priority). Priority precision 100% → 67%, recall 33% → 67%."
     )
     data = result.as_json()
@@ -129,7 +130,6 @@ def _change(kind: ProposalKind, target: str, setting: str, proposed: int | None)
         current=0,
         proposed=proposed,
         ruleset_version=1,
-        evidence="",
     )
     return apply_to_spec(CURRENT.spec, p)
 

@@ -62,8 +62,17 @@ def proposal(i: int, *, label: str = "BOM review requested") -> ProposedChange:
         current=30,
         proposed=60,
         ruleset_version=3,
-        evidence="Fired on 84 decided leads: 61% qualified vs 22% of 900 where it did not fire (smoothed).",
-        figures={"fired_qualified": 51, "fired_not_qualified": 33},
+        figures={
+            "fired_qualified": 51,
+            "fired_not_qualified": 33,
+            "other_qualified": 198,
+            "other_not_qualified": 702,
+            "fired_rate": 0.61,
+            "other_rate": 0.22,
+            "diff_low": 0.28,
+            "diff_high": 0.49,
+        },
+        checks=12,
     )
     bt = Backtest(
         leads=2000,
@@ -72,6 +81,18 @@ def proposal(i: int, *, label: str = "BOM review requested") -> ProposedChange:
         after=PriorityQuality(230, 170, 600),
     )
     return ProposedChange(p, bt)
+
+
+WEBINAR_RAISE = Proposal(
+    id="p-abc123",
+    kind=ProposalKind.RAISE_POINTS,
+    target="webinar",
+    label="Webinar attended",
+    setting="points",
+    current=5,
+    proposed=10,
+    ruleset_version=3,
+)
 
 
 def make_digest(n: int = 2, *, applied: bool = False, label: str = "BOM review requested") -> Digest:
@@ -83,7 +104,7 @@ def make_digest(n: int = 2, *, applied: bool = False, label: str = "BOM review r
         created_at=datetime(2026, 11, 20, tzinfo=UTC),
         created_by="UMANAGER" if applied else None,
         proposal_id="p-abc123" if applied else None,
-        proposal_title='Raise "Webinar attended" from 5 to 10 points' if applied else None,
+        proposal=WEBINAR_RAISE if applied else None,
     )
     return Digest(
         iso_week="2026-W47",

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from blocks.digest import digest_blocks
+from blocks.proposal_words import evidence
 from blocks.terminal import digest_report
 from leadqual.config import ProposalMethod, load_config
 from leadqual.groups import Group
@@ -40,7 +41,8 @@ def test_conditional_proposals_carry_their_effect_strata_and_held_out_figures(bu
     f = webinar.figures
     assert f["log_odds_low"] <= f["log_odds"] <= f["log_odds_high"]
     assert f["held_out_weeks"] == 3 and f["held_out_precision_after"] > f["held_out_precision_before"]
-    assert "With the other rules held fixed" in webinar.evidence and "Among leads with" in webinar.evidence
+    words = evidence(webinar)
+    assert "With the other rules held fixed" in words and "Among leads with" in words
     assert any(k.startswith("strata_with_other_") for k in f)
     assert built.held_out is not None and built.held_out["precision_after"] > built.held_out["precision_before"]
     data = built.as_json()

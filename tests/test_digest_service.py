@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from blocks.proposal_words import digest_json
 from leadqual.config import ProposalMethod
 from leadqual.db.models import DigestSend, ProposalRow
 from leadqual.groups import Group
-from leadqual.proposals import ProposalKind
+from leadqual.proposals import Proposal, ProposalKind
 from leadqual.readmodels import Digest
 from leadqual.services import digest, digest_guard, proposal_store, proposals
 from leadqual.services.context import Context
@@ -73,7 +74,7 @@ def test_proposals_are_stored_once_by_id_however_often_the_digest_is_built(ctx: 
     first = built.proposals[0]
     row = stored[first.proposal.id]
     assert (row.status, row.iso_week, row.kind) == ("open", "2026-W47", first.proposal.kind.value)
-    assert row.data["proposal"]["evidence"] == first.proposal.evidence
+    assert Proposal.from_json(row.data["proposal"]) == first.proposal
     assert row.data["backtest"]["leads"] == first.backtest.leads  # type: ignore[union-attr]
 
 
@@ -91,12 +92,12 @@ def test_the_digest_names_the_active_version_and_whether_it_came_from_a_proposal
     proposals.apply_proposal(ctx, top.id, actor=MANAGER)
     after = digest.build_digest(ctx, backtest_limit=BACKTEST)
     assert after.ruleset.version == 2 and after.ruleset.from_proposal
-    assert (after.ruleset.proposal_id, after.ruleset.proposal_title) == (top.id, top.title)
+    assert (after.ruleset.proposal_id, after.ruleset.proposal) == (top.id, top)
     assert all(c.proposal.ruleset_version == 2 for c in after.proposals)
 
 
 def test_the_json_holds_every_figure_and_every_proposal_with_id_and_evidence(built: Digest) -> None:
-    data = built.as_json()
+    data = digest_json(built)
     assert data["iso_week"] == "2026-W47" and data["ruleset"]["version"] == 1
     for period in ("week", "trailing"):
         assert {

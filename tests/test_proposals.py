@@ -7,6 +7,7 @@ from functools import cache
 
 import pytest
 
+from blocks.proposal_words import evidence, title
 from leadqual.config import ProposalSettings, default_rules_path
 from leadqual.groups import Group
 from leadqual.proposals import (
@@ -71,7 +72,7 @@ def test_rules_that_are_right_stay_silent() -> None:
         "defined-scope",
         "pricing-page",
     ):
-        assert right not in found, found[right].evidence
+        assert right not in found, evidence(found[right])
 
 
 def test_a_strong_but_rare_rule_stays_silent_for_want_of_leads() -> None:
@@ -106,10 +107,11 @@ def test_the_evidence_is_in_plain_words_with_counts_rates_and_interval() -> None
     _, found = proposals_in(RULES_OFF)
     bom = found["bom-review"]
     fired = int(bom.figures["fired_qualified"] + bom.figures["fired_not_qualified"])
-    assert bom.evidence.startswith(f"Fired on {fired} decided leads: ")
-    assert "qualified vs" in bom.evidence and "(smoothed)" in bom.evidence
-    assert "95% interval allowing for the" in bom.evidence and "not 30." in bom.evidence
-    assert bom.title == f'Raise "BOM review requested" from 30 to {bom.proposed} points'
+    words = evidence(bom)
+    assert words.startswith(f"Fired on {fired} decided leads: ")
+    assert "qualified vs" in words and "(smoothed)" in words
+    assert "95% interval allowing for the" in words and "not 30." in words
+    assert title(bom) == f'Raise "BOM review requested" from 30 to {bom.proposed} points'
 
 
 # --- sample size, smoothing, statistics ------------------------------------------------------

@@ -79,7 +79,16 @@ def test_the_proposal_is_marked_applied_and_the_change_is_audited(ctx: Context, 
     with ctx.transaction() as session:
         event = session.scalar(select(Event).where(Event.kind == proposals.APPLIED))
         assert event is not None and event.actor == MANAGER
-        assert event.data == {"proposal": pid, "title": 'Raise "bom-review" from 30 to 60 points', "from": 1, "to": 2}
+        assert event.data == {
+            "proposal": pid,
+            "kind": "raise_points",
+            "target": "bom-review",
+            "setting": "points",
+            "current": 30,
+            "proposed": 60,
+            "from": 1,
+            "to": 2,
+        }
 
 
 def test_leads_keep_the_version_that_scored_them(ctx: Context) -> None:

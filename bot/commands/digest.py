@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import Any
 
+from blocks.proposal_words import digest_json
 from blocks.terminal import digest_report
 from bot.progress import Progress
 from leadqual import calendar
@@ -49,7 +50,7 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
     if not args.dry_run:
         report = _send(ctx, settings, built)
     if args.json:
-        print(json.dumps({**built.as_json(), "sent": report}, indent=2, ensure_ascii=False))
+        print(json.dumps({**digest_json(built), "sent": report}, indent=2, ensure_ascii=False))
     else:
         print(digest_report(built))
         if report is not None:

@@ -10,9 +10,8 @@ import argparse
 import getpass
 from pathlib import Path
 
+from blocks.proposal_words import backtest_summary, split_lines, title
 from leadqual.bootstrap import bootstrap, load_app_config, rules_path
-from leadqual.learning.heldout import SplitBacktest
-from leadqual.learning.learn import HeldOut
 from leadqual.rules import load_ruleset_file
 from leadqual.services import proposals
 from leadqual.services.digest import BACKTEST_LIMIT
@@ -75,8 +74,8 @@ def apply_rules(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
     old, new = proposals.apply_proposal(ctx.as_operator(_operator()), args.proposal_id, actor=_operator())
     found = load_proposal(ctx, args.proposal_id)
-    title = found[1].title if found else args.proposal_id
-    print(f"applied {args.proposal_id}: {title}")
+    name = title(found[1]) if found else args.proposal_id
+    print(f"applied {args.proposal_id}: {name}")
     print(
         f"ruleset v{new} is active (was v{old}); leads already scored keep their version. "
         "Undo with: leadbot rules rollback"
@@ -94,8 +93,8 @@ def rollback_rules(args: argparse.Namespace, settings: Settings) -> int:
 def backtest_rules(args: argparse.Namespace, settings: Settings) -> int:
     ctx = bootstrap(settings)
     proposal, result = proposals.backtest_proposal(ctx, args.proposal_id, limit=max(1, args.limit))
-    print(f"{proposal.id}: {proposal.title}")
-    print(result.summary())
+    print(f"{proposal.id}: {title(proposal)}")
+    print(backtest_summary(result))
     for before, after, n in result.moves():
         print(f"  {n:>6}  {before.label} -> {after.label}")
     split = held_out_backtest(ctx, args.proposal_id)
@@ -103,41 +102,3 @@ def backtest_rules(args: argparse.Namespace, settings: Settings) -> int:
     for line in split_lines(split, learnt_from_window=learnt_from_window):
         print(line)
     return 0
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-def _priority(held: HeldOut) -> str:
-    b, a = held.before, held.after
-    return (
-        f"Priority precision {_pct(b.precision)} -> {_pct(a.precision)}, "
-        f"successes in Priority {b.caught:,} -> {a.caught:,} (of {b.success:,})"
-    )
-
-
-def split_lines(split: SplitBacktest, *, learnt_from_window: bool) -> list[str]:
-    """The backtest on the weeks learnt from and on the held-out weeks, with the held-out verdict."""
-    if split.held_out is None or split.split_at is None:
-        return [
-            f"All {split.learnt_leads:,} decided leads of the window: {_priority(split.learnt)}.",
-            "Held out: nothing (proposals.holdout_weeks: 0).",
-        ]
-    since = f"{split.split_at:%Y-%m-%d}"
-    seen = (
-        "learnt from the whole window (proposals.method: marginal), so these weeks were seen"
-        if learnt_from_window
-        else "not learnt from"
-    )
-    verdict = (
-        "passes the held-out check (precision up, at least nine tenths of the catch kept)"
-        if split.passes
-        else "fails the held-out check (precision must rise and nine tenths of the catch stay): not proposed"
-    )
-    return [
-        f"Weeks before {since} ({split.learnt_leads:,} decided leads, learnt from): {_priority(split.learnt)}.",
-        f"Held out, the last {split.weeks} weeks from {since} ({split.held_out_leads:,} decided leads, {seen}): "
-        f"{_priority(split.held_out)}.",
-        f"Held-out verdict: {verdict}.",
-    ]

@@ -4,23 +4,22 @@
 (its rule hits, segment, failed must-haves, when it was received); `as_proposals` turns the
 changes `learn` kept into the same `Proposal` objects the marginal method makes, so the
 digest, `leadbot digest --json`, the store and Slack's Apply work unchanged. Each carries its
-evidence in words (the effect with the others held fixed, its interval, the counts within
-the strongest co-firing rule's strata, how it did on the held-out weeks) and in `figures`.
+evidence as data (`basis` conditional, the effect with the others held fixed and its interval,
+the counts within the strongest co-firing rule's strata, how it did on the held-out weeks, in
+`figures`); `blocks.proposal_words` puts it in words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
-from leadqual.learning.effects import Counts
 from leadqual.learning.hits import HitMatrix, LeadHits, from_leads
 from leadqual.learning.learn import CheckedChange, CheckedThreshold, HeldOut, Learning
 from leadqual.learning.strata import StrataEvidence
-from leadqual.proposals import Proposal, ProposalKind, proposal_id
+from leadqual.proposals import EvidenceBasis, Proposal, ProposalKind, proposal_id
 from leadqual.rules import RulesetSpec
 
 # (hits as stored, segment, failed must-haves, received at)
@@ -50,14 +49,6 @@ def as_proposals(learning: Learning, *, version: int, holdout_weeks: int) -> lis
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def _counts(c: Counts) -> str:
-    return f"{_pct(c.rate)} of {c.decided:,}"
-
-
 def _held_out_figures(held: HeldOut | None, weeks: int) -> dict[str, float]:
     if held is None:
         return {}
@@ -70,17 +61,6 @@ def _held_out_figures(held: HeldOut | None, weeks: int) -> dict[str, float]:
         "held_out_priority_before": held.before.priority,
         "held_out_priority_after": held.after.priority,
     }
-
-
-def _strata_words(s: StrataEvidence | None) -> str:
-    if s is None:
-        return ""
-    other = f'"{s.other_label}"'
-    return (
-        f" Checked against {other} (they fire together most). Among leads with {other}: "
-        f"{_counts(s.among_other.fired)} succeeded with this rule, {_counts(s.among_other.not_fired)} without; "
-        f"among the rest: {_counts(s.among_rest.fired)} with, {_counts(s.among_rest.not_fired)} without."
-    )
 
 
 def _strata_figures(s: StrataEvidence | None) -> dict[str, float]:
@@ -98,19 +78,6 @@ def _rule_proposal(checked: CheckedChange, version: int, weeks: int) -> Proposal
     c = checked.change
     e = c.effect
     kind = ProposalKind(c.kind.value)
-    worth = (
-        f"Weighed like the other rules that is worth about {c.implied:.0f} points "
-        f"({c.implied_low:.0f} to {c.implied_high:.0f}), not {c.current}."
-        if c.scale
-        else ""
-    )
-    words = (
-        f'With the other rules held fixed, "{c.label}" multiplies the odds of success by {e.odds_ratio:.2f} '
-        f"(95% range allowing for every check {np.exp(e.low):.2f} to {np.exp(e.high):.2f}); "
-        f"it fired on {e.fired.decided:,} decided leads ({_pct(e.fired.rate)} succeeded), "
-        f"{_pct(e.not_fired.rate)} of the {e.not_fired.decided:,} where it did not. {worth}"
-        f"{_strata_words(checked.strata)}"
-    )
     figures: dict[str, float] = {
         "log_odds": round(e.log_odds, 4),
         "log_odds_low": round(e.low, 4),
@@ -119,9 +86,16 @@ def _rule_proposal(checked: CheckedChange, version: int, weeks: int) -> Proposal
         "fired_failure": e.fired.failure,
         "not_fired_success": e.not_fired.success,
         "not_fired_failure": e.not_fired.failure,
-        "implied_points": round(c.implied, 1),
-        "implied_low": round(c.implied_low, 1),
-        "implied_high": round(c.implied_high, 1),
+        **(
+            {
+                "implied_points": round(c.implied, 1),
+                "implied_low": round(c.implied_low, 1),
+                "implied_high": round(c.implied_high, 1),
+                "points_per_log_odds": round(c.scale, 2),
+            }
+            if c.scale
+            else {}
+        ),
         **_strata_figures(checked.strata),
         **_held_out_figures(checked.held_out, weeks),
     }
@@ -134,24 +108,13 @@ def _rule_proposal(checked: CheckedChange, version: int, weeks: int) -> Proposal
         current=c.current,
         proposed=c.proposed,
         ruleset_version=version,
-        evidence=" ".join(words.split()),
         figures=figures,
         strength=round(c.strength, 4),
+        basis=EvidenceBasis.CONDITIONAL,
+        strata_with=checked.strata.other_label if checked.strata else None,
     )
 
 
 def _threshold_proposal(t: CheckedThreshold, weeks: int) -> Proposal:
     p = t.proposal
-    return Proposal(
-        id=p.id,
-        kind=p.kind,
-        target=p.target,
-        label=p.label,
-        setting=p.setting,
-        current=p.current,
-        proposed=p.proposed,
-        ruleset_version=p.ruleset_version,
-        evidence=f"{p.evidence} Judged on points after the rule changes above.",
-        figures={**p.figures, **_held_out_figures(t.held_out, weeks)},
-        strength=p.strength,
-    )
+    return replace(p, figures={**p.figures, **_held_out_figures(t.held_out, weeks)}, after_rule_changes=True)

@@ -37,7 +37,16 @@ below with the whole interval above zero, each side with `min_decided` decided l
 """
 
 from leadqual.proposals.judgement import MIN_STEP, TOLERANCE, propose
-from leadqual.proposals.model import Evidence, Proposal, ProposalKind, ScoreCell, Tally, apply_to_spec, proposal_id
+from leadqual.proposals.model import (
+    Evidence,
+    EvidenceBasis,
+    Proposal,
+    ProposalKind,
+    ScoreCell,
+    Tally,
+    apply_to_spec,
+    proposal_id,
+)
 from leadqual.proposals.statistics import Z95, Contrast, contrast, family_z, newcombe, smoothed_rate, wilson
 
 __all__ = [
@@ -46,6 +55,7 @@ __all__ = [
     "Z95",
     "Contrast",
     "Evidence",
+    "EvidenceBasis",
     "Proposal",
     "ProposalKind",
     "ScoreCell",

@@ -35,10 +35,6 @@ class _Bar:
     def contrast(self, a: Tally, b: Tally, *, prior: float | None = None) -> Contrast:
         return contrast(a, b, prior=self.prior if prior is None else prior, strength=self.strength, z=self.z)
 
-    @property
-    def interval(self) -> str:
-        return f"95% interval allowing for the {self.checks} checks" if self.checks > 1 else "95% interval"
-
 
 @dataclass(frozen=True, slots=True)
 class _RuleEvidence:
@@ -91,29 +87,6 @@ def _round_points(value: float) -> int:
     return int(min(100, max(0, MIN_STEP * round(value / MIN_STEP))))
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def _plural(value: float, noun: str) -> str:
-    shown = f"{value:.0f}"
-    return f"{shown} {noun}" if shown == "1" else f"{shown} {noun}s"
-
-
-def _points(x: float) -> str:
-    return f"{100 * x:+.0f}"
-
-
-def _rule_words(e: _RuleEvidence, bar: _Bar) -> str:
-    c = e.c
-    where = f" in {', '.join(e.rule.segments)}" if e.rule.segments else ""
-    return (
-        f"Fired on {c.a.decided} decided leads{where}: {_pct(c.rate_a)} qualified vs {_pct(c.rate_b)} "
-        f"of {c.b.decided} where it did not fire (smoothed); {bar.interval} of the difference "
-        f"{_points(c.diff_low)} to {_points(c.diff_high)} points."
-    )
-
-
 def _rule_figures(e: _RuleEvidence, scale: float | None) -> dict[str, float]:
     c = e.c
     figures = {
@@ -143,17 +116,12 @@ def _rule_figures(e: _RuleEvidence, scale: float | None) -> dict[str, float]:
 def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) -> Proposal | None:
     rule, points = e.rule, e.rule.points
     lo, mid, hi = e.effect
-    words = _rule_words(e, bar)
     kind: ProposalKind | None = None
     proposed: int | None = None
     strength = 0.0
-    if hi < 0:
+    wrong_direction = hi < 0
+    if wrong_direction:
         kind, strength = ProposalKind.RETIRE_RULE, _clearance(0.0 - hi, lo, hi)
-        words += (
-            " Leads where it fires qualify less often, not more."
-            if e.sign > 0
-            else " Leads where it fires qualify more often, not less."
-        )
     elif scale is not None:
         implied, low, high = scale * mid, scale * lo, scale * hi
         target = _round_points(implied)
@@ -166,11 +134,6 @@ def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) 
         elif high < points / TOLERANCE and scale * e.raw_effect[2] < points / TOLERANCE and target <= points - MIN_STEP:
             strength = _clearance(points / TOLERANCE - high, low, high)
             kind, proposed = (ProposalKind.LOWER_POINTS, target) if target > 0 else (ProposalKind.RETIRE_RULE, None)
-        if kind is not None:
-            words += (
-                f" Weighed like the other rules, that is worth about {_plural(max(implied, 0), 'point')} "
-                f"({max(low, 0):.0f} to {max(high, 0):.0f}), not {points}."
-            )
     if kind is None:
         return None
     return Proposal(
@@ -182,9 +145,11 @@ def _judge_rule(e: _RuleEvidence, scale: float | None, bar: _Bar, version: int) 
         current=points,
         proposed=proposed,
         ruleset_version=version,
-        evidence=words,
         figures=_rule_figures(e, scale),
         strength=round(strength, 4),
+        checks=bar.checks,
+        segments=tuple(rule.segments or ()),
+        wrong_direction=wrong_direction,
     )
 
 
@@ -214,14 +179,6 @@ def _judge_threshold(
     if move is None:
         return None
     setting, current, proposed, kept, moved, kc = move
-    words = (
-        f"{upper.label} converted {_pct(c.rate_a)} of {up.decided} decided leads vs {_pct(c.rate_b)} of "
-        f"{down.decided} in {lower.label} (smoothed): no better ({bar.interval} of the difference "
-        f"{_points(c.diff_low)} to {_points(c.diff_high)} points). Raising its {setting} minimum from "
-        f"{current} to {proposed} keeps {kept.decided} leads converting {_pct(kc.rate_a)} (difference to "
-        f"{lower.label} {_points(kc.diff_low)} to {_points(kc.diff_high)} points) and moves "
-        f"{moved.decided} converting {_pct(moved.rate)} down."
-    )
     kind = ProposalKind.MOVE_THRESHOLD
     return Proposal(
         id=proposal_id(version, kind, upper.value, setting, proposed),
@@ -232,7 +189,6 @@ def _judge_threshold(
         current=current,
         proposed=proposed,
         ruleset_version=version,
-        evidence=words,
         figures={
             "group_qualified": up.qualified,
             "group_not_qualified": up.not_qualified,
@@ -247,8 +203,12 @@ def _judge_threshold(
             "moved_qualified": moved.qualified,
             "moved_not_qualified": moved.not_qualified,
             "kept_rate": round(kc.rate_a, 4),
+            "kept_diff_low": round(kc.diff_low, 4),
+            "kept_diff_high": round(kc.diff_high, 4),
         },
         strength=round(_clearance(kc.diff_low, kc.diff_low, kc.diff_high), 4),
+        checks=bar.checks,
+        below=lower.value,
     )
 
 

@@ -72,9 +72,16 @@ class Evidence:
         return out
 
 
+class EvidenceBasis(StrEnum):
+    """How a proposal's evidence was judged (blocks/ words each its own way)."""
+
+    MARGINAL = "marginal"  # where the rule fired against where it did not, on smoothed counts
+    CONDITIONAL = "conditional"  # the rule's effect with the other rules held fixed
+
+
 @dataclass(frozen=True)
 class Proposal:
-    """One proposed change, with the figures behind it in plain words."""
+    """One proposed change with the figures behind it, as data: `blocks.proposal_words` puts it in words."""
 
     id: str
     kind: ProposalKind
@@ -84,19 +91,16 @@ class Proposal:
     current: int
     proposed: int | None  # None when retiring a rule
     ruleset_version: int
-    evidence: str
     figures: dict[str, float] = field(default_factory=dict)
     strength: float = 0.0  # how far the interval clears the bar, in half-widths; orders the digest
-
-    @property
-    def title(self) -> str:
-        """A one-line summary, such as `Raise "BOM review requested" from 30 to 65 points`."""
-        if self.kind is ProposalKind.RETIRE_RULE:
-            return f'Retire "{self.label}" ({self.current} points)'
-        if self.kind is ProposalKind.MOVE_THRESHOLD:
-            return f"Raise the {self.label} {self.setting} minimum from {self.current} to {self.proposed}"
-        verb = "Raise" if self.kind is ProposalKind.RAISE_POINTS else "Lower"
-        return f'{verb} "{self.label}" from {self.current} to {self.proposed} points'
+    basis: EvidenceBasis = EvidenceBasis.MARGINAL
+    checks: int = 1  # the comparisons of one digest whose intervals hold together
+    segments: tuple[str, ...] = ()  # the segments a segment rule was judged in
+    wrong_direction: bool = False  # retired because its leads convert the other way
+    below: str | None = None  # thresholds: the group value ranked below, compared with
+    strata_with: str | None = None  # conditional: label of the co-firing rule the strata split on
+    after_rule_changes: bool = False  # thresholds judged on the points after the proposed rule changes
+    stored_words: str | None = None  # the evidence in words, as proposals stored before the words moved to blocks/
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -108,14 +112,22 @@ class Proposal:
             "current": self.current,
             "proposed": self.proposed,
             "ruleset_version": self.ruleset_version,
-            "title": self.title,
-            "evidence": self.evidence,
             "figures": dict(self.figures),
             "strength": self.strength,
+            "basis": self.basis.value,
+            "checks": self.checks,
+            "segments": list(self.segments),
+            "wrong_direction": self.wrong_direction,
+            "below": self.below,
+            "strata_with": self.strata_with,
+            "after_rule_changes": self.after_rule_changes,
+            **({"stored_words": self.stored_words} if self.stored_words else {}),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Proposal:
+        """A stored proposal; one stored before `basis` existed keeps its evidence words as `stored_words`."""
+        legacy = "basis" not in data
         return cls(
             id=data["id"],
             kind=ProposalKind(data["kind"]),
@@ -125,9 +137,16 @@ class Proposal:
             current=int(data["current"]),
             proposed=None if data.get("proposed") is None else int(data["proposed"]),
             ruleset_version=int(data["ruleset_version"]),
-            evidence=data["evidence"],
             figures=dict(data.get("figures", {})),
             strength=float(data.get("strength", 0.0)),
+            basis=EvidenceBasis(data.get("basis", EvidenceBasis.MARGINAL.value)),
+            checks=int(data.get("checks", 1)),
+            segments=tuple(data.get("segments", ())),
+            wrong_direction=bool(data.get("wrong_direction", False)),
+            below=data.get("below"),
+            strata_with=data.get("strata_with"),
+            after_rule_changes=bool(data.get("after_rule_changes", False)),
+            stored_words=data.get("evidence") if legacy else data.get("stored_words"),
         )
 
 

@@ -193,8 +193,8 @@ def backtest_proposals(
     if not proposals:
         return {}
     changed = {p.id: apply_to_spec(ruleset.spec, p) for p in proposals}
-    scope = f"the most recently decided of {period.label}, at most {limit:,}"
-    return backtest(stream_decided(ctx, period, limit=limit), current=ruleset, proposed=changed, scope=scope)
+    leads = stream_decided(ctx, period, limit=limit)
+    return backtest(leads, current=ruleset, proposed=changed, window=period.label, limit=limit)
 
 
 def stream_decided(
@@ -238,6 +238,6 @@ def _active_change(session: Session) -> RulesetChange:
         created_at=row.created_at,
         created_by=row.created_by,
         proposal_id=made_by.id if made_by else None,
-        proposal_title=(made_by.data.get("proposal") or {}).get("title") if made_by else None,
+        proposal=Proposal.from_json(made_by.data["proposal"]) if made_by and made_by.data.get("proposal") else None,
         latest_version=session.scalar(select(func.max(RulesetVersion.version))),
     )

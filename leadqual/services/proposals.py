@@ -59,7 +59,7 @@ def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, 
         if content_hash(changed) == content_hash(spec):
             raise ProposalNoLongerApplies(proposal_id, f"ruleset v{active.version} already has this change")
         made = rulesets.create_version(
-            session, changed, origin=RulesetOrigin.APPLY, note=f"{proposal_id}: {proposal.title}", created_by=actor
+            session, changed, origin=RulesetOrigin.APPLY, note=f"proposal {proposal_id}", created_by=actor
         )
         now = ctx.now()
         row.status, row.applied_at, row.applied_by = ProposalStatus.APPLIED, now, actor
@@ -70,7 +70,16 @@ def apply_proposal(ctx: Context, proposal_id: str, *, actor: str) -> tuple[int, 
                 actor=actor,
                 at=now,
                 key=f"{APPLIED}:{proposal_id}:v{made.version}",
-                data={"proposal": proposal_id, "title": proposal.title, "from": active.version, "to": made.version},
+                data={
+                    "proposal": proposal_id,
+                    "kind": proposal.kind.value,
+                    "target": proposal.target,
+                    "setting": proposal.setting,
+                    "current": proposal.current,
+                    "proposed": proposal.proposed,
+                    "from": active.version,
+                    "to": made.version,
+                },
             )
         )
         return active.version, made.version
