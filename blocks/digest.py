@@ -45,8 +45,9 @@ from blocks.text import (
     one_line,
     plain,
 )
-from leadqual.figures import Figures, GroupFigures, PipelineFigures, SliceFigures
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
+from leadqual.pipeline_figures import PipelineFigures
 from leadqual.readmodels import Digest
 
 REASONS_PER_GROUP = 3

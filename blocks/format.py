@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 
-from leadqual.figures import FIT_BANDS, INTENT_BANDS, Inflation, PipelineFigures, ScoreBands
+from leadqual.figures import FIT_BANDS, INTENT_BANDS, Inflation, ScoreBands
 from leadqual.groups import Group
+from leadqual.pipeline_figures import PipelineFigures
 
 
 def pct(share: float | None) -> str:

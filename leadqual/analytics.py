@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from leadqual.calendar import Period
 from leadqual.db.models import LeadPipeline, LeadRow
-from leadqual.figures import Figures, GroupFigures, PipelineFigures, PipelineGroupFigures, SliceFigures
+from leadqual.figures import Figures, GroupFigures, SliceFigures
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.pipeline import Stage
+from leadqual.pipeline_figures import PipelineFigures, PipelineGroupFigures
 
 QUALIFIED, NOT_QUALIFIED = Outcome.QUALIFIED.value, Outcome.NOT_QUALIFIED.value
 TOP_SLICES = 8  # sources and offers shown, by volume

@@ -6,7 +6,6 @@ Qualified and Not qualified are the two closed outcomes; Nurture and Needs info 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from leadqual.calendar import Period
@@ -122,21 +121,21 @@ class Figures:
             "routed": self.routed,
             "decided": self.decided,
             "qualified": self.qualified,
-            "claim_median_minutes": _round(self.claim_median_minutes),
-            "claim_p90_minutes": _round(self.claim_p90_minutes),
+            "claim_median_minutes": rounded(self.claim_median_minutes),
+            "claim_p90_minutes": rounded(self.claim_p90_minutes),
             "groups": [
                 {
                     "group": g.group.value,
                     "received": g.received,
                     "live": g.live,
                     "claimed": g.claimed,
-                    "acceptance": _round(g.acceptance),
+                    "acceptance": rounded(g.acceptance),
                     "qualified": g.qualified,
                     "not_qualified": g.not_qualified,
                     "open_decisions": g.open_decisions,
-                    "qualification_rate": _round(g.qualification_rate),
-                    "claim_median_minutes": _round(g.claim_median_minutes),
-                    "claim_p90_minutes": _round(g.claim_p90_minutes),
+                    "qualification_rate": rounded(g.qualification_rate),
+                    "claim_median_minutes": rounded(g.claim_median_minutes),
+                    "claim_p90_minutes": rounded(g.claim_p90_minutes),
                 }
                 for g in self.groups
             ],
@@ -151,7 +150,7 @@ class Figures:
             "cards": {
                 "posted": self.cards_posted,
                 "actioned": self.cards_actioned,
-                "actioned_share": _round(self.actioned_share),
+                "actioned_share": rounded(self.actioned_share),
             },
         }
 
@@ -162,112 +161,16 @@ def _slice_json(s: SliceFigures) -> dict[str, Any]:
         "received": s.received,
         "qualified": s.qualified,
         "not_qualified": s.not_qualified,
-        "qualification_rate": _round(s.qualification_rate),
+        "qualification_rate": rounded(s.qualification_rate),
     }
 
 
-def _round(x: float | None) -> float | None:
+def rounded(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
 # --- pipeline outcomes (DESIGN.md, "Pipeline outcomes") ------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class PipelineGroupFigures:
-    """What happened after qualification to one group's leads decided Qualified in a period.
-
-    The cohort is the leads whose final decision, made in the period, is Qualified to pursue;
-    each is counted by its latest pipeline stage as stored now. Any stage (opportunity, won or
-    lost) means the lead became an opportunity: a CRM may report a deal won or lost without
-    having reported it open.
-    """
-
-    group: Group
-    qualified: int = 0  # the denominator of the opportunity rate
-    opportunities: int = 0  # ... that reached any pipeline stage
-    won: int = 0  # ... whose latest stage is won
-    lost: int = 0  # ... whose latest stage is lost
-    amount_won: tuple[tuple[str, Decimal], ...] = ()  # (currency or "", sum) of won deals; currencies never mixed
-    stale_eligible: int = 0  # qualified leads decided at least `stale_after_days` before the period's end
-    stale: int = 0  # ... of which no pipeline stage is known
-
-    @property
-    def opportunity_rate(self) -> float | None:
-        """Opportunities among leads decided Qualified (every qualified lead counts, however recent)."""
-        return self.opportunities / self.qualified if self.qualified else None
-
-    @property
-    def closed(self) -> int:
-        return self.won + self.lost
-
-    @property
-    def win_rate(self) -> float | None:
-        """Won among closed deals (won + lost): open opportunities are still undecided, as Nurture is."""
-        return self.won / self.closed if self.closed else None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "group": self.group.value,
-            "qualified": self.qualified,
-            "opportunities": self.opportunities,
-            "opportunity_rate": _round(self.opportunity_rate),
-            "won": self.won,
-            "lost": self.lost,
-            "win_rate": _round(self.win_rate),
-            "amount_won": {currency: float(amount) for currency, amount in self.amount_won},
-            "stale_eligible": self.stale_eligible,
-            "stale": self.stale,
-        }
-
-
-@dataclass(frozen=True)
-class PipelineFigures:
-    """Pipeline outcomes by group for one period (the digest's trailing window)."""
-
-    period: Period
-    stale_after_days: int
-    groups: list[PipelineGroupFigures]
-
-    def group(self, group: Group) -> PipelineGroupFigures:
-        return next((g for g in self.groups if g.group is group), PipelineGroupFigures(group))
-
-    @property
-    def total(self) -> PipelineGroupFigures:
-        amounts: dict[str, Decimal] = {}
-        for g in self.groups:
-            for currency, amount in g.amount_won:
-                amounts[currency] = amounts.get(currency, Decimal(0)) + amount
-        return PipelineGroupFigures(
-            group=Group.PRIORITY,  # unused for the total
-            qualified=sum(g.qualified for g in self.groups),
-            opportunities=sum(g.opportunities for g in self.groups),
-            won=sum(g.won for g in self.groups),
-            lost=sum(g.lost for g in self.groups),
-            amount_won=tuple(sorted(amounts.items())),
-            stale_eligible=sum(g.stale_eligible for g in self.groups),
-            stale=sum(g.stale for g in self.groups),
-        )
-
-    @property
-    def any(self) -> bool:
-        return any(g.qualified for g in self.groups)
-
-    def as_json(self) -> dict[str, Any]:
-        total = self.total.as_json()
-        del total["group"]
-        return {
-            "period": self.period.label,
-            "cohort": "leads decided Qualified to pursue in the period, by their latest pipeline stage",
-            "opportunity_rate_of": "qualified",
-            "win_rate_of": "won + lost",
-            "stale_after_days": self.stale_after_days,
-            "groups": [g.as_json() for g in self.groups],
-            "total": total,
-        }
-
-
-# --- score bands and score inflation (issue 13, item 6) -------------------------------------------
 
 FIT_BANDS = ("A", "B", "C")  # A: the best fit
 INTENT_BANDS = ("1", "2", "3")  # 1: the strongest intent
@@ -312,7 +215,7 @@ class ScoreBands:
             "fit_edges": list(self.fit_edges),
             "intent_edges": list(self.intent_edges),
             "bands": {
-                k: {"success": w, "decided": d, "rate": _round(self.rate(k))} for k, (w, d) in self.counts.items()
+                k: {"success": w, "decided": d, "rate": rounded(self.rate(k))} for k, (w, d) in self.counts.items()
             },
         }
 
@@ -347,9 +250,9 @@ class Inflation:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "priority_share_before": _round(self.share_before),
-            "priority_share_now": _round(self.share_now),
-            "priority_rate_before": _round(self.rate_before),
-            "priority_rate_now": _round(self.rate_now),
+            "priority_share_before": rounded(self.share_before),
+            "priority_share_now": rounded(self.share_now),
+            "priority_rate_before": rounded(self.rate_before),
+            "priority_rate_now": rounded(self.rate_now),
             "warning": self.warning,
         }

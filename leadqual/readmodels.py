@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from leadqual.backtest import Backtest
 from leadqual.costs import CostFigures
-from leadqual.figures import Figures, Inflation, PipelineFigures, ScoreBands
+from leadqual.figures import Figures, Inflation, ScoreBands
 from leadqual.groups import Group
 from leadqual.lead import Outcome
+from leadqual.pipeline_figures import PipelineFigures
 from leadqual.proposals import Proposal
 from leadqual.response import FirstResponse
 from leadqual.routing.accounts import AccountLead
