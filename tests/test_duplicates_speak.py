@@ -120,3 +120,14 @@ def test_a_duplicate_of_a_lead_without_a_card_is_recorded_once_however_often_it_
         events = session.scalars(select(Event).where(Event.kind == IntakeEvent.DUPLICATE)).all()
         lines = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "thread")).all()
     assert [e.lead_id for e in events] == [first.id] and lines == []
+
+
+def test_a_resend_of_a_lead_with_a_float_postgres_gives_back_as_a_decimal_says_nothing(bot: Bot) -> None:
+    # Found by test_fuzz_intake: jsonb returns -6.042740126082157e+16 as the integer -60427401260821570,
+    # which Python does not count equal to the float, so the resend looked like new content and spoke.
+    lead = {**PRIORITY_LEAD, "external_id": None, "attributes": {"size": -6.042740126082157e16, "ratio": 0.1}}
+    [first] = ingest(bot.ctx, validate_leads([lead]))
+    [again] = ingest(bot.ctx, validate_leads([lead]))
+    assert again.duplicate is True and again.id == first.id
+    with bot.ctx.session_factory() as session:
+        assert session.scalars(select(Event).where(Event.kind == IntakeEvent.DUPLICATE)).all() == []

@@ -43,7 +43,7 @@ def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *,
         if key in done:
             continue
         lead = session.get(LeadRow, lead_id)
-        if lead is None or _as_sent(lead.payload or {}) == _as_sent(json.loads(text)):
+        if lead is None or _same(_as_sent(lead.payload or {}), _as_sent(json.loads(text))):
             continue  # gone, or the very lead sent again (a retried request without an external id)
         new = what_is_new(lead.payload or {}, json.loads(text))
         data = {"source": row["source"], "external_id": row["external_id"], **new.as_json()}
@@ -59,3 +59,23 @@ def speak(session: Session, duplicates: Sequence[tuple[int, dict[str, Any]]], *,
 
 def _as_sent(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k != "received_at"}
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    """Whether a stored payload is `sent` again, allowing for how the database gave it back.
+
+    PostgreSQL's jsonb keeps a number as the decimal it was written as, so a float sent as
+    -6.042740126082157e+16 comes back as the integer -60427401260821570, which Python does not
+    count equal to the float; numbers are compared as floats.
+    """
+    if isinstance(stored, dict) and isinstance(sent, dict):
+        return stored.keys() == sent.keys() and all(_same(stored[k], sent[k]) for k in stored)
+    if isinstance(stored, list) and isinstance(sent, list):
+        return len(stored) == len(sent) and all(_same(a, b) for a, b in zip(stored, sent, strict=True))
+    if _number(stored) and _number(sent):
+        return float(stored) == float(sent)
+    return bool(stored == sent)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

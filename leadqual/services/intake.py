@@ -289,6 +289,8 @@ def _existing(session: Session, column: Any, values: set[str], *, open_only: boo
         )
         if open_only:
             query = query.where(LeadRow.status.in_(OPEN_STATUSES))
+        # The oldest lead wins when several share a key: the same answer on every engine and every resend.
+        query = query.order_by(LeadRow.id)
         for key, lead_id, external_id, fit, intent, group in session.execute(query):
             found.setdefault(key, Ingested(lead_id, external_id, fit, intent, Group(group), duplicate=True))
     return found
