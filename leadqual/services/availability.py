@@ -37,7 +37,7 @@ def mark_away(ctx: Context, *, actor: str, rep: str, until: date | None) -> bool
         if status.away and status.away_until == until:
             return False
         if not status.away:
-            _reset_credit(session, rep, status)
+            _reset_credit(session, rep)
         status.away, status.away_until, status.updated_at = True, until, now
         data = {"user": rep, "until": until.isoformat() if until else None}
         session.add(Event(kind=RoutingEvent.REP_AWAY, actor=actor, at=now, data=data))
@@ -52,7 +52,7 @@ def mark_back(ctx: Context, *, actor: str, rep: str) -> bool:
         status = _locked(session, rep)
         if not status.away:
             return False
-        _reset_credit(session, rep, status)
+        _reset_credit(session, rep)
         status.away, status.away_until, status.updated_at = False, None, now
         session.add(Event(kind=RoutingEvent.REP_BACK, actor=actor, at=now, data={"user": rep}))
         return True
@@ -92,19 +92,18 @@ def _locked(session: Session, rep: str) -> RepStatus:
     return status
 
 
-def _reset_credit(session: Session, rep: str, status: RepStatus) -> None:
-    status.credit = 0
+def _reset_credit(session: Session, rep: str) -> None:
     session.execute(delete(RouteCredit).where(RouteCredit.user_id == rep))
 
 
 def ensure_status_rows(session: Session, users: Sequence[str]) -> None:
-    """A `rep_status` row for each of `users` (not away, no credit) where there is none yet."""
+    """A `rep_status` row for each of `users` (not away) where there is none yet."""
     if not users:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(RepStatus)
-        .values([{"user_id": u, "away": False, "credit": 0} for u in users])
+        .values([{"user_id": u, "away": False, "credit": 0} for u in users])  # credit: unused, NOT NULL
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
