@@ -5,9 +5,11 @@
    queued as cards; a delivery step renders each queued message with the worker's own
    renderer and files it in the demo folder instead of sending it to Slack;
 3. play a week of rep decisions through the services the buttons call (claim, decide);
-4. build the weekly digest: figures, chart, proposals with backtests (text, Block Kit, PNG);
-5. apply the top proposal as a new ruleset version, show its backtest and a lead it changes;
-6. jump to the morning the first follow-up comes due: the owner's reminder DM, and Done from it.
+4. within that week, every morning's follow-up reminders: the owners' DMs and Done from them
+   (shown: the first DM and the thread line its Done wrote);
+5. build the weekly digest: figures, chart, follow-up completion (the week's reminders and
+   Done, hence after step 4), proposals with backtests (text, Block Kit, PNG);
+6. apply the top proposal as a new ruleset version, show its backtest and a lead it changes.
 
 Everything runs on a settable clock, so the week takes seconds, not days.
 """
@@ -26,10 +28,10 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from blocks.follow_ups import read_follow_up_value
 from blocks.proposal_words import backtest_summary, title
-from blocks.terminal import blocks_text, digest_report
-from bot.demo_files import FileOutbox, write_digest
+from blocks.terminal import digest_report
+from bot.demo_files import FileOutbox, indent, write_digest
+from bot.demo_follow_ups import FollowUpStory, done, echo_follow_ups, remind
 from leadqual import calendar
 from leadqual.bootstrap import bootstrap
 from leadqual.config import DATA
@@ -41,7 +43,7 @@ from leadqual.importing import read_records
 from leadqual.lead import Lead, Outcome
 from leadqual.readmodels import Digest
 from leadqual.scoring import score
-from leadqual.services import follow_ups, proposals, triage
+from leadqual.services import proposals, triage
 from leadqual.services.context import Context
 from leadqual.services.digest import build_digest
 from leadqual.services.intake import ingest, validate_leads
@@ -58,6 +60,10 @@ SEED = 3
 CLAIM_SHARE = {Group.PRIORITY: 0.95, Group.QUALIFIED_REVIEW: 0.8, Group.NURTURE: 0.5, Group.RESEARCH: 0.3}
 CLAIM_MINUTES = {Group.PRIORITY: 20, Group.QUALIFIED_REVIEW: 120, Group.NURTURE: 600, Group.RESEARCH: 900}
 CONFIRMED = {"fit": Rating.CONFIRMED, "intent": Rating.CONFIRMED, "authority": Rating.PARTIAL, "need": Rating.CONFIRMED}
+# A qualified lead's next step is due this many days after the decision: soon enough that the
+# week's follow-ups come due, are reminded and done, and count in the digest's completion.
+NEXT_STEP_DAYS = 1
+MORNINGS = 10  # the follow-up reminder runs on each morning of the played days (Nov 16-25)
 
 
 class DemoClock:
@@ -79,6 +85,7 @@ class DemoResult:
     groups: dict[Group, int] = field(default_factory=dict)
     claims: int = 0
     decisions: dict[str, int] = field(default_factory=dict)
+    follow_ups: FollowUpStory = field(default_factory=FollowUpStory)
     digest: Digest | None = None
     applied: tuple[str, int, int] | None = None  # (proposal id, old version, new version)
     files: list[Path] = field(default_factory=list)
@@ -138,7 +145,7 @@ def run_demo(
     leads, source = _sample_leads(seed)
     echo(f"2. receiving {len(leads)} leads from {source}, each at the moment it came in")
     outbox = FileOutbox(ctx, folder / "slack")
-    _play_week(ctx, clock, leads, outbox, result, random.Random(seed))
+    _play_week(ctx, clock, leads, outbox, result, random.Random(seed), random.Random(seed + 1))
     result.cards = outbox.cards
     result.files += outbox.write()
     echo("   scored: " + ", ".join(f"{result.groups[g]} {g.label}" for g in Group if g in result.groups))
@@ -147,18 +154,19 @@ def run_demo(
         f"{outbox.folder / 'cards.txt'}); {outbox.messages} Slack messages in all"
     )
     for text in outbox.first_cards(2):
-        echo("\n" + _indent(text))
+        echo("\n" + indent(text))
     echo(
         f"\n3. a week of rep decisions through the same services the buttons call: {result.claims} claims, "
         + ", ".join(f"{n} {Outcome(o).label.lower()}" for o, n in sorted(result.decisions.items()))
     )
+    echo_follow_ups(ctx, result.follow_ups, echo)
 
     week = calendar.week_of(WEEK_START, ctx.config.tz)
     clock.now = WEEK_START + timedelta(days=14, hours=8)
     digest = build_digest(ctx, iso_week=week)
     result.digest = digest
     result.files += write_digest(folder, digest)
-    echo(f"\n4. the weekly digest for {week} (files: {folder / f'digest-{week}.*'}):\n")
+    echo(f"\n5. the weekly digest for {week} (files: {folder / f'digest-{week}.*'}):\n")
     echo(digest_report(digest))
 
     if digest.proposals:
@@ -166,7 +174,7 @@ def run_demo(
         old, new = proposals.apply_proposal(ctx, top.proposal.id, actor=MANAGER)
         result.applied = (top.proposal.id, old, new)
         echo(
-            f"\n5. applied the top proposal {top.proposal.id} ({title(top.proposal)}) as {MANAGER} would "
+            f"\n6. applied the top proposal {top.proposal.id} ({title(top.proposal)}) as {MANAGER} would "
             f"from Slack: ruleset v{new} is active (was v{old})."
         )
         if top.backtest is not None:
@@ -176,36 +184,10 @@ def run_demo(
         echo(_changed_lead(ctx, leads, old, new))
         echo("   undo with `leadbot rules rollback`, or the Roll back button in the next digest.")
     else:
-        echo("\n5. no proposal to apply this week: the evidence does not call for a change.")
-    _follow_up(ctx, clock, outbox, echo)
+        echo("\n6. no proposal to apply this week: the evidence does not call for a change.")
     result.seconds = time.monotonic() - started
     echo(f"\ndone in {result.seconds:.1f}s; everything is in {folder.resolve()}")
     return result
-
-
-# --- a follow-up comes due ------------------------------------------------------------------------
-
-
-def _follow_up(ctx: Context, clock: DemoClock, outbox: FileOutbox, echo: Callable[[str], None]) -> None:
-    """Jump to the morning the first follow-up comes due: the owner's reminder DM, and Done from it."""
-    day = follow_ups.first_due_day(ctx)
-    if day is None:
-        echo("\n6. no follow-up comes due: nobody nurtured or qualified a lead this week.")
-        return
-    hour = ctx.config.follow_ups.hour
-    clock.now = max(clock.now, datetime.combine(day, dt_time(hour), tzinfo=ctx.config.tz).astimezone(UTC))
-    run = follow_ups.send_reminders(ctx)
-    outbox.deliver()
-    owner, dm = run.sent[0], outbox.last("dm")
-    echo(
-        f"\n6. {day:%a %b %d}, {hour:02d}:00 local: {len(run.sent)} rep(s) get their follow-up reminder; {owner}'s DM:"
-    )
-    echo(_indent(blocks_text(dm.get("blocks") or [])))
-    button = next(b for b in dm["blocks"] if b["type"] == "actions")["elements"][0]
-    follow_ups.mark_done(ctx, ref=read_follow_up_value(button["value"]), user_id=owner)
-    outbox.deliver()
-    line = blocks_text([{"type": "section", "text": {"type": "mrkdwn", "text": outbox.last("thread").get("text", "")}}])
-    echo(f"   {owner} clicks Done: the follow-up is cleared and the card's thread says:\n" + _indent(line))
 
 
 # --- the week ----------------------------------------------------------------------------------
@@ -231,13 +213,23 @@ def _sample_leads(seed: int) -> tuple[list[Lead], str]:
 
 
 def _play_week(
-    ctx: Context, clock: DemoClock, leads: list[Lead], outbox: FileOutbox, result: DemoResult, rng: random.Random
+    ctx: Context,
+    clock: DemoClock,
+    leads: list[Lead],
+    outbox: FileOutbox,
+    result: DemoResult,
+    rng: random.Random,
+    done_rng: random.Random,
 ) -> None:
-    """Arrivals, claims and decisions in time order, each at its own moment on the clock."""
+    """Arrivals, claims, decisions, morning reminders and Done in time order, each at its own moment."""
     order = count()
     events: list[tuple[datetime, int, str, Any]] = [
         (lead.received_at or WEEK_START, next(order), "arrive", lead) for lead in leads
     ]
+    first = WEEK_START.astimezone(ctx.config.tz).date()
+    for day in (first + timedelta(days=i) for i in range(MORNINGS)):
+        morning = datetime.combine(day, dt_time(ctx.config.follow_ups.hour), tzinfo=ctx.config.tz)
+        events.append((morning.astimezone(UTC), next(order), "remind", None))
     heapq.heapify(events)
     while events:
         moment, _, kind, item = heapq.heappop(events)
@@ -249,6 +241,11 @@ def _play_week(
             outbox.deliver()
             for event in _plan_rep(rng, item, stored.id, stored.group, clock.now):
                 heapq.heappush(events, (event[0], next(order), *event[1:]))
+        elif kind == "remind":
+            for hours, click in remind(ctx, outbox, result.follow_ups, done_rng):
+                heapq.heappush(events, (clock.now + timedelta(hours=hours), next(order), "done", click))
+        elif kind == "done":
+            done(ctx, outbox, result.follow_ups, *item)
         elif kind == "claim":
             lead_id, rep = item
             triage.claim(ctx, lead_id=lead_id, user_id=rep)
@@ -283,7 +280,7 @@ def _decision(outcome: Outcome, reason: str | None, today: date) -> DecisionInpu
             outcome=outcome,
             fian=CONFIRMED,
             next_step="Technical package review",
-            next_step_on=today + timedelta(days=14),
+            next_step_on=today + timedelta(days=NEXT_STEP_DAYS),
         )
     if outcome is Outcome.NOT_QUALIFIED:
         return DecisionInput(outcome=outcome, reason=reason or "spec_mismatch", note="Demo decision")
@@ -305,7 +302,3 @@ def _changed_lead(ctx: Context, leads: list[Lead], old: int, new: int) -> str:
                 f"keep v{old}."
             )
     return f"   none of this week's leads changes group under v{new}; leads already scored keep v{old}."
-
-
-def _indent(text: str) -> str:
-    return "\n".join("   | " + line for line in text.splitlines())

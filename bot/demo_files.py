@@ -61,6 +61,15 @@ class FileOutbox:
         """The last message of `kind` delivered."""
         return next(m for m in reversed(self._log) if m["kind"] == kind)
 
+    @property
+    def logged(self) -> int:
+        """How many messages were delivered so far (a mark for `since`)."""
+        return len(self._log)
+
+    def since(self, mark: int, kind: str) -> list[dict[str, Any]]:
+        """The messages of `kind` delivered after `mark` (a value of `logged`), in order."""
+        return [m for m in self._log[mark:] if m["kind"] == kind]
+
     def first_cards(self, n: int) -> list[str]:
         return [blocks_text(m.get("blocks") or []) for m in self._first[:n]]
 
@@ -88,6 +97,11 @@ class FileOutbox:
         log = self.folder / "messages.jsonl"
         log.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in self._log))
         return [*written, text, log]
+
+
+def indent(text: str) -> str:
+    """`text` set off as a quote in the demo's terminal story."""
+    return "\n".join("   | " + line for line in text.splitlines())
 
 
 def write_digest(folder: Path, digest: Digest) -> list[Path]:

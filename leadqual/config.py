@@ -55,7 +55,7 @@ class Rep(_Cfg):
     user: SlackId
     weight: int = Field(1, ge=1, le=100)
     max_open_claims: int | None = Field(None, ge=1, le=10_000)  # overrides the route's
-    timezone: str | None = None  # where the rep's away-until date ends; default the route's
+    timezone: str | None = None  # where the rep's away date ends (routing.availability.away_zone)
 
     _tz = field_validator("timezone")(_zone)
 

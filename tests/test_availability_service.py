@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import select
 
+from blocks.home_routing import routing_home_blocks
 from leadqual.config import AppConfig, RoutingSettings, load_config
 from leadqual.db.models import Event, RepStatus, RouteCredit
 from leadqual.errors import AwayDateInPast, NotYourAvailability
 from leadqual.services import availability
-from leadqual.services.context import Context
+from leadqual.services.context import Context, utcnow
+from leadqual.services.home_routing import routing_home
 from leadqual.services.intake import ingest, validate_leads
 from leadqual.statuses import RoutingEvent
 from tests.conftest import Clock
@@ -94,3 +97,46 @@ def test_away_skips_the_rep_in_every_route_and_coming_back_starts_level(ctx: Con
     with ctx.session_factory() as session:
         assert session.scalars(select(RouteCredit).where(RouteCredit.user_id == "UANA")).all() == []
     assert lead(ctx, intake(ctx, country="US")).suggested_owner == "UANA"
+
+
+ZONES = """\
+timezone: {config}
+routes:
+  - {{groups: [priority], channel: C0US, rotation: true, reps: [{{user: UANA, timezone: {rep}}}, {{user: UBEN}}]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("config_zone", "rep_zone", "still_away"),
+    [
+        # At 15:30 UTC on Monday it is 09:30 Monday in Chicago but 00:30 Tuesday in Tokyo.
+        ("America/Chicago", "Asia/Tokyo", False),  # the config's Monday is not over; the rep's is
+        ("Asia/Tokyo", "America/Chicago", True),  # the config's Monday is over; the rep's is not
+    ],
+)
+def test_app_home_and_the_rotation_agree_on_an_away_date_where_the_reps_zone_and_the_configs_disagree(
+    ctx: Context, tmp_path: Path, config_zone: str, rep_zone: str, still_away: bool
+) -> None:
+    path = tmp_path / "leadbot.yaml"
+    path.write_text(ZONES.format(config=config_zone, rep=rep_zone))
+    config: AppConfig = load_config(path).with_overrides(channel="C0LEADS", managers=["UMANAGER"])
+    routed = dataclasses.replace(
+        ctx, clock=utcnow, config=config.model_copy(update={"routing": RoutingSettings(account_days=0)})
+    )
+    monday = date(2026, 11, 23)
+    with freeze_time("2026-11-23 10:00:00") as frozen:  # Monday in both zones
+        assert availability.mark_away(routed, actor="UMANAGER", rep="UANA", until=monday)
+        assert availability.availability_of(routed, "UANA").away is True
+
+        frozen.move_to("2026-11-23 15:30:00")
+        mine = routing_home(routed, user_id="UANA")
+        team = routing_home(routed, user_id="UMANAGER")
+        suggested = lead(routed, intake(routed)).suggested_owner
+
+        home_text = " ".join(str(b.to_dict()) for b in routing_home_blocks(mine))
+        assert ("You are *away* through 2026-11-23" in home_text) is still_away
+        assert ("You are *available*" in home_text) is not still_away
+        assert [a.user_id for a in team.away] == (["UANA"] if still_away else [])
+        assert suggested == ("UBEN" if still_away else "UANA")  # UANA is listed first: hers is the first turn
+        # The away modal's "today" is the rep's too: a Monday already over for her is refused.
+        assert (availability.today_for(routed, "UANA") > monday) is not still_away

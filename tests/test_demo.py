@@ -46,11 +46,17 @@ def test_the_demo_runs_the_week_and_writes_cards_digest_chart_and_a_rule_change(
     assert digest["first_response"]["week"]["overall"]["answered"] > 10
     assert {c["currency"] for c in digest["cost_per_qualified_lead"]["by_campaign"]} == {"USD", "EUR"}
     assert "Quick screen:" in (folder / "slack" / "cards.txt").read_text()
-    assert f"5. applied the top proposal {result.applied[0]}" in text
-    # A follow-up comes due: the owner's reminder DM with its buttons, then Done, logged in the card's thread.
+    assert f"6. applied the top proposal {result.applied[0]}" in text
+    # Follow-ups come due during the week: the owner's reminder DM with its buttons, then Done, logged in the
+    # card's thread; told before the digest, whose completion counts them.
     assert "== Follow-ups for " in text and "[Done]  [Snooze a week]  [Qualify]  [Disqualify]" in text
     assert "clicks Done" in text and "did the follow-up due" in text
-    assert "Follow-up completion" in text
+    assert text.index("4. meanwhile, each morning") < text.index("5. the weekly digest") < text.index("6. applied")
+    assert result.follow_ups.done > 0 and result.follow_ups.dms > 0
+    completion = digest["follow_up_completion"]["week"]
+    assert 0 < completion["done"] <= completion["due"] <= len(result.follow_ups.listed)
+    assert "Follow-up completion (done within 3 days of coming due): " in text
+    assert "no follow-up came to the end of its" not in text
 
 
 def test_the_demo_command_starts_over_in_the_folder_it_names(

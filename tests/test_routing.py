@@ -16,7 +16,7 @@ from leadqual.errors import ConfigError
 from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.routing.accounts import AccountLead, account_owner
-from leadqual.routing.availability import RepState, SkipReason, next_turn, unavailable
+from leadqual.routing.availability import RepState, SkipReason, away_zone, next_turn, unavailable
 from leadqual.routing.hours import HoursError, parse_hours, working_minutes
 from leadqual.routing.routes import RoutePlan, build_route_table
 
@@ -196,12 +196,31 @@ def office(**changes: Any) -> RoutePlan:
 
 
 def test_a_rep_is_away_through_their_last_day_in_their_own_zone() -> None:
-    state = RepState(away=True, away_until=date(2026, 11, 22))
-    tokyo = Rep(user="UKEN", timezone="Asia/Tokyo")  # already Tuesday 00:00 in Tokyo at Monday 09:00 Chicago
+    state = RepState(away=True, away_until=date(2026, 11, 22), zone=CHICAGO)
+    # Already Tuesday 00:00 in Tokyo at Monday 09:00 in Chicago: Monday, the last day away, is over.
+    tokyo = RepState(away=True, away_until=date(2026, 11, 23), zone=ZoneInfo("Asia/Tokyo"))
     assert unavailable(Rep(user="UANA"), office(), state, chicago(2026, 11, 22, 23, 59)) == SkipReason.AWAY
     assert unavailable(Rep(user="UANA"), office(), state, MONDAY_9AM) is None
-    assert unavailable(tokyo, office(), RepState(away=True, away_until=date(2026, 11, 23)), MONDAY_9AM) is None
+    assert unavailable(Rep(user="UKEN"), office(), tokyo, MONDAY_9AM) is None
     assert unavailable(Rep(user="UANA"), office(), RepState(away=True), MONDAY_9AM) == SkipReason.AWAY
+
+
+def test_a_reps_away_zone_is_their_own_else_their_first_routes_else_the_configs(tmp_path: Path) -> None:
+    text = """\
+timezone: America/Chicago
+routes:
+  - {when: {field: company.country, in: [CA]}, groups: [priority], channel: C0CA, timezone: America/Toronto,
+     rotation: true, reps: [{user: UANA}, {user: UBEN}]}
+  - {groups: [priority], channel: C0US, rotation: true, reps: [{user: UANA, timezone: Asia/Tokyo}, {user: UCAT}]}
+"""
+    table = build_route_table(load_config(config_file(tmp_path, text)))
+    zones = {user: away_zone(table, user).key for user in ("UANA", "UBEN", "UCAT", "UDAN")}
+    assert zones == {
+        "UANA": "Asia/Tokyo",  # their own, though the first route listing them has none
+        "UBEN": "America/Toronto",  # the first route listing them
+        "UCAT": "America/Chicago",  # a route without a zone of its own: the config's
+        "UDAN": "America/Chicago",  # in no route (an account owner, say): the config's
+    }
 
 
 def test_off_hours_and_capacity_make_a_rep_unavailable() -> None:

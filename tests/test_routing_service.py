@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from leadqual.config import AppConfig, RoutingSettings, SlaAction, SlaStep, load_config
-from leadqual.db.models import Event, RepStatus
+from leadqual.db.models import Event, RepStatus, RouteCredit
 from leadqual.groups import Group
 from leadqual.lead import Outcome
 from leadqual.services import delivery, triage
@@ -235,7 +235,8 @@ def test_concurrent_intakes_never_give_two_leads_the_same_turn(ctx: Context, tmp
     assert errors == []
     assert Counter(got) == {"UANA": 4, "UBEN": 2}  # six turns, each given once: the 2:1 cycle twice
     with routed.session_factory() as session:
-        assert {s.user_id: s.credit for s in session.scalars(select(RepStatus))} == {"UANA": 0, "UBEN": 0}
+        credit = {(c.route, c.user_id): c.credit for c in session.scalars(select(RouteCredit))}
+    assert credit == {("#2", "UANA"): 0, ("#2", "UBEN"): 0}
 
 
 def test_history_decided_by_someone_who_is_no_slack_user_never_becomes_the_account_owner(

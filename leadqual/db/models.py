@@ -260,13 +260,16 @@ class ProposalRow(Base):
 
 
 class RepStatus(Base):
-    """Per-rep rotation state: away flag and the weighted round robin's running credit."""
+    """Per-rep availability: away, and through which day (the rotation's credit is in `route_credit`)."""
 
     __tablename__ = "rep_status"
 
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     away_until: Mapped[date | None] = mapped_column(Date)  # last day away (rep's zone); None: until back
+    # Unused since the rotation's credit moved to `route_credit` (migration 0006): nothing reads
+    # it and it is only ever 0. Kept (NOT NULL, no server default, hence default=0) rather than
+    # dropped, as dropping a column is a migration with risk for no gain.
     credit: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -129,7 +129,7 @@ class Assigner:
         }
         claims = _open_claims(self.session, users) if self._has_caps() else {}
         for user, row in self._rows.items():
-            self._states[user] = RepState(row.away, row.away_until, claims.get(user, 0))
+            self._states[user] = availability.rep_state(self.table, user, row, claims.get(user, 0))
         keys = [route.label() for route in self.table.routes if route.rotates]
         for credit in self.session.scalars(select(RouteCredit).where(RouteCredit.route.in_(keys))):
             self._credit.setdefault(credit.route, {})[credit.user_id] = credit.credit
@@ -139,9 +139,7 @@ class Assigner:
         if user not in self._states:
             row = self.session.get(RepStatus, user)
             claims = _open_claims(self.session, [user])
-            self._states[user] = RepState(
-                row.away if row else False, row.away_until if row else None, claims.get(user, 0)
-            )
+            self._states[user] = availability.rep_state(self.table, user, row, claims.get(user, 0))
         return self._states[user]
 
     def _has_caps(self) -> bool:

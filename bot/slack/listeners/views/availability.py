@@ -1,8 +1,9 @@
 """App Home's modals: away / back, and Reassign a lead (through the same service as the card's Reassign).
 
-A date before today is answered in the modal (`response_action="errors"`), nothing stored;
-a rep naming someone else, or a non-manager reassigning, is refused by the service and told
-privately by `guarded`. The Home of whoever acted is published again afterwards.
+A date before today (in the rep's zone, as the rotation reads it) is answered in the modal
+(`response_action="errors"`), nothing stored; a rep naming someone else, or a non-manager
+reassigning, is refused by the service and told privately by `guarded`. The Home of whoever
+acted is published again afterwards.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ def away_submitted(
 ) -> None:
     lb, user = leadbot(context), body["user"]["id"]
     request = read_away(view["state"]["values"])
-    errors = away_errors(request, today=lb.ctx.today())
+    rep = request.rep or user
+    errors = away_errors(request, today=availability.today_for(lb.ctx, rep))
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    rep = request.rep or user
     if request.back:
         availability.mark_back(lb.ctx, actor=user, rep=rep)
     else:
