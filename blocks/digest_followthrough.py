@@ -49,15 +49,28 @@ def _brief(p: Percentiles) -> str:
 
 def costs_text(costs: CostFigures) -> str:
     """Cost per qualified lead by campaign and by source, one row per currency (currencies never added)."""
-    parts = ["*Cost per qualified lead* (cost ÷ leads qualified, of all leads received up to the week's end)"]
+    parts = [
+        "*Cost per qualified lead* (cost ÷ leads qualified, of the leads received in the cost's days "
+        "(all days when none are given) up to the week's end)"
+    ]
     for title, lines in (("Campaign", costs.campaigns), ("Source", costs.sources)):
         if not lines:
             continue
-        rows = [(title, "Cost", "Leads", "Qualified", "Per qualified")]
+        dated = any(c.days != (None, None) for c in lines)
+        rows = [(title, *(("Days",) if dated else ()), "Cost", "Leads", "Qualified", "Per qualified")]
         rows += [
-            (plain(c.name, NAME), amount(c.currency, c.cost), str(c.leads), str(c.qualified), _per(c)) for c in lines
+            (
+                plain(c.name, NAME),
+                *((days_text(c),) if dated else ()),
+                amount(c.currency, c.cost),
+                str(c.leads),
+                str(c.qualified),
+                _per(c),
+            )
+            for c in lines
         ]
-        parts.append("```" + mrkdwn(text_table(rows, right=range(1, 5))) + "```")
+        first_number = 2 if dated else 1
+        parts.append("```" + mrkdwn(text_table(rows, right=range(first_number, first_number + 4))) + "```")
     return "\n".join(parts)
 
 
@@ -71,3 +84,15 @@ def amount(currency: str, value: Decimal) -> str:
 def _per(line: CostLine) -> str:
     per = line.per_qualified
     return "no qualified lead" if per is None else amount(line.currency, per)
+
+
+def days_text(line: CostLine) -> str:
+    """The days a cost covers: `Oct 01-Oct 31`, `from Oct 01`, `to Oct 31`, or `all` (no dates)."""
+    starts, ends = line.days
+    if starts and ends:
+        return f"{starts:%b %d}-{ends:%b %d}" if starts.year == ends.year else f"{starts:%b %d %Y}-{ends:%b %d %Y}"
+    if starts:
+        return f"from {starts:%b %d %Y}"
+    if ends:
+        return f"to {ends:%b %d %Y}"
+    return "all"

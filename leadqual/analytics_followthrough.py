@@ -2,18 +2,20 @@
 
 Like `leadqual.analytics`, each is SQL that SQLite and PostgreSQL both run, returning a few
 rows whatever the number of leads: the percentiles come from window functions (only the rows
-at the ranks come back), the cost counts from one GROUP BY per kind of name.
+at the ranks come back), the cost counts from one GROUP BY per kind of name and span of days.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from leadqual.calendar import Period
-from leadqual.costs import CostBy, CostEntry, CostFigures, cost_figures
+from leadqual.calendar import Period, utc_midnight
+from leadqual.costs import CostBy, CostEntry, CostFigures, Days, cost_figures
 from leadqual.db.models import LeadRow
 from leadqual.groups import Group
 from leadqual.lead import Outcome
@@ -90,17 +92,27 @@ def response_times(session: Session, period: Period) -> ResponseTimes:
     return ResponseTimes(overall, groups)
 
 
-def costs(session: Session, entries: list[CostEntry], *, until: Period) -> CostFigures:
-    """Cost per qualified lead for every name in `costs:`, counting leads received before `until` ends."""
-    counts: dict[tuple[CostBy, str], tuple[int, int]] = {}
+def costs(session: Session, entries: list[CostEntry], *, until: Period, tz: ZoneInfo) -> CostFigures:
+    """Cost per qualified lead for every name in `costs:`, counting leads received in each entry's
+    days (local days in `tz`) and before `until` ends."""
+    counts: dict[tuple[CostBy, str, Days], tuple[int, int]] = {}
     qualified = func.coalesce(func.sum(case((LeadRow.outcome == Outcome.QUALIFIED.value, 1), else_=0)), 0)
     for by, column in ((CostBy.CAMPAIGN, LeadRow.campaign), (CostBy.SOURCE, LeadRow.source)):
-        names = sorted({e.key for e in entries if e.by is by})
-        if not names:
-            continue
-        name = func.lower(column)
-        for key, n, k in session.execute(
-            select(name, func.count(), qualified).where(name.in_(names), LeadRow.received_at < until.end).group_by(name)
-        ):
-            counts[(by, key)] = (int(n), int(k))
+        for days in sorted({e.days for e in entries if e.by is by}, key=_days_order):
+            names = sorted({e.key for e in entries if e.by is by and e.days == days})
+            name = func.lower(column)
+            starts, ends = days
+            window = [LeadRow.received_at < until.end]
+            if starts is not None:
+                window.append(LeadRow.received_at >= utc_midnight(starts, tz))
+            if ends is not None:
+                window.append(LeadRow.received_at < utc_midnight(ends + timedelta(days=1), tz))
+            for key, n, k in session.execute(
+                select(name, func.count(), qualified).where(name.in_(names), *window).group_by(name)
+            ):
+                counts[(by, key, days)] = (int(n), int(k))
     return cost_figures(entries, counts)
+
+
+def _days_order(days: Days) -> tuple[date, date]:
+    return (days[0] or date.min, days[1] or date.max)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from leadqual.costs import CostBy, CostEntry, cost_figures
 from leadqual.errors import ConfigError
 from leadqual.groups import Group
 from leadqual.response import nearest_rank, response_times
+
+ALL = (None, None)  # an entry without days
 
 
 def entry(**values: object) -> CostEntry:
@@ -28,7 +31,7 @@ def test_cost_per_qualified_lead_divides_each_name_s_cost_by_its_qualified_leads
             entry(source="web_form", cost=900, currency="usd"),
             entry(source="trade_show", cost=5000, currency="USD"),
         ],
-        {(CostBy.CAMPAIGN, "pump-retrofit-2026"): (20, 6), (CostBy.SOURCE, "web_form"): (40, 4)},
+        {(CostBy.CAMPAIGN, "pump-retrofit-2026", ALL): (20, 6), (CostBy.SOURCE, "web_form", ALL): (40, 4)},
     )
     [campaign] = figures.campaigns
     assert (campaign.name, campaign.leads, campaign.qualified, campaign.per_qualified) == (
@@ -49,12 +52,32 @@ def test_two_currencies_for_one_campaign_stay_apart_and_one_currency_adds_up() -
             entry(campaign="expo", cost=500, currency="USD"),  # a second invoice: added
             entry(campaign="Expo", cost=800, currency="EUR"),  # same campaign, other currency: its own line
         ],
-        {(CostBy.CAMPAIGN, "expo"): (10, 4)},
+        {(CostBy.CAMPAIGN, "expo", ALL): (10, 4)},
     )
     assert [(c.currency, c.cost, c.per_qualified) for c in figures.campaigns] == [
         ("EUR", Decimal(800), Decimal(200)),
         ("USD", Decimal(1500), Decimal(375)),
     ]
+
+
+def test_costs_over_different_days_are_their_own_lines_and_the_same_days_add_up() -> None:
+    october = {"from": date(2026, 10, 1), "to": date(2026, 10, 31)}
+    figures = cost_figures(
+        [
+            entry(source="web_form", cost=100, currency="USD", **october),
+            entry(source="web_form", cost=50, currency="USD", **october),
+            entry(source="web_form", cost=400, currency="USD", **{"from": date(2026, 11, 1)}),
+        ],
+        {
+            (CostBy.SOURCE, "web_form", (date(2026, 10, 1), date(2026, 10, 31))): (12, 3),
+            (CostBy.SOURCE, "web_form", (date(2026, 11, 1), None)): (20, 8),
+        },
+    )
+    assert [(c.days, c.cost, c.per_qualified) for c in figures.sources] == [
+        ((date(2026, 10, 1), date(2026, 10, 31)), Decimal(150), Decimal(50)),
+        ((date(2026, 11, 1), None), Decimal(400), Decimal(50)),
+    ]
+    assert figures.sources[0].as_json()["from"] == "2026-10-01" and "to" not in figures.sources[1].as_json()
 
 
 @pytest.mark.parametrize(
@@ -65,6 +88,8 @@ def test_two_currencies_for_one_campaign_stay_apart_and_one_currency_adds_up() -
         ("  - {campaign: x, source: web_form, cost: 5, currency: USD}", 3, "costs[1]: a cost entry names either"),
         ("  - {cost: 5, currency: USD}", 3, "costs[1]: a cost entry names either"),
         ("  - {source: web_form, cost: 5, currency: dollars}", 3, "costs[1].currency:"),
+        ("  - {source: web_form, cost: 5, currency: USD, from: 2026-11-30, to: 2026-11-01}", 3, "costs[1]: `to`"),
+        ("  - {source: web_form, cost: 5, currency: USD, from: last month}", 3, "costs[1].from:"),
     ],
 )
 def test_a_bad_cost_entry_stops_start_up_naming_file_line_and_key(

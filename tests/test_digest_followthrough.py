@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -136,3 +136,23 @@ def test_with_both_sections_a_busy_week_still_fits_fifty_blocks_and_keeps_roll_b
     blocks = [b.to_dict() for b in digest_blocks(busy)]
     assert validate_message_blocks(blocks) == [] and len(blocks) <= 50
     assert blocks[-1].get("block_id") == ids.DIGEST_ROLLBACK_BLOCK
+
+
+def test_costs_with_days_get_a_days_column_and_undated_ones_read_all() -> None:
+    dated = CostFigures(
+        campaigns=[],
+        sources=[
+            CostLine(CostBy.SOURCE, "web_form", "USD", Decimal(1000), 40, 8),
+            CostLine(
+                CostBy.SOURCE, "web_form", "USD", Decimal(300), 12, 3, days=(date(2026, 10, 1), date(2026, 10, 31))
+            ),
+            CostLine(CostBy.SOURCE, "web_form", "USD", Decimal(200), 9, 2, days=(date(2026, 11, 1), None)),
+        ],
+    )
+    blocks = [b.to_dict() for b in digest_blocks(with_figures(costs=dated))]
+    assert validate_message_blocks(blocks) == []
+    text = "\n".join(mrkdwn_texts(blocks))
+    assert "Source    Days                   Cost  Leads  Qualified  Per qualified" in text
+    assert "web_form  all               USD 1,000     40          8        USD 125" in text
+    assert "web_form  Oct 01-Oct 31       USD 300     12          3        USD 100" in text
+    assert "web_form  from Nov 01 2026    USD 200      9          2        USD 100" in text

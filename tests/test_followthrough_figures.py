@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from leadqual import analytics_followthrough
 from leadqual.calendar import Period
@@ -12,6 +13,7 @@ from leadqual.db.models import LeadRow
 from leadqual.groups import Group
 from leadqual.services.context import Context
 
+CHICAGO = ZoneInfo("America/Chicago")
 WEEK = Period("2026-W47", datetime(2026, 11, 16, 6, tzinfo=UTC), datetime(2026, 11, 23, 6, tzinfo=UTC))
 
 
@@ -107,7 +109,7 @@ def test_cost_per_qualified_lead_counts_final_qualified_leads_up_to_the_week_s_e
         CostEntry.model_validate({"campaign": "never-used", "cost": 50, "currency": "USD"}),
     ]
     with ctx.reading() as session:
-        figures = analytics_followthrough.costs(session, entries, until=WEEK)
+        figures = analytics_followthrough.costs(session, entries, until=WEEK, tz=CHICAGO)
     by_name = {(c.name, c.currency): c for c in figures.campaigns}
     # pump-retrofit-2026 up to the week's end: c1 c2 c3 c4 c5 = 5 leads, 3 qualified (c1 c2 c5).
     usd = by_name[("pump-retrofit-2026", "USD")]
@@ -117,3 +119,39 @@ def test_cost_per_qualified_lead_counts_final_qualified_leads_up_to_the_week_s_e
     # web_form up to the week's end: c1 c2 c4 c5 c7 = 5 leads, 4 qualified: 1000 / 4.
     [web] = figures.sources
     assert (web.leads, web.qualified, web.per_qualified) == (5, 4, Decimal(250))
+
+
+def test_a_cost_with_days_counts_only_the_leads_received_in_those_local_days(ctx: Context) -> None:
+    P = Group.PRIORITY
+    # Local days in America/Chicago: DST ends at 02:00 on Nov 1 2026, so Nov 1 00:00 local is 05:00 UTC.
+    add(ctx, "d1", P, datetime(2026, 11, 1, 4, 30, tzinfo=UTC), source="web_form", outcome="qualified")  # Oct 31 23:30
+    add(ctx, "d2", P, datetime(2026, 11, 1, 5, 30, tzinfo=UTC), source="web_form", outcome="qualified")  # Nov 1 00:30
+    add(ctx, "d3", P, at(10), source="web_form", outcome="not_qualified")
+    add(ctx, "d4", P, datetime(2026, 11, 16, 5, 59, tzinfo=UTC), source="web_form", outcome="qualified")  # Nov 15 23:59
+    add(ctx, "d5", P, at(17), source="web_form", outcome="qualified")  # Nov 17: after `to`
+    entries = [
+        CostEntry.model_validate(
+            {"source": "web_form", "cost": 600, "currency": "USD", "from": "2026-11-01", "to": "2026-11-15"}
+        ),
+        CostEntry.model_validate(
+            {"source": "web_form", "cost": 300, "currency": "USD", "from": "2026-11-01", "to": "2026-11-15"}
+        ),
+        CostEntry.model_validate(
+            {"source": "web_form", "cost": 100, "currency": "USD", "from": "2026-10-01", "to": "2026-10-31"}
+        ),
+        CostEntry.model_validate({"source": "web_form", "cost": 50, "currency": "USD"}),
+    ]
+    with ctx.reading() as session:
+        figures = analytics_followthrough.costs(session, entries, until=WEEK, tz=CHICAGO)
+    by_days = {c.days: c for c in figures.sources}
+    october = by_days[(date(2026, 10, 1), date(2026, 10, 31))]
+    assert (october.cost, october.leads, october.qualified, october.per_qualified) == (100, 1, 1, Decimal(100))  # d1
+    november = by_days[(date(2026, 11, 1), date(2026, 11, 15))]  # d2 d3 d4; the same days add up
+    assert (november.cost, november.leads, november.qualified, november.per_qualified) == (900, 3, 2, Decimal(450))
+    undated = by_days[(None, None)]  # every lead up to the week's end: d1 to d5
+    assert (undated.leads, undated.qualified) == (5, 4)
+    assert [c.days for c in figures.sources] == [  # all days first, then by date
+        (None, None),
+        (date(2026, 10, 1), date(2026, 10, 31)),
+        (date(2026, 11, 1), date(2026, 11, 15)),
+    ]

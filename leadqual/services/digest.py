@@ -113,7 +113,8 @@ def build_digest(
             week=analytics_followthrough.response_times(session, week),
             trailing=analytics_followthrough.response_times(session, trailing),
         )
-        costs = analytics_followthrough.costs(session, ctx.config.costs, until=week) if ctx.config.costs else None
+        spend = ctx.config.costs
+        costs = analytics_followthrough.costs(session, spend, until=week, tz=tz) if spend else None
     settings = ctx.config.proposals
     held_out: dict[str, float] | None = None
     if settings.method is ProposalMethod.CONDITIONAL:
