@@ -114,7 +114,7 @@ def test_qualify_from_the_dm_opens_the_cards_modal_and_replaces_the_nurture_deci
             (d.outcome, d.superseded_at is not None) for d in session.scalars(select(Decision).order_by(Decision.id))
         ]
     assert decided == [("nurture", True), ("qualified", False)]
-    assert events(bot, lead_id, "follow_up_done") == [{"due": "2026-11-24"}]
+    assert events(bot, lead_id, "follow_up_done") == [{"due": "2026-11-24", "via": "decision"}]
     bot.deliver()
     assert any("*Qualified to pursue* — decided by <@UDANA>" in t for t in thread_texts(bot, lead_id))
     assert bot.ephemerals() == [] and bot.slack.rejected == []
@@ -131,7 +131,7 @@ def test_disqualify_from_the_dm_records_the_reason_and_the_follow_up_done(bot: B
     assert bot.submit(view, REP, values).status == 200
     row = lead(bot, lead_id)
     assert (row.outcome, row.reason, row.follow_up_on) == ("not_qualified", "no_budget", None)
-    assert events(bot, lead_id, "follow_up_done") == [{"due": "2026-11-24"}]
+    assert events(bot, lead_id, "follow_up_done") == [{"due": "2026-11-24", "via": "decision"}]
     assert bot.ephemerals() == []
 
 

@@ -312,3 +312,20 @@ def test_an_owner_with_more_than_twenty_due_gets_twenty_listed_and_the_rest_coun
     with ctx.reading() as session:
         [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "dm")).all()
     assert len(row.payload["follow_ups"]["items"]) == follow_ups.SHOWN and row.payload["follow_ups"]["more"] == 2
+
+
+def test_reopening_a_lead_from_its_card_while_its_follow_up_is_due_counts_as_done(ctx: Context, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 1, 17, tzinfo=UTC)
+    reopened = nurtured(ctx, REP1, date(2026, 11, 2))
+    early = nurtured(ctx, REP2, date(2026, 11, 3))
+    clock.now = NINE_AM[date(2026, 11, 2)]
+    follow_ups.send_reminders(ctx)
+    triage.reopen(ctx, lead_id=reopened, user_id=REP1)  # due today: the rep acts on it from the card
+    triage.reopen(ctx, lead_id=early, user_id=REP2)  # due tomorrow: not due yet, so nothing was done
+    clock.now = NINE_AM[date(2026, 11, 3)]
+    follow_ups.send_reminders(ctx)  # `early` is no longer Nurture: no reminder, nothing came due
+    built = digest.build_digest(ctx, iso_week="2026-W45", persist=False)
+    assert built.follow_ups is not None and (built.follow_ups.week.done, built.follow_ups.week.due) == (1, 1)
+    with ctx.reading() as session:
+        kinds = session.scalars(select(Event.kind).where(Event.lead_id == early)).all()
+    assert "follow_up_done" not in kinds

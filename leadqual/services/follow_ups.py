@@ -219,14 +219,21 @@ def check_standing(ctx: Context, session: Session, row: LeadRow, ref: FollowUpRe
         raise NotOwner(owner)
     now_due = due_day(ctx, row)
     done_days = session.scalars(select(Event.data).where(Event.lead_id == row.id, Event.kind == DONE))
-    done = any((data or {}).get("due") == ref.due.isoformat() for data in done_days)
+    # Done from the reminder only: one done by deciding or reopening (`via`) shows as decided since.
+    done = any((data or {}).get("due") == ref.due.isoformat() and not (data or {}).get("via") for data in done_days)
     change = what_changed(ref, now_due=now_due, version=row.version, outcome=row.outcome, done=done)
     if change is not None:
         raise FollowUpNoLongerDue(row.id, ref.due, change.value, now_due)
 
 
-def decided_from_due(ctx: Context, session: Session, row: LeadRow, actor: str, key: str | None, now: datetime) -> None:
-    """A decision on a lead whose follow-up was due: that follow-up is done (audit only; the decision has a line)."""
+def acted_on_due(
+    ctx: Context, session: Session, row: LeadRow, actor: str, key: str | None, now: datetime, *, via: str
+) -> None:
+    """A decision from the reminder, or a reopen, of a lead whose follow-up was due: that follow-up is done.
+
+    Audit only (the decision and the reopen have their own thread lines). Call it before the
+    decision it carries is undone: the due day is read from the lead as it stands.
+    """
     due = due_day(ctx, row)
     if due is None or due > ctx.today():
         return
@@ -236,7 +243,7 @@ def decided_from_due(ctx: Context, session: Session, row: LeadRow, actor: str, k
             kind=DONE,
             actor=actor,
             at=now,
-            data={"due": due.isoformat()},
+            data={"due": due.isoformat(), "via": via},
             key=f"{key}:follow_up_done" if key else None,
         )
     )

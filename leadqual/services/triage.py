@@ -168,7 +168,7 @@ def decide(
         now = ctx.now()
         if follow_up is not None:  # as the reminder showed it, so still decided: this decision replaces that one
             follow_ups.check_standing(ctx, session, row, follow_up, user_id)
-            follow_ups.decided_from_due(ctx, session, row, user_id, key, now)
+            follow_ups.acted_on_due(ctx, session, row, user_id, key, now, via="decision")
             supersede(session, lead_id, now)
         elif row.outcome is not None:
             raise AlreadyDecided(Outcome(row.outcome).label)
@@ -226,6 +226,7 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
     """Undo the lead's decision (kept, marked superseded) so it can be decided again.
 
     Its owner, the rep who decided, or a manager may; statistics then count the next decision only.
+    A follow-up due on the lead counts as done: reopening is how a rep acts on it from the card.
     """
     with ctx.transaction() as session:
         row = lock_lead(session, lead_id)
@@ -236,6 +237,7 @@ def reopen(ctx: Context, *, lead_id: int, user_id: str, key: str | None = None) 
             raise NotOwner(holder) if holder else NotManager()
         now = ctx.now()
         previous = row.outcome
+        follow_ups.acted_on_due(ctx, session, row, user_id, key, now, via="reopen")  # acting on it: done
         undecide(session, row, now)
         if row.owner_id is None:
             row.sla_step = 0  # back in the queue unclaimed: the SLA ladder starts again
