@@ -235,9 +235,10 @@ def batch_read(answer: Mapping[str, Any], asked: Sequence[str], kind: str) -> Ba
     for item in answer.get("results") or []:
         if not isinstance(item, Mapping):
             continue
-        props = item.get("properties") if isinstance(item.get("properties"), Mapping) else {}
+        props = _mapping(item.get("properties"))
         merged = str(props.get(MERGED_IDS) or "").split(";")
-        names = {str(item.get("id")), str(props.get("hs_object_id")), *(m.strip() for m in merged)}
+        names = {str(n) for n in (item.get("id"), props.get("hs_object_id")) if n is not None}
+        names |= {m.strip() for m in merged if m.strip()}
         for object_id in wanted:
             if object_id in names:
                 found.setdefault(object_id, item)
@@ -245,7 +246,7 @@ def batch_read(answer: Mapping[str, Any], asked: Sequence[str], kind: str) -> Ba
     for error in answer.get("errors") or []:
         if not isinstance(error, Mapping):
             continue
-        context = error.get("context") if isinstance(error.get("context"), Mapping) else {}
+        context = _mapping(error.get("context"))
         reason = f"HubSpot {error.get('category') or 'error'}: {error.get('message') or 'no message'}"
         for object_id in context.get("ids") or []:
             if str(object_id) in wanted and str(object_id) not in found:
@@ -254,6 +255,10 @@ def batch_read(answer: Mapping[str, Any], asked: Sequence[str], kind: str) -> Ba
         if object_id not in found and object_id not in missing:
             missing[object_id] = f"HubSpot's batch read answered neither the {kind} nor an error for it"
     return BatchRead(found, missing)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def associated_ids(answer: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -280,7 +285,7 @@ def association_pages(answer: Mapping[str, Any]) -> list[dict[str, str]]:
     for item in answer.get("results") or []:
         if not isinstance(item, Mapping) or not isinstance(item.get("from"), Mapping):
             continue
-        after = ((item.get("paging") or {}).get("next") or {}).get("after")
+        after = _mapping(_mapping(item.get("paging")).get("next")).get("after")
         if after:
             pages.append({"id": str(item["from"].get("id")), "after": str(after)})
     return pages
