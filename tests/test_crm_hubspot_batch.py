@@ -154,6 +154,19 @@ def test_deals_and_their_contacts_are_read_in_two_calls_whatever_the_number_of_d
     assert counts(ctx) == (3, 3, 7, 3)
 
 
+def test_associations_hubspot_refuses_for_good_skip_the_deal_and_the_rest_is_stored(
+    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
+) -> None:
+    [acme] = new_contacts(hubspot, 1)
+    deal_id = hubspot.add_deal({"dealstage": "closedwon"}, contacts=[acme])
+    hubspot.fail_next(403, after=2)  # the contact and the deal are read; their associations are refused
+    response = post(client, [*contact_events([acme], clock), deal_event(deal_id, 30, clock)], clock)
+    assert response.status_code == 200, response.text
+    [skipped] = response.json()["skipped"]
+    assert skipped["objectId"] == deal_id and skipped["reason"].startswith("HubSpot 403")
+    assert len(response.json()["leads"]) == 1 and counts(ctx) == (1, 1, 2, 0)
+
+
 def test_every_page_of_a_deals_contacts_is_read(
     client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock
 ) -> None:

@@ -293,7 +293,7 @@ def _read_deals(
             elif isinstance(result, Permanent):  # a 4xx (a missing scope): as a deal HubSpot will not give
                 for deal_id in [d for d, c in canonical.items() if c in {i["id"] for i in chunk}]:
                     missing[deal_id] = result.error
-                    del found[deal_id]
+                    found.pop(deal_id, None)
             else:
                 return _unavailable("deal associations", [i["id"] for i in chunk], result)
         if not following:
