@@ -59,7 +59,7 @@ def test_hubspot_answers_are_classified_retry_after_transient_unauthorized_and_p
 def test_hubspot_unreachable_is_transient(hubspot: HubSpotStandIn) -> None:
     client = HubSpotClient(hubspot.url, hubspot_standin.TOKEN)
     hubspot.stop()
-    result = client.get_contact("101", ["email"])
+    result = client.read_batch("contacts", ["101"], ["email"])
     assert isinstance(result, Transient) and "unreachable" in result.error
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from leadqual.crm import deals
+from leadqual.crm import deals, hubspot
 from leadqual.crm.config import HubSpotDeals, SalesforceOpportunities
 from leadqual.crm.hubspot import parse_body
 from leadqual.pipeline import Stage
@@ -35,23 +35,81 @@ def test_deal_creation_and_dealstage_changes_move_a_deal_and_other_changes_do_no
 
 
 def test_a_deal_lists_each_associated_contact_once_whatever_its_labels() -> None:
-    deal = {
-        "properties": {"dealstage": "closedwon", "amount": "1,200.5", "closedate": "2026-12-01T09:30:00Z"},
-        "associations": {
-            "contacts": {
-                "results": [
-                    {"id": "201", "type": "deal_to_contact"},
-                    {"id": "201", "type": "decision_maker"},
-                    {"id": "202", "type": "deal_to_contact"},
-                ]
+    deal = {"properties": {"dealstage": "closedwon", "amount": "1,200.5", "closedate": "2026-12-01T09:30:00Z"}}
+    associations = {
+        "status": "COMPLETE",
+        "results": [
+            {
+                "from": {"id": "9001"},
+                "to": [
+                    {"toObjectId": 201, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3}]},
+                    {"toObjectId": "201", "associationTypes": [{"category": "USER_DEFINED", "typeId": 7}]},
+                    {"toObjectId": 202, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3}]},
+                ],
             }
-        },
+        ],
     }
-    reports = deals.deal_reports(deal, HubSpotDeals(), occurred_at=NOW)
+    contacts = hubspot.associated_ids(associations)
+    assert contacts == {"9001": ["201", "202"]}
+    reports = deals.deal_reports(deal, contacts["9001"], HubSpotDeals(), occurred_at=NOW)
     assert [r.external_id for r in reports] == ["hubspot:201", "hubspot:202"]
     assert {(r.stage, r.at, r.amount) for r in reports} == {
         (Stage.WON, datetime(2026, 12, 1, 9, 30, tzinfo=UTC), Decimal("1200.50"))
     }
+
+
+def test_a_deal_without_contacts_is_absent_from_the_associations_and_reports_nothing() -> None:
+    answer = {
+        "status": "COMPLETE",
+        "results": [],
+        "numErrors": 1,
+        "errors": [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "message": "No contact is associated with deal 9002.",
+                "context": {"fromObjectId": ["9002"], "fromObjectType": ["deal"], "toObjectType": ["contact"]},
+            }
+        ],
+    }
+    assert hubspot.associated_ids(answer) == {} and hubspot.association_pages(answer) == []
+    assert deals.deal_reports({"properties": {"dealstage": "closedwon"}}, [], HubSpotDeals(), occurred_at=NOW) == []
+
+
+def test_a_deal_with_more_contacts_than_one_answer_names_the_page_to_read_next() -> None:
+    answer = {
+        "results": [
+            {"from": {"id": "9001"}, "to": [{"toObjectId": 1}], "paging": {"next": {"after": "MC0z", "link": None}}},
+            {"from": {"id": "9002"}, "to": [{"toObjectId": 2}]},
+        ]
+    }
+    assert hubspot.association_pages(answer) == [{"id": "9001", "after": "MC0z"}]
+
+
+def test_a_batch_read_answer_is_sorted_into_found_and_missing_by_the_ids_asked() -> None:
+    answer = {
+        "status": "COMPLETE",
+        "results": [
+            {"id": "101", "properties": {"email": "a@x.com", "hs_object_id": "101"}},
+            {"id": "300", "properties": {"email": "b@x.com", "hs_object_id": "300", "hs_merged_object_ids": "103;104"}},
+        ],
+        "numErrors": 1,
+        "errors": [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": "Could not get some CONTACT objects, they may be deleted or not exist.",
+                "context": {"ids": ["102"]},
+            }
+        ],
+    }
+    read = hubspot.batch_read(answer, ["101", "102", "103", "105"], "contact")
+    assert read.found["101"]["properties"]["email"] == "a@x.com"
+    assert read.found["103"]["id"] == "300"  # merged into 300: the event's id still names it
+    assert set(read.found) == {"101", "103"} and set(read.missing) == {"102", "105"}
+    assert read.missing["102"].startswith("HubSpot OBJECT_NOT_FOUND: Could not get some CONTACT objects")
+    assert "neither the contact nor an error" in read.missing["105"]
 
 
 @pytest.mark.parametrize(
@@ -70,11 +128,8 @@ def test_hubspot_deal_stages_map_by_default_closed_won_and_lost_and_the_rest_is_
 
 
 def test_a_deal_without_dates_is_dated_when_the_event_happened_and_a_bad_amount_is_left_out() -> None:
-    deal = {
-        "properties": {"dealstage": "closedlost", "amount": "lots"},
-        "associations": {"contacts": {"results": [{"id": "7"}]}},
-    }
-    [report] = deals.deal_reports(deal, HubSpotDeals(), occurred_at=NOW)
+    deal = {"properties": {"dealstage": "closedlost", "amount": "lots"}}
+    [report] = deals.deal_reports(deal, ["7"], HubSpotDeals(), occurred_at=NOW)
     assert (report.stage, report.at, report.amount, report.currency) == (Stage.LOST, NOW, None, None)
 
 

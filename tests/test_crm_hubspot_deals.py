@@ -28,6 +28,7 @@ from tests.crm_helpers import (
     hubspot_event,
     hubspot_headers,
 )
+from tests.http_standin import Call
 from tests.hubspot_standin import HubSpotStandIn
 
 BETA = {"email": "k.okafor@betawater.com", "company": "Beta Water", "lastname": "Okafor"}
@@ -71,6 +72,14 @@ def deal_event(deal_id: str, event_id: int, clock: Clock, kind: str = "deal.crea
 
 def stage_change(deal_id: str, event_id: int, clock: Clock, value: str) -> dict:
     return deal_event(deal_id, event_id, clock, "deal.propertyChange", propertyName="dealstage", propertyValue=value)
+
+
+def deal_reads(hubspot: HubSpotStandIn) -> list[Call]:
+    return hubspot.calls_to("POST", "/crm/v3/objects/deals/batch/read")
+
+
+def association_reads(hubspot: HubSpotStandIn) -> list[Call]:
+    return hubspot.calls_to("POST", "/crm/v4/associations/deals/contacts/batch/read")
 
 
 def history(ctx: Context) -> list[tuple[str, str, datetime, Decimal | None, str | None]]:
@@ -118,10 +127,16 @@ def test_a_new_deal_is_fetched_with_its_contacts_and_recorded_as_an_opportunity_
     )
     response = post(client, [deal_event(deal_id, 2, clock)], clock)
     assert response.status_code == 200, response.text
-    [fetch] = hubspot.calls_to("GET", "/crm/v3/objects/deals/")
-    assert fetch.path == f"/crm/v3/objects/deals/{deal_id}"
-    assert fetch.query["associations"] == ["contacts"]
-    assert set(fetch.query["properties"][0].split(",")) == {"dealstage", "amount", "deal_currency_code", "closedate"}
+    [fetch], [associations] = deal_reads(hubspot), association_reads(hubspot)
+    assert fetch.body["inputs"] == [{"id": deal_id}] and associations.body == {"inputs": [{"id": deal_id}]}
+    assert set(fetch.body["properties"]) == {
+        "dealstage",
+        "amount",
+        "deal_currency_code",
+        "closedate",
+        "hs_merged_object_ids",
+    }
+    assert hubspot.calls_to("GET") == []
     [stage] = response.json()["stages"]
     assert stage["external_id"] == f"hubspot:{contact_id}" and stage["current_stage"] == "opportunity"
     assert history(ctx) == [
@@ -175,7 +190,7 @@ def test_other_deal_property_changes_and_other_objects_are_ignored_without_a_fet
     ]
     response = post(client, events, clock)
     assert response.status_code == 200 and response.json()["ignored"] == 2
-    assert hubspot.calls_to("GET", "/crm/v3/objects/deals/") == [] and history(ctx) == []
+    assert deal_reads(hubspot) == [] and association_reads(hubspot) == [] and history(ctx) == []
 
 
 def test_a_deal_of_a_contact_leadbot_never_saw_is_acknowledged_logged_and_records_nothing(
@@ -201,7 +216,7 @@ def test_a_redelivered_deal_event_is_not_fetched_again_and_records_nothing_twice
     assert post(client, [deal_event(deal_id, 2, clock)], clock).status_code == 200
     again = post(client, [deal_event(deal_id, 2, clock)], clock)
     assert again.status_code == 200 and again.json()["repeated"] == 1
-    assert len(hubspot.calls_to("GET", "/crm/v3/objects/deals/")) == 1 and len(history(ctx)) == 1
+    assert len(deal_reads(hubspot)) == 1 and len(association_reads(hubspot)) == 1 and len(history(ctx)) == 1
 
 
 def test_a_contact_and_its_deal_in_one_batch_store_the_lead_and_its_stage_together(
@@ -214,13 +229,24 @@ def test_a_contact_and_its_deal_in_one_batch_store_the_lead_and_its_stage_togeth
     assert len(response.json()["leads"]) == 1 and current_stage(ctx, f"hubspot:{acme}") == "opportunity"
 
 
-@pytest.mark.parametrize(("status", "retry_after"), [(429, 2), (502, None), (401, None)])
+@pytest.mark.parametrize(
+    ("status", "retry_after", "after"),
+    [(429, 2, 1), (502, None, 1), (401, None, 1), (429, 2, 2), (503, None, 2)],
+    ids=["deals-429", "deals-502", "deals-401", "associations-429", "associations-503"],
+)
 def test_a_deal_fetch_that_fails_is_503_and_nothing_of_the_batch_is_stored(
-    client: TestClient, ctx: Context, hubspot: HubSpotStandIn, clock: Clock, status: int, retry_after: int | None
+    client: TestClient,
+    ctx: Context,
+    hubspot: HubSpotStandIn,
+    clock: Clock,
+    status: int,
+    retry_after: int | None,
+    after: int,
 ) -> None:
     acme = hubspot.add_contact(ACME_CONTACT)
     deal_id = hubspot.add_deal({"dealstage": "closedwon"}, contacts=[acme])
-    hubspot.fail_next(status, after=1, retry_after=retry_after)  # the contact fetch works, the deal's does not
+    # the contacts' batch read works; then the deals' batch read (after=1) or their associations' (after=2) fails
+    hubspot.fail_next(status, after=after, retry_after=retry_after)
     batch = [hubspot_event(int(acme), event_id=1, at=clock.now), deal_event(deal_id, 2, clock)]
     response = post(client, batch, clock)
     assert response.status_code == 503 and str(status) in response.json()["message"]

@@ -28,6 +28,7 @@ from tests.crm_helpers import (
     hubspot_event,
     hubspot_headers,
 )
+from tests.http_standin import Call
 from tests.hubspot_standin import HubSpotStandIn
 
 
@@ -56,6 +57,10 @@ def post(client: TestClient, data: object, clock: Clock) -> httpx.Response:
     return client.post("/crm/hubspot", content=body, headers=hubspot_headers(body, at=clock.now))
 
 
+def contact_reads(hubspot: HubSpotStandIn, *, include_failed: bool = False) -> list[Call]:
+    return hubspot.calls_to("POST", "/crm/v3/objects/contacts/batch/read", include_failed=include_failed)
+
+
 def counts(ctx: Context) -> tuple[int, int]:
     """(leads stored, outbox rows queued)."""
     with ctx.session_factory() as session:
@@ -73,10 +78,10 @@ def test_a_signed_contact_creation_fetches_the_contact_and_stores_a_scored_lead_
     assert response.status_code == 200, response.text
     [item] = response.json()["leads"]
     assert item["external_id"] == f"hubspot:{contact_id}" and item["duplicate"] is False
-    [fetch] = hubspot.calls_to("GET")
-    assert fetch.path == f"/crm/v3/objects/contacts/{contact_id}"
+    [fetch] = contact_reads(hubspot)
+    assert fetch.body["inputs"] == [{"id": contact_id}] and hubspot.calls_to("GET") == []
     assert fetch.headers["authorization"] == f"Bearer {hubspot_standin.TOKEN}"
-    assert {"email", "company", "numberofemployees"} <= set(fetch.query["properties"][0].split(","))
+    assert {"email", "company", "numberofemployees"} <= set(fetch.body["properties"])
     with ctx.session_factory() as session:
         lead = session.scalars(select(LeadRow)).one()
         card = session.scalars(select(OutboxMessage)).one()
@@ -106,7 +111,7 @@ def test_object_creation_of_contacts_is_taken_and_other_subscriptions_are_ignore
     response = post(client, events, clock)
     assert response.status_code == 200
     assert len(response.json()["leads"]) == 1 and response.json()["ignored"] == 2
-    assert len(hubspot.calls_to("GET")) == 1 and counts(ctx) == (1, 1)
+    assert len(contact_reads(hubspot)) == 1 and counts(ctx) == (1, 1)
 
 
 def test_a_redelivered_event_or_another_event_for_the_same_contact_changes_nothing(
@@ -122,7 +127,7 @@ def test_a_redelivered_event_or_another_event_for_the_same_contact_changes_nothi
         clock,
     )
     assert other.status_code == 200 and other.json()["leads"] == []
-    assert len(hubspot.calls_to("GET")) == 1 and counts(ctx) == (1, 1)
+    assert len(contact_reads(hubspot)) == 1 and counts(ctx) == (1, 1)
     with ctx.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "hubspot_event")) == 2
 
@@ -177,6 +182,8 @@ def test_a_contact_deleted_before_the_fetch_is_skipped_and_the_rest_are_stored(
     assert [s["objectId"] for s in response.json()["skipped"]] == ["999999"]
     assert "OBJECT_NOT_FOUND" in response.json()["skipped"][0]["reason"]
     assert "HubSpot contact 999999 skipped" in caplog.text
+    [fetch] = contact_reads(hubspot)  # both in one batch read, answered 207
+    assert fetch.status == 207 and fetch.body["inputs"] == [{"id": "999999"}, {"id": str(contact_id)}]
     assert counts(ctx) == (1, 1)
 
 
@@ -189,10 +196,10 @@ def test_a_fetch_that_fails_transiently_is_5xx_so_hubspot_retries_and_nothing_is
         int(hubspot.add_contact({**ACME_CONTACT, "email": "lee@acmemetals.com"})),
     )
     events = [hubspot_event(first, event_id=50, at=clock.now), hubspot_event(second, event_id=51, at=clock.now)]
-    hubspot.fail_next(status, after=1)  # the first contact is fetched, the second is not
+    hubspot.fail_next(status)  # the one batch read of both contacts
     response = post(client, events, clock)
-    assert response.status_code == 503
-    assert len(hubspot.calls_to("GET")) == 1
+    assert response.status_code == 503 and str(status) in response.json()["message"]
+    assert [c.status for c in contact_reads(hubspot, include_failed=True)] == [status]
     assert counts(ctx) == (0, 0)
     retried = post(client, events, clock)  # HubSpot's retry, once HubSpot answers again
     assert retried.status_code == 200 and counts(ctx) == (2, 2)

@@ -1,4 +1,4 @@
-"""HubSpot, edge side: the CRM v3 contacts and deals client and the `POST /crm/hubspot` route.
+"""HubSpot, edge side: the CRM client (batch reads, associations, PATCH) and the `POST /crm/hubspot` route.
 
 Signature checks, body parsing, mapping and write-back payloads are pure, in
 `leadqual.crm.hubspot`; this module does the HTTP.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -36,36 +36,45 @@ from leadqual.settings import Settings
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_EVENTS = 100  # HubSpot batches at most 100 events per request
+MAX_ASSOCIATION_PAGES = 20  # pages of contacts read for one delivery's deals before giving up on the rest
 
 
 class HubSpotClient:
-    """CRM v3 contacts: GET one contact, PATCH its properties (Bearer private-app token)."""
+    """CRM v3 batch reads of contacts and deals, the v4 associations batch read, and the PATCH of a
+    contact (Bearer private-app token). A 207 (some ids not found) is Delivered, like a 200."""
 
     def __init__(self, api_url: str, token: str, *, http: httpx.Client | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self._token = token
         self._http = http or httpx.Client(timeout=TIMEOUT)
 
-    def get_contact(self, contact_id: str, properties: Iterable[str]) -> CrmResult:
-        """GET /crm/v3/objects/contacts/{id}?properties=...; Delivered's body is HubSpot's object."""
-        return self._call("GET", "contacts", contact_id, params={"properties": ",".join(properties)})
+    def read_batch(self, objects: str, ids: Sequence[str], properties: Iterable[str]) -> CrmResult:
+        """POST /crm/v3/objects/{objects}/batch/read with `{"properties": [...], "inputs": [{"id": ...}]}`."""
+        if len(ids) > hubspot.MAX_BATCH:
+            raise ValueError(f"HubSpot reads at most {hubspot.MAX_BATCH} {objects} per batch, not {len(ids)}")
+        body = {"properties": list(properties), "inputs": [{"id": str(i)} for i in ids]}
+        return self._call("POST", f"/crm/v3/objects/{objects}/batch/read", json=body)
 
-    def get_deal(self, deal_id: str) -> CrmResult:
-        """GET /crm/v3/objects/deals/{id}?properties=dealstage,...&associations=contacts."""
-        params = {"properties": ",".join(deals.DEAL_PROPERTIES), "associations": "contacts"}
-        return self._call("GET", "deals", deal_id, params=params)
+    def read_associations(self, from_objects: str, to_objects: str, inputs: Sequence[Mapping[str, str]]) -> CrmResult:
+        """POST /crm/v4/associations/{from}/{to}/batch/read with `{"inputs": [{"id": ..., "after"?: ...}]}`."""
+        if len(inputs) > hubspot.MAX_BATCH:
+            raise ValueError(f"HubSpot reads the associations of at most {hubspot.MAX_BATCH} objects per batch")
+        path = f"/crm/v4/associations/{from_objects}/{to_objects}/batch/read"
+        return self._call("POST", path, json={"inputs": [dict(i) for i in inputs]})
 
     def update_contact(self, contact_id: str, properties: dict[str, str]) -> CrmResult:
         """PATCH /crm/v3/objects/contacts/{id} with {"properties": {...}}."""
-        return self._call("PATCH", "contacts", contact_id, json={"properties": properties})
+        path = f"/crm/v3/objects/contacts/{quote(contact_id, safe='')}"
+        return self._call("PATCH", path, json={"properties": properties})
 
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, objects: str, object_id: str, **kwargs: Any) -> CrmResult:
-        url = f"{self.api_url}/crm/v3/objects/{objects}/{quote(object_id, safe='')}"
+    def _call(self, method: str, path: str, **kwargs: Any) -> CrmResult:
         try:
-            response = self._http.request(method, url, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+            response = self._http.request(
+                method, self.api_url + path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs
+            )
         except httpx.HTTPError as exc:
             return network_failure(exc, crm="HubSpot")
         return classify(response, crm="HubSpot")
@@ -178,33 +187,34 @@ def _take_events(ctx: Context, client: HubSpotClient | None, events: list[hubspo
         )
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
-    for object_id in to_fetch:
+    if to_fetch:
         assert client is not None
-        result = client.get_contact(object_id, hubspot.requested_properties(config))
-        if isinstance(result, Delivered) and isinstance(result.body, dict):
-            properties = result.body.get("properties") or {}
-            records.append(hubspot.contact_record(object_id, properties, config))
-        elif isinstance(result, Permanent):  # 404: deleted or merged since; retrying cannot help
-            log.warning("HubSpot contact %s skipped: %s", object_id, result.error)
-            skipped.append({"objectId": object_id, "reason": result.error})
-        else:
-            return _unavailable("contact", object_id, result)
+        read = _read(client, "contacts", to_fetch, [*hubspot.requested_properties(config), hubspot.MERGED_IDS])
+        if isinstance(read, Response):
+            return read
+        for object_id in to_fetch:
+            if object_id in read.found:
+                records.append(hubspot.contact_record(object_id, read.found[object_id].get("properties") or {}, config))
+            else:  # deleted or never there (OBJECT_NOT_FOUND): retrying cannot help
+                skipped.append(_skip("contact", object_id, read.missing[object_id]))
     reports: list[StageReport] = []
-    for deal_id in dict.fromkeys(e.object_id for e in deal_events):
+    deal_ids = list(dict.fromkeys(e.object_id for e in deal_events))
+    if deal_ids:
         assert client is not None
-        result = client.get_deal(deal_id)
-        if isinstance(result, Delivered) and isinstance(result.body, dict):
+        fetched = _read_deals(client, deal_ids)
+        if isinstance(fetched, Response):
+            return fetched
+        found, contacts_of, missing = fetched
+        for deal_id in deal_ids:
+            if deal_id not in found:
+                skipped.append(_skip("deal", deal_id, missing[deal_id]))
+                continue
             occurred = max(e.occurred_at or 0 for e in deal_events if e.object_id == deal_id)
             at = datetime.fromtimestamp(occurred / 1000, UTC) if occurred else ctx.now()
-            found = deals.deal_reports(result.body, config.deals, occurred_at=at)
-            if not found:
+            made = deals.deal_reports(found[deal_id], contacts_of.get(deal_id, []), config.deals, occurred_at=at)
+            if not made:
                 log.warning("HubSpot deal %s has no associated contact: no lead to record its stage for", deal_id)
-            reports.extend(found)
-        elif isinstance(result, Permanent):
-            log.warning("HubSpot deal %s skipped: %s", deal_id, result.error)
-            skipped.append({"objectId": deal_id, "reason": result.error})
-        else:
-            return _unavailable("deal", deal_id, result)
+            reports.extend(made)
     leads, invalid = _valid(records, config)
     skipped.extend(invalid)
     taken: dict[str, Any] = {}
@@ -241,9 +251,68 @@ def _take_events(ctx: Context, client: HubSpotClient | None, events: list[hubspo
     )
 
 
-def _unavailable(kind: str, object_id: str, result: CrmResult) -> Response:
+def _read(client: HubSpotClient, objects: str, ids: list[str], properties: list[str]) -> hubspot.BatchRead | Response:
+    """Batch-read `ids` (100 a call): what HubSpot found and, with its reason, what it says is not there."""
+    found: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    for start in range(0, len(ids), hubspot.MAX_BATCH):
+        chunk = ids[start : start + hubspot.MAX_BATCH]
+        result = client.read_batch(objects, chunk, properties)
+        if isinstance(result, Delivered) and isinstance(result.body, dict):
+            read = hubspot.batch_read(result.body, chunk, objects.removesuffix("s"))
+            found |= read.found
+            missing |= read.missing
+        elif isinstance(result, Permanent):  # another 4xx: retrying the delivery cannot help either
+            missing |= dict.fromkeys(chunk, result.error)
+        else:
+            return _unavailable(objects, chunk, result)
+    return hubspot.BatchRead(found, missing)
+
+
+def _read_deals(
+    client: HubSpotClient, deal_ids: list[str]
+) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, str]] | Response:
+    """The deals (one batch read) and their contacts' ids (one v4 associations batch read, and its pages)."""
+    read = _read(client, "deals", deal_ids, [*deals.DEAL_PROPERTIES, hubspot.MERGED_IDS])
+    if isinstance(read, Response):
+        return read
+    found, missing = dict(read.found), dict(read.missing)
+    canonical = {deal_id: str(deal.get("id") or deal_id) for deal_id, deal in found.items()}  # merged deals
+    contacts: dict[str, list[str]] = {}
+    pending = [{"id": i} for i in dict.fromkeys(canonical.values())]
+    for _page in range(MAX_ASSOCIATION_PAGES):
+        following: list[dict[str, str]] = []
+        for start in range(0, len(pending), hubspot.MAX_BATCH):
+            chunk = pending[start : start + hubspot.MAX_BATCH]
+            result = client.read_associations("deals", "contacts", chunk)
+            if isinstance(result, Delivered) and isinstance(result.body, dict):
+                for deal_id, ids in hubspot.associated_ids(result.body).items():
+                    known = contacts.setdefault(deal_id, [])
+                    known.extend(i for i in ids if i not in known)
+                following.extend(hubspot.association_pages(result.body))
+            elif isinstance(result, Permanent):  # a 4xx (a missing scope): as a deal HubSpot will not give
+                for deal_id in [d for d, c in canonical.items() if c in {i["id"] for i in chunk}]:
+                    missing[deal_id] = result.error
+                    found.pop(deal_id, None)
+            else:
+                return _unavailable("deal associations", [i["id"] for i in chunk], result)
+        if not following:
+            break
+        pending = following
+    else:
+        log.warning("HubSpot deals with over %d pages of contacts: the rest are not read", MAX_ASSOCIATION_PAGES)
+    return found, {deal_id: contacts.get(canonical[deal_id], []) for deal_id in found}, missing
+
+
+def _skip(kind: str, object_id: str, reason: str) -> dict[str, str]:
+    log.warning("HubSpot %s %s skipped: %s", kind, object_id, reason)
+    return {"objectId": object_id, "reason": reason}
+
+
+def _unavailable(kind: str, object_ids: list[str], result: CrmResult) -> Response:
     error = getattr(result, "error", "unexpected answer")
-    log.warning("HubSpot %s %s could not be fetched (%s): answering 503 so HubSpot retries", kind, object_id, error)
+    shown = ", ".join(object_ids[:5]) + (f" and {len(object_ids) - 5} more" if len(object_ids) > 5 else "")
+    log.warning("HubSpot %s %s could not be read (%s): answering 503 so HubSpot retries", kind, shown, error)
     return JSONResponse(status_code=503, content={"error": "crm_unavailable", "message": error})
 
 

@@ -1,6 +1,6 @@
 """Pipeline outcomes the CRM pushes: a HubSpot deal or a Salesforce Opportunity as stage reports.
 
-Both are pure: they take what the CRM sent (a deal fetched with its associated contacts, an
+Both are pure: they take what the CRM sent (a deal and its associated contacts' ids, an
 Opportunity's Outbound Message fields) and return `StageReport`s naming leads by
 `external_id` (`hubspot:<contactId>`, `salesforce:<LeadId>`). Which of those leads are stored
 is the service's business (`leadqual.services.pipeline.record_known_in`).
@@ -13,7 +13,7 @@ stage's internal id, `closedwon` / `closedlost` in the default pipeline; `amount
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,15 +34,14 @@ def deal_stage(dealstage: str | None, config: HubSpotDeals) -> Stage:
     return Stage(config.stages.get(dealstage or "", config.otherwise))
 
 
-def deal_contacts(deal: Mapping[str, Any]) -> list[str]:
-    """The ids of the contacts associated with a deal fetched with `associations=contacts`."""
-    found = ((deal.get("associations") or {}).get("contacts") or {}).get("results") or []
-    ids = [str(item["id"]) for item in found if isinstance(item, dict) and item.get("id") is not None]
-    return list(dict.fromkeys(ids))  # HubSpot lists a contact once per association label
+def deal_reports(
+    deal: Mapping[str, Any], contacts: Sequence[str], config: HubSpotDeals, *, occurred_at: datetime
+) -> list[StageReport]:
+    """One report per associated contact: the deal's stage, when, and for how much.
 
-
-def deal_reports(deal: Mapping[str, Any], config: HubSpotDeals, *, occurred_at: datetime) -> list[StageReport]:
-    """One report per associated contact: the deal's stage, when, and for how much."""
+    `deal` is one result of the deals batch read; `contacts` its contacts' ids, as
+    `leadqual.crm.hubspot.associated_ids` reads them from the associations batch read.
+    """
     props = deal.get("properties") or {}
     stage = deal_stage(props.get("dealstage"), config)
     if stage is Stage.OPPORTUNITY:
@@ -59,7 +58,7 @@ def deal_reports(deal: Mapping[str, Any], config: HubSpotDeals, *, occurred_at: 
             currency=currency if amount is not None else None,
             source="hubspot",
         )
-        for contact_id in deal_contacts(deal)
+        for contact_id in dict.fromkeys(str(c) for c in contacts)
     ]
 
 

@@ -1,6 +1,7 @@
-"""HubSpot, pure side: webhook signature v3, webhook and workflow bodies, and write-back properties.
+"""HubSpot, pure side: webhook signature v3, webhook and workflow bodies, batch-read answers
+and write-back properties.
 
-The HTTP client (contact fetch and PATCH) and the route are in `bot.crm.hubspot`.
+The HTTP client (batch reads and PATCH) and the route are in `bot.crm.hubspot`.
 
 Signature v3 (https://developers.hubspot.com/docs/api/webhooks/validating-requests):
 base64(HMAC-SHA256(client secret, method + uri + body + timestamp)), where `uri` is the full
@@ -13,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -204,6 +205,90 @@ def contact_record(object_id: str | None, properties: Mapping[str, Any], config:
     record = lead_record(properties, config.properties, external_id=external_id(object_id) if object_id else None)
     record.setdefault("source", "hubspot")
     return record
+
+
+# --- Batch reads ----------------------------------------------------------------------------
+
+MAX_BATCH = 100  # inputs per `POST /crm/v3/objects/{type}/batch/read` and associations batch read
+MERGED_IDS = "hs_merged_object_ids"  # asked for too, so a merged-away id finds the object it became
+
+
+@dataclass(frozen=True)
+class BatchRead:
+    """What one batch read said of the ids asked: `found` objects and `missing` ids with HubSpot's reason."""
+
+    found: dict[str, Mapping[str, Any]]
+    missing: dict[str, str]
+
+
+def batch_read(answer: Mapping[str, Any], asked: Sequence[str], kind: str) -> BatchRead:
+    """Sort a `batch/read` answer (200 COMPLETE, or 207 with `errors`) by the ids that were asked.
+
+    A result is the asked id's object when its `id` (or `hs_object_id`) is that id, or when the id
+    is in its `hs_merged_object_ids` (HubSpot answers a merged-away id with the contact it was merged
+    into). An id named by an error's `context.ids` (OBJECT_NOT_FOUND: deleted, or never there) is
+    missing with HubSpot's message; an id the answer says nothing of is missing too, with that said.
+    https://developers.hubspot.com/docs/api/crm/contacts (batch read; multi-status errors)
+    """
+    wanted = list(dict.fromkeys(str(i) for i in asked))
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in answer.get("results") or []:
+        if not isinstance(item, Mapping):
+            continue
+        props = _mapping(item.get("properties"))
+        merged = str(props.get(MERGED_IDS) or "").split(";")
+        names = {str(n) for n in (item.get("id"), props.get("hs_object_id")) if n is not None}
+        names |= {m.strip() for m in merged if m.strip()}
+        for object_id in wanted:
+            if object_id in names:
+                found.setdefault(object_id, item)
+    missing: dict[str, str] = {}
+    for error in answer.get("errors") or []:
+        if not isinstance(error, Mapping):
+            continue
+        context = _mapping(error.get("context"))
+        reason = f"HubSpot {error.get('category') or 'error'}: {error.get('message') or 'no message'}"
+        for object_id in context.get("ids") or []:
+            if str(object_id) in wanted and str(object_id) not in found:
+                missing.setdefault(str(object_id), reason)
+    for object_id in wanted:
+        if object_id not in found and object_id not in missing:
+            missing[object_id] = f"HubSpot's batch read answered neither the {kind} nor an error for it"
+    return BatchRead(found, missing)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def associated_ids(answer: Mapping[str, Any]) -> dict[str, list[str]]:
+    """`{fromId: [toObjectId, ...]}` of a v4 associations batch read, each id once whatever its labels.
+
+    `results[].from.id` and `results[].to[].toObjectId` (a number or a string); a from-object with
+    none is not in `results` but in `errors` (NO_ASSOCIATIONS_FOUND), so it is simply absent here.
+    https://developers.hubspot.com/docs/api/crm/associations (v4, batch read)
+    """
+    found: dict[str, list[str]] = {}
+    for item in answer.get("results") or []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("from"), Mapping):
+            continue
+        targets = found.setdefault(str(item["from"].get("id")), [])
+        for to in item.get("to") or []:
+            if isinstance(to, Mapping) and to.get("toObjectId") is not None and str(to["toObjectId"]) not in targets:
+                targets.append(str(to["toObjectId"]))
+    return found
+
+
+def association_pages(answer: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The inputs that read the next page of each from-object whose associations did not fit one answer."""
+    pages = []
+    for item in answer.get("results") or []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("from"), Mapping):
+            continue
+        after = _mapping(_mapping(item.get("paging")).get("next")).get("after")
+        if after:
+            pages.append({"id": str(item["from"].get("id")), "after": str(after)})
+    return pages
 
 
 # --- Write-back ------------------------------------------------------------------------------
