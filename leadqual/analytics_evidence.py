@@ -208,6 +208,7 @@ def decided_hits(
     fired, segment, failed, received, success, ids = zip(*rows, strict=True)
     # Only the last lead's decision time is needed (the next page's key): one lookup, not a datetime per lead.
     decided_at = session.execute(select(LeadRow.decided_at).where(LeadRow.id == ids[-1])).scalar_one()
+    assert decided_at is not None  # it was read as decided in the window
     return HitsPage(fired, segment, failed, received, success, (decided_at, ids[-1]))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import islice
+from itertools import islice, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -123,7 +123,7 @@ class HitMatrixBuilder:
         self.rules = tuple(r.id for r in spec.rules)
         self.segments = tuple(sg.id for sg in spec.segments)
         self._column = {rid: j for j, rid in enumerate(self.rules)}
-        self._segment = {sid: i for i, sid in enumerate(self.segments)}
+        self._segment: dict[str | None, int] = {sid: i for i, sid in enumerate(self.segments)}
         self._caps = {m.id: m.otherwise for m in spec.must_have}
         self._pages: list[HitMatrix] = []
 
@@ -150,21 +150,21 @@ class HitMatrixBuilder:
         """
         n = len(fired)
         column, caps = self._column, self._caps
-        distinct: dict[str, int] = {}
-        index = np.fromiter((distinct.setdefault(f, len(distinct)) for f in fired), np.int64, count=n)
+        distinct = {joined: i for i, joined in enumerate(dict.fromkeys(fired))}
         dense = np.zeros((len(distinct), len(self.rules)), dtype=bool)
         for i, joined in enumerate(distinct):
             dense[i, [column[rid] for rid in joined.split(",") if rid in column]] = True
-        distinct_failed: dict[str, int] = {}
-        failed_index = np.fromiter((distinct_failed.setdefault(f, len(distinct_failed)) for f in failed), np.int64, n)
+        distinct_failed = {joined: i for i, joined in enumerate(dict.fromkeys(failed))}
         ranks = np.empty(len(distinct_failed), np.int8)
         for i, joined in enumerate(distinct_failed):
             best = Group.PRIORITY
             for must in joined.split(",") if joined else ():
                 best = best.capped_at(caps[must]) if must in caps else best
             ranks[i] = best.rank
-        seg_index = self._segment
-        seg = np.fromiter((-1 if s is None else seg_index.get(s, -1) for s in segments), np.int16, count=n)
+        # map() over C-level dict lookups: a Python generator per lead cost as much as the read.
+        index = np.fromiter(map(distinct.__getitem__, fired), np.int64, count=n)
+        failed_index = np.fromiter(map(distinct_failed.__getitem__, failed), np.int64, count=n)
+        seg = np.fromiter(map(self._segment.get, segments, repeat(-1, n)), np.int16, count=n)  # None: -1
         self._pages.append(
             HitMatrix(
                 self.rules,

@@ -48,15 +48,15 @@ def upgrade() -> None:
         batch_op.create_index("ix_leads_decided_hits", list(_COLUMNS), unique=False)
 
 
-def backfill(conn: sa.engine.Connection) -> None:
+def backfill(conn: sa.engine.Connection, *, batch: int = BATCH) -> None:
     """Fill both columns from `hits` and `failed_must_haves` for every lead, a batch of ids at a time."""
     sql = sa.text(_POSTGRESQL if conn.dialect.name == "postgresql" else _SQLITE)
     low, top = conn.execute(sa.text("SELECT min(id), max(id) FROM leads")).one()
     if low is None:
         return
     while low <= top:
-        conn.execute(sql, {"low": low, "high": low + BATCH})
-        low += BATCH
+        conn.execute(sql, {"low": low, "high": low + batch})
+        low += batch
 
 
 def downgrade() -> None:
