@@ -11,8 +11,8 @@ peak memory is tracemalloc's peak over one run (numpy reports its buffers to it)
 
 Reading the window (`leadqual.services.window_hits`): the digest reads decided leads a keyset
 page at a time and packs each page into bits (`HitMatrixBuilder`). `_read_peak` measures that
-path without a database: pages of `PAGE` stored rows (hits as the database returns them, a list
-of dicts per lead) turned into the hit matrix, tracemalloc's peak over the whole read, against
+path without a database: pages of `PAGE` stored rows (as `analytics_evidence.decided_hits` returns
+them: comma-joined rule ids, segment, failed must-haves, epoch seconds) turned into the hit matrix, tracemalloc's peak over the whole read, against
 the packed matrix it produces (what must be kept). Bounded memory means the peak stays the
 matrix plus one page, whatever the size.
 
@@ -64,21 +64,21 @@ def _copies(pool: Any, qualified: np.ndarray, n: int) -> tuple[Any, np.ndarray]:
 def _read_peak(pool: Any, pick: np.ndarray, received: np.ndarray) -> tuple[float, float, float]:
     """Peak MB of reading `pick`'s leads page by page into a hit matrix, the matrix's MB, and seconds."""
     from leadqual.learning.hits import HitMatrixBuilder
-    from leadqual.learning.proposals import lead_hits
     from leadqual.worlds import COFIRING
 
     spec = COFIRING.ruleset.spec
     dense = pool.dense()
+    at = int(END.timestamp())
     stored = [
-        ([{"rule": pool.rules[j], "points": 1} for j in np.flatnonzero(row)], None, [], END) for row in dense
-    ]  # one pool lead as the database returns it (segments and caps do not change the cost)
+        (",".join(pool.rules[j] for j in np.flatnonzero(row)), None, "", at) for row in dense
+    ]  # one pool lead as the database returns it: `fired_rules`, segment, `must_haves_failed`, epoch seconds
     started = time.perf_counter()
     tracemalloc.start()
     builder = HitMatrixBuilder(spec)
     for lo in range(0, len(pick), PAGE):
-        rows = [stored[i] for i in pick[lo : lo + PAGE]]  # a page of rows, as one query returns them
-        builder.add([lead_hits(r) for r in rows])
-        del rows
+        fired, segment, failed, received_at = zip(*(stored[i] for i in pick[lo : lo + PAGE]), strict=True)
+        builder.add_joined(fired, segment, failed, received_at)  # a page of rows, as one query returns them
+        del fired, segment, failed, received_at
     hits = builder.build()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -3,15 +3,18 @@
 The same cohort as the digest's decided figures (`leadqual.analytics`): leads decided in the
 window, Qualified or Not qualified, final decisions only. `evidence` is GROUP BY counts for the
 marginal method; `decided_page` and `decided_hits` read the window's decided leads in keyset
-pages for the conditional one, so memory stays bounded however large the window.
+pages for the conditional one, so memory stays bounded however large the window (`decided_hits`
+from the narrow `fired_rules` / `must_haves_failed` columns and their covering index).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Integer, and_, case, cast, extract, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from leadqual.analytics import QUALIFIED, decided_in, qualified_or_not
@@ -146,6 +149,21 @@ def decided_page(
     return [(payload, bool(won), decided_at, lead_id) for payload, won, decided_at, lead_id in session.execute(query)]
 
 
+@dataclass(frozen=True)
+class HitsPage:
+    """One keyset page of decided leads for the learner, column by column, in decision order."""
+
+    fired: Sequence[str]  # each lead's fired rule ids, comma-joined (`LeadRow.fired_rules`)
+    segment: Sequence[str | None]
+    failed: Sequence[str]  # its failed must-haves, comma-joined (`LeadRow.must_haves_failed`)
+    received: Sequence[int]  # seconds since the epoch
+    success: Sequence[int]  # 1 when it counts as a success (`proposals.learn_from`), else 0
+    last: tuple[datetime, int] | None  # (decided_at, id) of the page's last lead, the key of the next page
+
+    def __len__(self) -> int:
+        return len(self.fired)
+
+
 def decided_hits(
     session: Session,
     period: Period,
@@ -153,58 +171,49 @@ def decided_hits(
     after: tuple[datetime, int] | None = None,
     size: int | None = None,
     learn_from: LearnFrom = LearnFrom.QUALIFIED,
-) -> list[tuple[list[str], str | None, list[str], datetime, bool, datetime, int]]:
-    """Decided leads of `period` for the learner, in decision order: (rule ids fired, segment, failed
-    must-haves, received, success?, decided at, id).
+) -> HitsPage:
+    """Decided leads of `period` for the learner, in decision order: rule ids fired, segment, failed
+    must-haves, received, success.
 
-    One keyset page: the `size` leads after `after` (a (decided_at, id) of the page before; every
-    one when `size` is None), so a window of a million leads can be read a page per short
-    transaction (`services.window_hits`). The key follows the `decided_at` index, so each page
-    starts where the last ended (ordered by id, every page sorted the whole window again).
+    One keyset page: the `size` leads after `after` (the `last` of the page before; every one when
+    `size` is None), so a window of a million leads can be read a page per short transaction
+    (`services.window_hits`). Every column read is in the `ix_leads_decided_hits` key, so a page
+    is a range of that index in order, never the wide rows (the `hits` JSON unnested per lead
+    was most of the digest's time). The pipeline is joined only when `learn_from` needs it.
     """
     dialect = session.get_bind().dialect.name
     query = (
         select(
-            _joined_ids(dialect, LeadRow.hits, "rule"),
+            LeadRow.fired_rules,
             LeadRow.segment,
-            _joined_ids(dialect, LeadRow.failed_must_haves, None),
-            LeadRow.received_at,
+            LeadRow.must_haves_failed,
+            _epoch_seconds(dialect, LeadRow.received_at),
             _success(learn_from),
-            LeadRow.decided_at,
             LeadRow.id,
         )
         .select_from(LeadRow)
-        .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
         .where(decided_in(period), qualified_or_not())
         .order_by(LeadRow.decided_at, LeadRow.id)
     )
+    if learn_from is not LearnFrom.QUALIFIED:
+        query = query.outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
     if after is not None:
         at = literal(after[0], UTCDateTime())
         query = query.where(LeadRow.decided_at >= at, tuple_(LeadRow.decided_at, LeadRow.id) > tuple_(at, after[1]))
     if size is not None:
         query = query.limit(size)
-    return [
-        (_split(rules), segment, _split(failed), received, bool(won), decided_at, lead_id)
-        for rules, segment, failed, received, won, decided_at, lead_id in session.execute(query)
-    ]
+    rows = session.connection().execute(query).all()  # Core rows: no ORM result processing per lead
+    if not rows:
+        return HitsPage((), (), (), (), (), None)
+    fired, segment, failed, received, success, ids = zip(*rows, strict=True)
+    # Only the last lead's decision time is needed (the next page's key): one lookup, not a datetime per lead.
+    decided_at = session.execute(select(LeadRow.decided_at).where(LeadRow.id == ids[-1])).scalar_one()
+    assert decided_at is not None  # it was read as decided in the window
+    return HitsPage(fired, segment, failed, received, success, (decided_at, ids[-1]))
 
 
-def _joined_ids(dialect: str, column: Any, key: str | None) -> Any:
-    """The ids in a JSON array column (each element's `key`, or the elements themselves) as one
-    comma-joined string, unnested by the database: decoding whole hit lists in Python was most of
-    the learner's read (rule and must-have ids never contain a comma)."""
+def _epoch_seconds(dialect: str, column: Any) -> Any:
+    """Whole seconds since the epoch of a UTC timestamp column, counted by the database."""
     if dialect == "postgresql":
-        if key:
-            element = func.jsonb_array_elements(column).table_valued("value").alias("element")
-            value: Any = element.c.value.op("->>")(literal(key))
-        else:
-            element = func.jsonb_array_elements_text(column).table_valued("value").alias("element")
-            value = element.c.value
-        return select(func.string_agg(value, literal(","))).select_from(element).scalar_subquery()
-    element = func.json_each(column).table_valued("value").alias("element")
-    value = func.json_extract(element.c.value, f"$.{key}") if key else element.c.value
-    return select(func.group_concat(value, ",")).select_from(element).scalar_subquery()
-
-
-def _split(joined: str | None) -> list[str]:
-    return joined.split(",") if joined else []
+        return cast(func.floor(extract("epoch", column)), BigInteger)
+    return cast(func.strftime("%s", column), Integer)

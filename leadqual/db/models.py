@@ -6,6 +6,7 @@ naive/aware mix-ups reach the services.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -88,6 +89,16 @@ class RulesetVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def joined_ids(ids: Iterable[str]) -> str:
+    """Rule or must-have ids as stored in `LeadRow.fired_rules` / `must_haves_failed`: comma-joined, in order."""
+    return ",".join(ids)
+
+
+def split_ids(joined: str | None) -> list[str]:
+    """The ids `joined_ids` joined."""
+    return joined.split(",") if joined else []
+
+
 class LeadRow(Base):
     """A lead as received, with the score that routed it and its current state."""
 
@@ -96,6 +107,18 @@ class LeadRow(Base):
         Index("ix_leads_email_open", "email", "status"),
         Index("ix_leads_received", "received_at"),
         Index("ix_leads_decided", "decided_at"),
+        # The learner's page read (`analytics_evidence.decided_hits`) in (decided_at, id) order
+        # from this index alone, never the wide rows: every column it reads is in the key.
+        Index(
+            "ix_leads_decided_hits",
+            "decided_at",
+            "id",
+            "outcome",
+            "segment",
+            "received_at",
+            "fired_rules",
+            "must_haves_failed",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -118,6 +141,10 @@ class LeadRow(Base):
     segment: Mapped[str | None] = mapped_column(String(64))
     hits: Mapped[list[Any]]
     failed_must_haves: Mapped[list[Any]]
+    # The same ids again, comma-joined (ids never contain a comma), written wherever `hits` and
+    # `failed_must_haves` are (`joined_ids`): narrow columns the learner reads without JSON.
+    fired_rules: Mapped[str] = mapped_column(Text, default="", server_default="")
+    must_haves_failed: Mapped[str] = mapped_column(Text, default="", server_default="")
     ruleset_version: Mapped[int] = mapped_column(Integer)
 
     # Current state. status: new | claimed | qualified | not_qualified | nurture | needs_info

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import islice
+from itertools import islice, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -123,7 +123,7 @@ class HitMatrixBuilder:
         self.rules = tuple(r.id for r in spec.rules)
         self.segments = tuple(sg.id for sg in spec.segments)
         self._column = {rid: j for j, rid in enumerate(self.rules)}
-        self._segment = {sid: i for i, sid in enumerate(self.segments)}
+        self._segment: dict[str | None, int] = {sid: i for i, sid in enumerate(self.segments)}
         self._caps = {m.id: m.otherwise for m in spec.must_have}
         self._pages: list[HitMatrix] = []
 
@@ -132,20 +132,49 @@ class HitMatrixBuilder:
 
     def add(self, leads: Sequence[LeadHits]) -> None:
         """Add one page of leads."""
-        dense = np.zeros((len(leads), len(self.rules)), dtype=bool)
-        seg = np.empty(len(leads), np.int16)
-        cap = np.empty(len(leads), np.int8)
-        received = np.empty(len(leads), np.int64)
-        column, seg_index, caps = self._column, self._segment, self._caps
-        for i, (fired, segment, failed, at) in enumerate(leads):
-            dense[i, [column[rid] for rid in fired if rid in column]] = True
-            seg[i] = seg_index.get(segment, -1) if segment is not None else -1
+        self.add_joined(
+            [",".join(fired) for fired, _, _, _ in leads],
+            [segment for _, segment, _, _ in leads],
+            [",".join(failed) for _, _, failed, _ in leads],
+            [int(at.timestamp()) for _, _, _, at in leads],
+        )
+
+    def add_joined(
+        self, fired: Sequence[str], segments: Sequence[str | None], failed: Sequence[str], received: Sequence[int]
+    ) -> None:
+        """Add one page of leads given as stored: comma-joined rule ids fired and must-haves failed
+        (`LeadRow.fired_rules`, `must_haves_failed`), segment, and seconds since the epoch received.
+
+        A page holds far fewer distinct hit lists than leads, so each distinct one is decoded once
+        and the page's rows are gathered from those by index.
+        """
+        n = len(fired)
+        column, caps = self._column, self._caps
+        distinct = {joined: i for i, joined in enumerate(dict.fromkeys(fired))}
+        dense = np.zeros((len(distinct), len(self.rules)), dtype=bool)
+        for i, joined in enumerate(distinct):
+            dense[i, [column[rid] for rid in joined.split(",") if rid in column]] = True
+        distinct_failed = {joined: i for i, joined in enumerate(dict.fromkeys(failed))}
+        ranks = np.empty(len(distinct_failed), np.int8)
+        for i, joined in enumerate(distinct_failed):
             best = Group.PRIORITY
-            for must in failed:
+            for must in joined.split(",") if joined else ():
                 best = best.capped_at(caps[must]) if must in caps else best
-            cap[i] = best.rank
-            received[i] = int(at.timestamp())
-        self._pages.append(HitMatrix(self.rules, self.segments, np.packbits(dense, axis=1), seg, cap, received))
+            ranks[i] = best.rank
+        # map() over C-level dict lookups: a Python generator per lead cost as much as the read.
+        index = np.fromiter(map(distinct.__getitem__, fired), np.int64, count=n)
+        failed_index = np.fromiter(map(distinct_failed.__getitem__, failed), np.int64, count=n)
+        seg = np.fromiter(map(self._segment.get, segments, repeat(-1, n)), np.int16, count=n)  # None: -1
+        self._pages.append(
+            HitMatrix(
+                self.rules,
+                self.segments,
+                np.packbits(dense, axis=1)[index],
+                seg,
+                ranks[failed_index],
+                np.asarray(received, np.int64).reshape(n),
+            )
+        )
 
     def build(self) -> HitMatrix:
         """Every page added, as one matrix (the pages are released)."""

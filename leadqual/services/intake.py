@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from leadqual.db.engine import RawJSON
-from leadqual.db.models import Decision, Event, LeadRow, leads_table
+from leadqual.db.models import Decision, Event, LeadRow, joined_ids, leads_table
 from leadqual.errors import InvalidLead
 from leadqual.groups import Group
 from leadqual.lead import Lead
@@ -114,6 +114,8 @@ def prepare(lead: Lead, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
         "segment": s.segment,
         "hits": RawJSON("[" + ",".join(h.json for h in s.hits) + "]"),
         "failed_must_haves": list(s.failed_must_haves),
+        "fired_rules": joined_ids(h.rule_id for h in s.hits),
+        "must_haves_failed": joined_ids(s.failed_must_haves),
         "ruleset_version": s.ruleset_version,
         "status": outcome.status.value if outcome else LeadStatus.NEW,
         "outcome": outcome.status.value if outcome else None,

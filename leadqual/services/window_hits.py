@@ -2,10 +2,10 @@
 
 The conditional learner (`leadqual.learning`) and the held-out backtest read every decided
 lead of the trailing window, which can be a million. They are read in keyset pages of `PAGE`
-leads in decision order (`analytics_evidence.decided_hits`), each page its own short read (on SQLite a long one
-would hold up a rep's claim), and each page is packed into bits at once
-(`learning.hits.HitMatrixBuilder`): memory is the packed matrix, about 12 bytes a lead, plus
-one page of rows, never the whole window's rows.
+leads in decision order (`analytics_evidence.decided_hits`, from a covering index of narrow
+columns), each page its own short read (on SQLite a long one would hold up a rep's claim), and
+each page is packed into bits at once (`learning.hits.HitMatrixBuilder.add_joined`): memory is
+the packed matrix, about 12 bytes a lead, plus one page of rows, never the whole window's rows.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def window_hits(ctx: Context, spec: RulesetSpec, period: Period, *, page: int = 
             rows = analytics_evidence.decided_hits(
                 session, period, after=after, size=page, learn_from=ctx.config.proposals.learn_from
             )
-        builder.add([(rules, segment, failed, at) for rules, segment, failed, at, *_ in rows])
-        success.append(np.fromiter((won for *_, won, _, _ in rows), dtype=bool, count=len(rows)))
-        if len(rows) < page:
+        builder.add_joined(rows.fired, rows.segment, rows.failed, rows.received)
+        success.append(np.asarray(rows.success, dtype=bool).reshape(len(rows)))
+        if len(rows) < page or rows.last is None:
             return builder.build(), np.concatenate(success)
-        after = (rows[-1][-2], rows[-1][-1])
+        after = rows.last
