@@ -9,18 +9,33 @@ from the narrow `fired_rules` / `must_haves_failed` columns and their covering i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, and_, case, cast, extract, func, literal, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    null,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from leadqual.analytics import QUALIFIED, decided_in, qualified_or_not
+from leadqual.backtest import StoredHits
 from leadqual.calendar import Period
 from leadqual.config import LearnFrom
-from leadqual.db.models import LeadPipeline, LeadRow, UTCDateTime
+from leadqual.db.models import LeadPipeline, LeadRow, UTCDateTime, split_ids
 from leadqual.groups import Group
 from leadqual.pipeline import Stage
 from leadqual.proposals import Evidence, ScoreCell, Tally
@@ -128,16 +143,30 @@ def decided_page(
     before: tuple[datetime, int] | None,
     size: int,
     learn_from: LearnFrom = LearnFrom.QUALIFIED,
-) -> list[tuple[dict[str, Any], bool, datetime, int]]:
-    """One page of decided leads, most recent first: (payload, success?, decided_at, id).
+    hits_hold_for: Collection[int] = (),
+) -> list[tuple[dict[str, Any] | None, bool, StoredHits | None, datetime, int]]:
+    """One page of decided leads, most recent first: (payload, success?, stored hits, decided_at, id).
 
     Success is as `learn_from` says: qualified by the rep (the default), an opportunity, or won.
+    A lead scored by a ruleset version in `hits_hold_for` (versions whose conditions the caller
+    found unchanged) comes with its stored hits and without its payload, which is then not read
+    or decoded; any other comes with its payload and no hits.
 
     Keyset pagination on (decided_at, id): each page is its own short query, so a caller can
     read a window page by page without holding a transaction open in between.
     """
+    reuse = LeadRow.ruleset_version.in_(list(hits_hold_for)) if hits_hold_for else literal(False)
+    payload = case((reuse, null()), else_=LeadRow.payload)
     query = (
-        select(LeadRow.payload, _success(learn_from), LeadRow.decided_at, LeadRow.id)
+        select(
+            type_coerce(payload, LeadRow.payload.type),
+            _success(learn_from),
+            reuse,
+            LeadRow.fired_rules,
+            LeadRow.must_haves_failed,
+            LeadRow.decided_at,
+            LeadRow.id,
+        )
         .select_from(LeadRow)
         .outerjoin(LeadPipeline, LeadPipeline.lead_id == LeadRow.id)
         .where(decided_in(period), qualified_or_not())
@@ -146,7 +175,10 @@ def decided_page(
     )
     if before is not None:
         query = query.where(tuple_(LeadRow.decided_at, LeadRow.id) < tuple_(*before))
-    return [(payload, bool(won), decided_at, lead_id) for payload, won, decided_at, lead_id in session.execute(query)]
+    return [
+        (data, bool(won), (split_ids(fired), split_ids(failed)) if reused else None, decided_at, lead_id)
+        for data, won, reused, fired, failed, decided_at, lead_id in session.execute(query)
+    ]
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,17 @@ Pure: it takes decided leads as an iterable (so the caller can stream them from 
 in chunks) and compiled rulesets, and counts. Each lead is scored as of the day it was
 received, so a `within_days` rule sees what it saw then. Positive means qualified; only
 decided leads (qualified or not qualified) are counted.
+
+A lead may come with the hits stored when it was scored (its fired rules and failed
+must-haves): when the ruleset that scored it had the same conditions as the current one
+(`same_conditions`), those hits are what scoring would find again, and the lead is regrouped
+from them without validating or scoring its payload.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +22,11 @@ from leadqual.groups import Group
 from leadqual.lead import Lead
 from leadqual.rules import RuleKind, RulesetSpec
 from leadqual.scoring import Ruleset, Score, group_for, score
+
+StoredHits = tuple[Sequence[str], Sequence[str]]  # (fired rule ids, failed must-have ids), as stored
+# (payload or None, qualified?, stored hits or None): the payload may be None where the hits are given
+StoredLead = tuple[dict[str, Any] | None, bool, StoredHits | None]
+DecidedLead = tuple[dict[str, Any], bool] | StoredLead  # or just (payload, qualified?)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +97,7 @@ class _Regrouper:
     Points, retired rules and group thresholds change the sums and the grouping, never which
     conditions hold, so the hits of one full scoring can be summed again under each proposal:
     far cheaper than evaluating every condition once per proposal. Used only when the two
-    rulesets have the same conditions, segments and must-haves (`_same_conditions`).
+    rulesets have the same conditions, segments and must-haves (`same_conditions`).
     """
 
     def __init__(self, spec: RulesetSpec) -> None:
@@ -98,9 +108,12 @@ class _Regrouper:
         self.caps = {m.id: m.otherwise for m in spec.must_have}
 
     def group(self, s: Score) -> Group:
+        return self.group_of([h.rule_id for h in s.hits], s.failed_must_haves)
+
+    def group_of(self, rule_ids: Iterable[str], failed_must_haves: Iterable[str]) -> Group:
         fit = intent = 0
-        for hit in s.hits:
-            found = self.rules.get(hit.rule_id)
+        for rule_id in rule_ids:
+            found = self.rules.get(rule_id)
             if found is None:  # retired
                 continue
             points, to_fit = found
@@ -109,12 +122,14 @@ class _Regrouper:
             else:
                 intent += points
         group = group_for(min(100, max(0, fit)), min(100, max(0, intent)), self.groups)
-        for must in s.failed_must_haves:
-            group = group.capped_at(self.caps[must])
+        for must in failed_must_haves:
+            cap = self.caps.get(must)
+            if cap is not None:
+                group = group.capped_at(cap)
         return group
 
 
-def _same_conditions(sa: RulesetSpec, sb: RulesetSpec) -> bool:
+def same_conditions(sa: RulesetSpec, sb: RulesetSpec) -> bool:
     """True when `sb` only changes points, thresholds, or drops rules of `sa` (what proposals do)."""
     if sa.segments != sb.segments or sa.must_have != sb.must_have or list(sa.groups) != list(sb.groups):
         return False
@@ -130,30 +145,41 @@ class _Tally:
 
 
 def backtest(
-    leads: Iterable[tuple[dict[str, Any], bool]],
+    leads: Iterable[DecidedLead],
     *,
     current: Ruleset,
     proposed: Mapping[str, RulesetSpec],
     window: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Backtest]:
-    """Rescore each decided lead (payload, qualified?) under `current` and every proposed ruleset.
+    """Rescore each decided lead (payload, qualified?[, stored hits]) under `current` and every proposed ruleset.
 
-    One pass over the leads serves all proposals: each lead is validated and scored once,
+    One pass over the leads serves all proposals: each lead is validated and scored once (or
+    taken from its stored hits, which the caller passes only where they hold under `current`),
     and regrouped from its hits under each proposal that changes only points or thresholds
-    (scored in full under any other ruleset). Nothing is kept but counters, so memory stays
-    flat however many leads stream through.
+    (scored in full under any other ruleset, which needs the payload). Nothing is kept but
+    counters, so memory stays flat however many leads stream through.
     """
     tallies = {key: _Tally() for key in proposed}
-    fast = {key: _Regrouper(spec) for key, spec in proposed.items() if _same_conditions(current.spec, spec)}
+    now = _Regrouper(current.spec)
+    fast = {key: _Regrouper(spec) for key, spec in proposed.items() if same_conditions(current.spec, spec)}
     full = {
         key: Ruleset.compile(spec, version=current.version + 1) for key, spec in proposed.items() if key not in fast
     }
     n = all_qualified = priority = priority_qualified = 0
-    for payload, qualified in leads:
-        lead = Lead.model_validate(payload)
-        scored = score(lead, current)
-        before = scored.group
+    for payload, qualified, *stored in leads:
+        hits = stored[0] if stored else None
+        lead: Lead | None = None
+        if hits is not None:
+            rule_ids, failed = hits
+            before = now.group_of(rule_ids, failed)
+        else:
+            if payload is None:
+                raise ValueError("a decided lead without stored hits needs its payload to be rescored")
+            lead = Lead.model_validate(payload)
+            scored = score(lead, current)
+            rule_ids, failed = [h.rule_id for h in scored.hits], scored.failed_must_haves
+            before = scored.group
         n += 1
         all_qualified += qualified
         if before is Group.PRIORITY:
@@ -161,7 +187,14 @@ def backtest(
             priority_qualified += qualified
         for key in proposed:
             regroup = fast.get(key)
-            after = regroup.group(scored) if regroup is not None else score(lead, full[key]).group
+            if regroup is not None:
+                after = regroup.group_of(rule_ids, failed)
+            else:
+                if lead is None:
+                    if payload is None:
+                        raise ValueError(f"proposal {key} changes conditions: rescoring needs each lead's payload")
+                    lead = Lead.model_validate(payload)
+                after = score(lead, full[key]).group
             t = tallies[key]
             t.transitions[(before, after)] += 1
             if after is Group.PRIORITY:

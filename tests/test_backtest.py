@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from blocks.proposal_words import backtest_summary
-from leadqual.backtest import _Regrouper, _same_conditions, backtest
+from leadqual.backtest import _Regrouper, backtest, same_conditions
 from leadqual.config import default_rules_path
 from leadqual.groups import Group
 from leadqual.lead import Lead
@@ -146,7 +146,7 @@ def test_regrouping_from_hits_agrees_with_a_full_rescore_for_every_kind_of_chang
     ]
     leads = [Lead.model_validate(r) for r in simulate_leads(n=600, seed=12, world=PLANTED)]
     for changed in changes:
-        assert _same_conditions(CURRENT.spec, changed)
+        assert same_conditions(CURRENT.spec, changed)
         regroup, rescored = _Regrouper(changed), Ruleset.compile(changed, version=2)
         assert [regroup.group(score(lead, CURRENT)) for lead in leads] == [
             score(lead, rescored).group for lead in leads
@@ -157,7 +157,7 @@ def test_a_ruleset_with_other_conditions_is_scored_in_full() -> None:
     data = CURRENT.spec.model_dump(mode="json")
     data["rules"][0]["when"] = {"field": "company.industry", "in": ["metals"]}
     other = RulesetSpec.model_validate(data)
-    assert not _same_conditions(CURRENT.spec, other)
+    assert not same_conditions(CURRENT.spec, other)
     narrower = backtest(DECIDED, current=CURRENT, proposed={"o": other})["o"]
     assert narrower.transitions == {  # every lead is a metals company: nothing moves, but it was scored in full
         (Group.QUALIFIED_REVIEW, Group.QUALIFIED_REVIEW): 3,

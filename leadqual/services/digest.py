@@ -11,15 +11,14 @@ rescoring is Python work, so a digest over a million leads must not rescore them
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadqual import analytics, analytics_evidence, analytics_followthrough
-from leadqual.backtest import Backtest, backtest
+from leadqual.backtest import Backtest, StoredLead, backtest, same_conditions
 from leadqual.calendar import Period, previous_week, trailing_period, week_of, week_period
 from leadqual.config import AppConfig, ProposalMethod, Weekday
 from leadqual.db.models import ProposalRow, RulesetVersion
@@ -190,30 +189,55 @@ def holdout_weeks(ctx: Context) -> int:
 def backtest_proposals(
     ctx: Context, ruleset: Ruleset, proposals: list[Proposal], period: Period, *, limit: int = BACKTEST_LIMIT
 ) -> dict[str, Backtest]:
-    """Rescore the `limit` most recent decided leads of `period` under each proposal, in one pass."""
+    """Rescore the `limit` most recent decided leads of `period` under each proposal, in one pass.
+
+    Leads scored by a version with the active rules' conditions are regrouped from their stored
+    hits (nothing to validate or score again) when every proposal only changes points or
+    thresholds, as proposals do; any other lead is rescored from its payload.
+    """
     if not proposals:
         return {}
     changed = {p.id: apply_to_spec(ruleset.spec, p) for p in proposals}
-    leads = stream_decided(ctx, period, limit=limit)
+    hold = (
+        _versions_with_the_same_conditions(ctx, ruleset)
+        if all(same_conditions(ruleset.spec, spec) for spec in changed.values())
+        else set()
+    )
+    leads = stream_decided(ctx, period, limit=limit, hits_hold_for=hold)
     return backtest(leads, current=ruleset, proposed=changed, window=period.label, limit=limit)
 
 
+def _versions_with_the_same_conditions(ctx: Context, ruleset: Ruleset) -> set[int]:
+    """The ruleset versions whose stored hits scoring under `ruleset` would find again."""
+    with ctx.reading() as session:
+        versions = session.scalars(select(RulesetVersion.version)).all()
+        return {v for v in versions if same_conditions(ctx.ruleset(session, v).spec, ruleset.spec)}
+
+
 def stream_decided(
-    ctx: Context, period: Period, *, limit: int, page: int = BACKTEST_PAGE
-) -> Iterator[tuple[dict[str, Any], bool]]:
-    """Yield (payload, qualified?) for the `limit` most recent decided leads, a page per transaction."""
+    ctx: Context, period: Period, *, limit: int, page: int = BACKTEST_PAGE, hits_hold_for: Collection[int] = ()
+) -> Iterator[StoredLead]:
+    """Yield (payload, qualified?, stored hits) for the `limit` most recent decided leads, a page per transaction.
+
+    Leads scored by a version in `hits_hold_for` come with their stored hits and no payload.
+    """
     after: tuple[datetime, int] | None = None
     left = limit
     while left > 0:
         with ctx.reading() as session:
             rows = analytics_evidence.decided_page(
-                session, period, before=after, size=min(page, left), learn_from=ctx.config.proposals.learn_from
+                session,
+                period,
+                before=after,
+                size=min(page, left),
+                learn_from=ctx.config.proposals.learn_from,
+                hits_hold_for=hits_hold_for,
             )
-        yield from ((payload, qualified) for payload, qualified, _, _ in rows)
+        yield from ((payload, qualified, hits) for payload, qualified, hits, _, _ in rows)
         if len(rows) < min(page, left):
             return
         left -= len(rows)
-        _, _, decided_at, lead_id = rows[-1]
+        _, _, _, decided_at, lead_id = rows[-1]
         after = (decided_at, lead_id)
 
 
