@@ -270,10 +270,10 @@ def test_decided_leads_stream_page_by_page_most_recent_first(ctx: Context) -> No
         decided = analytics_evidence.evidence(session, period).overall
         first = analytics_evidence.decided_page(session, period, before=None, size=3)
     assert len(recent) == 50 and recent == everything[:50]
-    assert len(everything) == decided.decided and sum(qualified for _, qualified in everything) == decided.qualified
-    assert [p for p, _, _, _ in first] == [p for p, _ in everything[:3]]
-    assert first[0][2] >= first[1][2] >= first[2][2]  # most recent decision first
-    assert all("received_at" in payload for payload, _ in recent)
+    assert len(everything) == decided.decided and sum(qualified for _, qualified, _ in everything) == decided.qualified
+    assert [p for p, _, _, _, _ in first] == [p for p, _, _ in everything[:3]]
+    assert first[0][3] >= first[1][3] >= first[2][3]  # most recent decision first
+    assert all(payload is not None and "received_at" in payload for payload, _, _ in recent)
 
 
 # --- periods ------------------------------------------------------------------------------------
