@@ -240,6 +240,22 @@ class AppConfig(_Cfg):
             data = {**data, "sla": {k: v for k, v in sla.items() if k != "working_hours"}, "sla_working_hours": flag}
         return data
 
+    @field_validator("routes")
+    @classmethod
+    def _one_zone_per_rep(cls, v: dict[Group, Route] | list[RouteRule]) -> dict[Group, Route] | list[RouteRule]:
+        zones: dict[str, list[str]] = {}
+        for route in v.values() if isinstance(v, dict) else v:
+            for rep in route.reps:
+                if rep.timezone and rep.timezone not in zones.setdefault(rep.user, []):
+                    zones[rep.user].append(rep.timezone)
+        for user, found in zones.items():
+            if len(found) > 1:
+                raise ValueError(
+                    f"{user} has two time zones ({found[0]} and {found[1]}); a rep's away date ends in one: "
+                    "give the same `timezone` in every route, or set it in one only"
+                )
+        return v
+
     @field_validator("sla")
     @classmethod
     def _ladder_ascends(cls, v: dict[Group, list[SlaStep]]) -> dict[Group, list[SlaStep]]:

@@ -171,6 +171,21 @@ def test_a_rep_listed_twice_in_the_per_group_map_is_refused_too(tmp_path: Path) 
         load_config(path)
 
 
+def test_a_rep_with_two_time_zones_in_two_routes_is_refused_naming_both(tmp_path: Path) -> None:
+    text = (
+        "routes:\n"
+        "  - {channel: C0US, reps: [{user: UANA, timezone: America/Chicago}]}\n"
+        "  - {channel: C0EU, reps: [{user: UANA, timezone: Europe/Berlin}, {user: UBEN}]}\n"
+    )
+    path = config_file(tmp_path, text)
+    with pytest.raises(
+        ConfigError, match=rf"^{path}:1: routes: UANA has two time zones \(America/Chicago and Europe/Berlin\)"
+    ):
+        load_config(path)
+    same = text.replace("Europe/Berlin", "America/Chicago")
+    assert load_config(config_file(tmp_path, same)).routes  # the same zone twice is one zone
+
+
 def test_sla_working_hours_and_account_days_are_read_from_the_file(tmp_path: Path) -> None:
     config = load_config(
         config_file(
