@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from blocks.format import pct
+from blocks.format import pct, rate
 from leadqual.backtest import Backtest
 from leadqual.groups import Group
 from leadqual.learning.heldout import SplitBacktest
@@ -95,7 +95,7 @@ def _marginal(p: Proposal) -> str:
 
 def _share(success: float, failure: float) -> str:
     decided = _n(success + failure)
-    return f"{pct(success / decided if decided else None)} of {decided:,}"
+    return f"{rate(_n(success), decided)} of {decided:,}"
 
 
 def _conditional(p: Proposal) -> str:
@@ -105,8 +105,8 @@ def _conditional(p: Proposal) -> str:
         f'With the other rules held fixed, "{p.label}" multiplies the odds of success by {math.exp(f["log_odds"]):.2f} '
         f"(95% range allowing for every check {math.exp(f['log_odds_low']):.2f} to "
         f"{math.exp(f['log_odds_high']):.2f}); it fired on {fired:,} decided leads "
-        f"({pct(f['fired_success'] / fired if fired else None)} succeeded), "
-        f"{pct(f['not_fired_success'] / not_fired if not_fired else None)} of the {not_fired:,} where it did not."
+        f"({rate(_n(f['fired_success']), fired)} succeeded), "
+        f"{rate(_n(f['not_fired_success']), not_fired)} of the {not_fired:,} where it did not."
     )
     if "implied_points" in f:
         words += (
@@ -145,7 +145,7 @@ def _threshold(p: Proposal) -> str:
         f"{lower} in {below} (smoothed): no better ({_interval(p.checks)} of the difference "
         f"{_points(f['diff_low'])} to {_points(f['diff_high'])} points). Raising its {p.setting} minimum from "
         f"{p.current} to {p.proposed} keeps {kept} leads converting {pct(f['kept_rate'])}{kept_diff} and moves "
-        f"{moved} converting {pct(f['moved_qualified'] / moved if moved else None)} down."
+        f"{moved} converting {rate(_n(f['moved_qualified']), moved)} down."
     )
 
 

@@ -7,7 +7,7 @@ at the ranks come back), the cost counts from one GROUP BY per kind of name and 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from leadqual.calendar import Period, utc_midnight
-from leadqual.costs import CostBy, CostEntry, CostFigures, Days, cost_figures
+from leadqual.costs import CostBy, CostEntry, CostFigures, Days, cost_figures, days_order
 from leadqual.db.models import LeadRow
 from leadqual.groups import Group
 from leadqual.lead import Outcome
@@ -98,7 +98,7 @@ def costs(session: Session, entries: list[CostEntry], *, until: Period, tz: Zone
     counts: dict[tuple[CostBy, str, Days], tuple[int, int]] = {}
     qualified = func.coalesce(func.sum(case((LeadRow.outcome == Outcome.QUALIFIED.value, 1), else_=0)), 0)
     for by, column in ((CostBy.CAMPAIGN, LeadRow.campaign), (CostBy.SOURCE, LeadRow.source)):
-        for days in sorted({e.days for e in entries if e.by is by}, key=_days_order):
+        for days in sorted({e.days for e in entries if e.by is by}, key=days_order):
             names = sorted({e.key for e in entries if e.by is by and e.days == days})
             name = func.lower(column)
             starts, ends = days
@@ -112,7 +112,3 @@ def costs(session: Session, entries: list[CostEntry], *, until: Period, tz: Zone
             ):
                 counts[(by, key, days)] = (int(n), int(k))
     return cost_figures(entries, counts)
-
-
-def _days_order(days: Days) -> tuple[date, date]:
-    return (days[0] or date.min, days[1] or date.max)

@@ -28,6 +28,11 @@ class CostBy(StrEnum):
 Days = tuple[date | None, date | None]  # (from, to), local days included; None: open on that side
 
 
+def days_order(days: Days) -> tuple[date, date]:
+    """Sorts spans of days: all days first (open on both sides), then by first and last day."""
+    return (days[0] or date.min, days[1] or date.max)
+
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 
@@ -138,7 +143,7 @@ def cost_figures(entries: list[CostEntry], counts: dict[tuple[CostBy, str, Days]
         CostLine(by, names[(by, key)], currency, cost, *counts.get((by, key, days), (0, 0)), days=days)
         for (by, key, currency, days), cost in sums.items()
     ]
-    lines.sort(key=lambda c: (c.name.lower(), c.days[0] or date.min, c.days[1] or date.max, c.currency))
+    lines.sort(key=lambda c: (c.name.lower(), *days_order(c.days), c.currency))
     return CostFigures(
         campaigns=[c for c in lines if c.by is CostBy.CAMPAIGN],
         sources=[c for c in lines if c.by is CostBy.SOURCE],
