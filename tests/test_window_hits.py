@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 import numpy as np
 from sqlalchemy import select
 
 from leadqual import calendar
 from leadqual.analytics import decided_in, qualified_or_not
 from leadqual.db.models import LeadRow
-from leadqual.learning.hits import HitMatrixBuilder, from_leads
-from leadqual.learning.proposals import hit_matrix
+from leadqual.learning.hits import HitMatrix, HitMatrixBuilder, LeadHits, from_leads
+from leadqual.rules import RulesetSpec
 from leadqual.services.context import Context
 from leadqual.services.digest import last_complete_week
 from leadqual.services.window_hits import window_hits
 from leadqual.simulate import PLANTED
 from tests.feedback_helpers import import_history
+
+
+def hit_matrix(stored: Iterable[tuple[Any, ...]], spec: RulesetSpec) -> HitMatrix:
+    """The reference: each stored (hits, segment, failed must-haves, received) decoded in Python."""
+    return from_leads((lead_hits(*row) for row in stored), spec)
+
+
+def lead_hits(hits: Any, segment: str | None, failed: Any, at: datetime) -> LeadHits:
+    rules = [str(h["rule"]) for h in hits or () if isinstance(h, dict) and h.get("rule") is not None]
+    return rules, segment, [str(must) for must in failed or ()], at
 
 
 def test_a_window_read_in_pages_is_the_window_read_at_once(ctx: Context) -> None:

@@ -1,8 +1,6 @@
-"""The conditional learner as the digest's proposals: stored leads in, `Proposal` objects out.
+"""The conditional learner's kept changes as the digest's proposals: `Learning` in, `Proposal` objects out.
 
-`hit_matrix` builds the `HitMatrix` from what each decided lead stored when it was scored
-(its rule hits, segment, failed must-haves, when it was received); `as_proposals` turns the
-changes `learn` kept into the same `Proposal` objects the marginal method makes, so the
+`as_proposals` turns the changes `learn` kept into the same `Proposal` objects the marginal method makes, so the
 digest, `leadbot digest --json`, the store and Slack's Apply work unchanged. Each carries its
 evidence as data (`basis` conditional, the effect with the others held fixed and its interval,
 the counts within the strongest co-firing rule's strata, how it did on the held-out weeks, in
@@ -11,35 +9,11 @@ the counts within the strongest co-firing rule's strata, how it did on the held-
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
 
-from leadqual.learning.hits import HitMatrix, LeadHits, from_leads
 from leadqual.learning.learn import CheckedChange, CheckedThreshold, HeldOut, Learning
 from leadqual.learning.strata import StrataEvidence
 from leadqual.proposals import EvidenceBasis, Proposal, ProposalKind, proposal_id
-from leadqual.rules import RulesetSpec
-
-# (hits as stored, segment, failed must-haves, received at)
-StoredLead = tuple[Sequence[Any], str | None, Sequence[Any], datetime]
-
-
-def hit_matrix(leads: Iterable[StoredLead], spec: RulesetSpec) -> HitMatrix:
-    """Which of `spec`'s rules fired on each stored lead (rules no longer in `spec` are ignored)."""
-    return from_leads((lead_hits(lead) for lead in leads), spec)
-
-
-def lead_hits(lead: StoredLead) -> LeadHits:
-    """What the hit matrix needs of one stored lead: the rule ids of its hits, segment, failed must-haves, received."""
-    hits, segment, failed, at = lead
-    return (
-        [str(h["rule"]) for h in hits or () if isinstance(h, dict) and h.get("rule") is not None],
-        segment,
-        [str(must) for must in failed or ()],
-        at,
-    )
 
 
 def as_proposals(learning: Learning, *, version: int, holdout_weeks: int) -> list[Proposal]:
