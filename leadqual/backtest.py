@@ -174,9 +174,7 @@ def backtest(
             rule_ids, failed = hits
             before = now.group_of(rule_ids, failed)
         else:
-            if payload is None:
-                raise ValueError("a decided lead without stored hits needs its payload to be rescored")
-            lead = Lead.model_validate(payload)
+            lead = _parsed(payload, "a decided lead without stored hits needs its payload to be rescored")
             scored = score(lead, current)
             rule_ids, failed = [h.rule_id for h in scored.hits], scored.failed_must_haves
             before = scored.group
@@ -191,9 +189,7 @@ def backtest(
                 after = regroup.group_of(rule_ids, failed)
             else:
                 if lead is None:
-                    if payload is None:
-                        raise ValueError(f"proposal {key} changes conditions: rescoring needs each lead's payload")
-                    lead = Lead.model_validate(payload)
+                    lead = _parsed(payload, f"proposal {key} changes conditions: rescoring needs each lead's payload")
                 after = score(lead, full[key]).group
             t = tallies[key]
             t.transitions[(before, after)] += 1
@@ -212,3 +208,10 @@ def backtest(
         )
         for key, t in tallies.items()
     }
+
+
+def _parsed(payload: dict[str, Any] | None, missing: str) -> Lead:
+    """The lead a stored payload holds; ValueError(`missing`) when the caller sent hits without it."""
+    if payload is None:
+        raise ValueError(missing)
+    return Lead.model_validate(payload)
